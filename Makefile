@@ -1,0 +1,57 @@
+# warden's front door. Every target installs what is missing first.
+#   make run    build, then run the main job on the embedded default
+#   make test   build and run every test, plain and under ASan+UBSan, plus a short fuzz run
+#   make build  the optimised binary at build/warden
+#   make bench  the benchmarks (figures go in docs/PERFORMANCE.md)
+#   make deps   install the Debian packages in deps/debian-packages.txt that are missing
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+SAMPLE ?= examples/session.jsonl
+
+.PHONY: all deps build dev asan fuzz run test test-plain test-asan test-fuzz bench clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+dev: deps
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev -j $(JOBS)
+
+asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+
+run: build
+	@echo "== warden positions --events $(SAMPLE)"
+	@build/warden positions --events $(SAMPLE)
+	@echo
+	@echo "== warden pnl --events $(SAMPLE)"
+	@build/warden pnl --events $(SAMPLE)
+	@echo
+	@echo "== warden drawdown --events $(SAMPLE)"
+	@build/warden drawdown --events $(SAMPLE)
+
+test-plain: build
+	@ctest --preset release -j $(JOBS)
+
+test-asan: asan
+	@ctest --preset asan -j $(JOBS)
+
+test-fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz-short.sh
+
+test: test-plain test-asan test-fuzz
+	@echo "make test: all suites passed (plain, ASan+UBSan, fuzz $(FUZZ_SECONDS)s)"
+
+bench: build
+	@build/bench/bench_decode
+
+clean:
+	rm -rf build build-dev build-asan build-fuzz

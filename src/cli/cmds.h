@@ -1,0 +1,12 @@
+/*
+ * Subcommand entry points. Each takes argv with argv[0] = the subcommand
+ * name and returns the process exit code.
+ */
+#ifndef WD_CLI_CMDS_H
+#define WD_CLI_CMDS_H
+
+int cmd_positions(int argc, char **argv);
+int cmd_pnl(int argc, char **argv);
+int cmd_drawdown(int argc, char **argv);
+
+#endif /* WD_CLI_CMDS_H */

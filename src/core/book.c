@@ -1,0 +1,720 @@
+/*
+ * The book (see include/warden/book.h for the contract and the identities
+ * it keeps).
+ *
+ * Layout: accounts and symbols are dense arrays indexed by interned id;
+ * positions live in one array, found by an open-addressing hash on
+ * (account, symbol), and chained per symbol so that a new mark revalues
+ * exactly the positions that hold it. Every change is computed in 128-bit
+ * locals and range-checked before anything is stored, so an event that
+ * would overflow leaves the book as it was. Pure: no I/O, no clock.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "warden/book.h"
+#include "warden/timeutil.h"
+
+#define DEFAULT_MAX_POSITIONS 1000000u
+#define NO_POS UINT32_MAX
+
+enum { HAS_QUOTE = 1, HAS_TRADE = 2, HAS_FILL = 4 };
+
+struct sym_state {
+    wd_fix mid, trade, fill;
+    uint32_t flags;
+    uint32_t holders; /* first position in this symbol, NO_POS if none */
+};
+
+struct acct_state {
+    struct wd_figures f;
+    bool present;
+    bool had_fill;
+    bool saw_account_event;
+};
+
+struct wd_book {
+    wd_fix default_capital;
+    const struct wd_tz *tz;
+    uint32_t max_positions;
+    struct wd_intern *symbols, *accounts; /* borrowed */
+
+    struct acct_state *accts; /* by account id */
+    uint32_t n_accts;
+    wd_fix *saved_day_open;   /* by account id: day-open before the last roll */
+    uint32_t n_saved;
+    wd_fix *cfg_capital;      /* by account id: configured capital, or -1 */
+    struct sym_state *syms;   /* by symbol id */
+    uint32_t n_syms;
+
+    struct wd_position *pos;
+    uint32_t n_pos, cap_pos;
+    uint32_t *pos_slots; /* position index + 1, 0 = empty */
+    uint32_t pos_mask;
+
+    struct wd_figures firm;
+    int64_t day, day_start_ns, day_end_ns;
+    uint32_t created_account; /* WD_NO_ID, or the account the current event created */
+    bool created_position;    /* the current event created the last position */
+    int64_t last_ts;
+    uint64_t events;
+};
+
+static bool fits(wd_i128 v) { return v <= INT64_MAX && v >= INT64_MIN; }
+
+/* round(a * b / SCALE), half away from zero, in 128 bits. */
+static wd_i128 mul_round(wd_fix a, wd_fix b)
+{
+    wd_i128 n = (wd_i128)a * b;
+    wd_i128 q = n / WD_FIX_SCALE;
+    wd_i128 r = n % WD_FIX_SCALE;
+    if ((r < 0 ? -r : r) * 2 >= WD_FIX_SCALE) {
+        q += n < 0 ? -1 : 1;
+    }
+    return q;
+}
+
+double wd_figures_pnl_ratio(const struct wd_figures *f)
+{
+    if (f->day_open <= 0) {
+        return 0.0;
+    }
+    return (double)((wd_i128)f->equity - f->day_open) / (double)f->day_open;
+}
+
+wd_fix wd_position_avg_cost(const struct wd_position *p)
+{
+    int64_t avg = 0;
+    if (p->qty == 0 || wd_fix_muldiv(p->cost, WD_FIX_SCALE, p->qty, &avg) != WD_OK) {
+        return 0;
+    }
+    return avg;
+}
+
+/* Recomputes equity, peak and drawdown after cash or mtm moved. */
+static void refresh(struct wd_figures *f)
+{
+    f->equity = f->cash + f->mtm; /* range-checked by the caller */
+    if (f->equity > f->peak) {
+        f->peak = f->equity;
+    }
+    f->drawdown = f->peak > 0 ? (double)((wd_i128)f->peak - f->equity) / (double)f->peak : 0.0;
+    if (f->drawdown > f->max_drawdown) {
+        f->max_drawdown = f->drawdown;
+    }
+}
+
+static void figures_init(struct wd_figures *f, wd_fix capital)
+{
+    memset(f, 0, sizeof *f);
+    f->capital = f->cash = f->equity = f->day_open = f->peak = capital;
+}
+
+/* Shifts every level figure by delta (a new account's capital joining the
+ * firm, or an account's starting capital set by its first account event). */
+static void figures_shift(struct wd_figures *f, wd_fix delta)
+{
+    f->capital += delta;
+    f->cash += delta;
+    f->day_open += delta;
+    f->peak += delta;
+    refresh(f);
+}
+
+static enum wd_status grow_array(void **arr, uint32_t *n, uint32_t need, size_t elem)
+{
+    if (need <= *n) {
+        return WD_OK;
+    }
+    uint32_t ncap = *n ? *n : 16u;
+    while (ncap < need) {
+        ncap *= 2u;
+    }
+    void *p = realloc(*arr, (size_t)ncap * elem);
+    if (p == NULL) {
+        return WD_ENOMEM;
+    }
+    memset((char *)p + (size_t)*n * elem, 0, (size_t)(ncap - *n) * elem);
+    *arr = p;
+    *n = ncap;
+    return WD_OK;
+}
+
+static enum wd_status ensure_symbol(struct wd_book *b, uint32_t sym)
+{
+    uint32_t old = b->n_syms;
+    enum wd_status st = grow_array((void **)&b->syms, &b->n_syms, sym + 1u, sizeof *b->syms);
+    for (uint32_t i = old; st == WD_OK && i < b->n_syms; i++) {
+        b->syms[i].holders = NO_POS;
+    }
+    return st;
+}
+
+static enum wd_status ensure_account_slot(struct wd_book *b, uint32_t acct)
+{
+    uint32_t old = b->n_accts, n2 = b->n_accts;
+    enum wd_status st = grow_array((void **)&b->accts, &b->n_accts, acct + 1u, sizeof *b->accts);
+    if (st != WD_OK) {
+        return st;
+    }
+    st = grow_array((void **)&b->cfg_capital, &n2, b->n_accts, sizeof *b->cfg_capital);
+    if (st != WD_OK) {
+        return st;
+    }
+    for (uint32_t i = old; i < n2; i++) {
+        b->cfg_capital[i] = -1;
+    }
+    return WD_OK;
+}
+
+/* The account's state, created (with its starting capital joining the
+ * firm's figures) on first sight; b->created_account records a creation so
+ * that a refused event can undo it. */
+static enum wd_status get_account(struct wd_book *b, uint32_t id, struct acct_state **out)
+{
+    enum wd_status st = ensure_account_slot(b, id);
+    if (st != WD_OK) {
+        return st;
+    }
+    struct acct_state *a = &b->accts[id];
+    if (!a->present) {
+        b->created_account = id;
+        wd_fix cap = b->cfg_capital[id] >= 0 ? b->cfg_capital[id] : b->default_capital;
+        if (!fits((wd_i128)b->firm.capital + cap) || !fits((wd_i128)b->firm.peak + cap) ||
+            !fits((wd_i128)b->firm.equity + cap)) {
+            return WD_ERANGE;
+        }
+        figures_init(&a->f, cap);
+        a->present = true;
+        figures_shift(&b->firm, cap);
+    }
+    *out = a;
+    return WD_OK;
+}
+
+enum wd_status wd_book_new(const struct wd_book_config *cfg, struct wd_intern *symbols,
+                           struct wd_intern *accounts, struct wd_book **out,
+                           struct wd_error *err)
+{
+    enum wd_status st;
+    struct wd_book *b = calloc(1, sizeof *b);
+    if (b == NULL) {
+        return wd_error_set(err, WD_ENOMEM, "out of memory");
+    }
+    b->default_capital = cfg->default_capital;
+    b->tz = cfg->tz;
+    b->max_positions = cfg->max_positions ? cfg->max_positions : DEFAULT_MAX_POSITIONS;
+    b->symbols = symbols;
+    b->accounts = accounts;
+    b->day = INT64_MIN;
+    b->created_account = WD_NO_ID;
+    b->day_start_ns = INT64_MAX; /* forces the first day computation */
+    b->day_end_ns = INT64_MIN;
+    b->pos_mask = 1023u;
+    b->pos_slots = calloc(b->pos_mask + 1u, sizeof *b->pos_slots);
+    if (b->pos_slots == NULL) {
+        st = wd_error_set(err, WD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (cfg->default_capital <= 0) {
+        st = wd_error_set(err, WD_ERANGE, "capital must be > 0");
+        goto fail;
+    }
+    figures_init(&b->firm, 0);
+    for (size_t i = 0; i < cfg->n_accounts; i++) {
+        uint32_t id;
+        const char *name = cfg->accounts[i].name;
+        if (cfg->accounts[i].capital <= 0) {
+            st = wd_error_set(err, WD_ERANGE, "capital of account '%s' must be > 0", name);
+            goto fail;
+        }
+        st = wd_intern_get(accounts, name, strlen(name), &id);
+        if (st == WD_OK) {
+            st = ensure_account_slot(b, id);
+        }
+        if (st != WD_OK) {
+            wd_error_set(err, st, "account '%s': %s", name, wd_status_str(st));
+            goto fail;
+        }
+        b->cfg_capital[id] = cfg->accounts[i].capital;
+    }
+    /* Listed accounts exist from the start, so the firm's starting capital
+     * is their sum before any event. */
+    for (size_t i = 0; i < cfg->n_accounts; i++) {
+        uint32_t id;
+        struct acct_state *a;
+        if (wd_intern_find(accounts, cfg->accounts[i].name, strlen(cfg->accounts[i].name), &id) !=
+                WD_OK ||
+            (st = get_account(b, id, &a)) != WD_OK) {
+            st = wd_error_set(err, WD_ERANGE, "accounts' total capital is out of range");
+            goto fail;
+        }
+    }
+    *out = b;
+    return WD_OK;
+fail:
+    wd_book_free(b);
+    return st;
+}
+
+void wd_book_free(struct wd_book *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    free(b->accts);
+    free(b->saved_day_open);
+    free(b->cfg_capital);
+    free(b->syms);
+    free(b->pos);
+    free(b->pos_slots);
+    free(b);
+}
+
+static uint32_t pos_hash(uint32_t acct, uint32_t sym)
+{
+    uint64_t k = ((uint64_t)acct << 32) | sym;
+    k *= 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(k >> 32);
+}
+
+static uint32_t find_slot(const struct wd_book *b, uint32_t acct, uint32_t sym)
+{
+    uint32_t i = pos_hash(acct, sym) & b->pos_mask;
+    for (;;) {
+        uint32_t v = b->pos_slots[i];
+        if (v == 0 || (b->pos[v - 1u].account == acct && b->pos[v - 1u].symbol == sym)) {
+            return i;
+        }
+        i = (i + 1u) & b->pos_mask;
+    }
+}
+
+static enum wd_status grow_pos_slots(struct wd_book *b)
+{
+    uint32_t ncap = (b->pos_mask + 1u) * 2u;
+    uint32_t *ns = calloc(ncap, sizeof *ns);
+    if (ns == NULL) {
+        return WD_ENOMEM;
+    }
+    free(b->pos_slots);
+    b->pos_slots = ns;
+    b->pos_mask = ncap - 1u;
+    for (uint32_t p = 0; p < b->n_pos; p++) {
+        ns[find_slot(b, b->pos[p].account, b->pos[p].symbol)] = p + 1u;
+    }
+    return WD_OK;
+}
+
+/* The position of (acct, sym), created flat if new. */
+static enum wd_status get_position(struct wd_book *b, uint32_t acct, uint32_t sym,
+                                   struct wd_position **out)
+{
+    uint32_t slot = find_slot(b, acct, sym);
+    if (b->pos_slots[slot] != 0) {
+        *out = &b->pos[b->pos_slots[slot] - 1u];
+        return WD_OK;
+    }
+    if (b->n_pos >= b->max_positions) {
+        return WD_EFULL;
+    }
+    if ((uint64_t)(b->n_pos + 1u) * 2u > b->pos_mask + 1u) {
+        enum wd_status st = grow_pos_slots(b);
+        if (st != WD_OK) {
+            return st;
+        }
+        slot = find_slot(b, acct, sym);
+    }
+    if (b->n_pos == b->cap_pos) {
+        uint32_t ncap = b->cap_pos ? b->cap_pos * 2u : 256u;
+        struct wd_position *np = realloc(b->pos, (size_t)ncap * sizeof *np);
+        if (np == NULL) {
+            return WD_ENOMEM;
+        }
+        b->pos = np;
+        b->cap_pos = ncap;
+    }
+    struct wd_position *p = &b->pos[b->n_pos];
+    memset(p, 0, sizeof *p);
+    p->account = acct;
+    p->symbol = sym;
+    p->next_holder = b->syms[sym].holders;
+    b->syms[sym].holders = b->n_pos;
+    b->pos_slots[slot] = ++b->n_pos;
+    b->created_position = true;
+    *out = p;
+    return WD_OK;
+}
+
+static bool sym_mark(const struct sym_state *s, wd_fix *mark)
+{
+    if (s->flags & HAS_QUOTE) {
+        *mark = s->mid;
+    } else if (s->flags & HAS_TRADE) {
+        *mark = s->trade;
+    } else if (s->flags & HAS_FILL) {
+        *mark = s->fill;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Revalues every position in sym at `mark`: checks all sums first, then
+ * commits, so an overflow changes nothing. */
+static enum wd_status revalue(struct wd_book *b, uint32_t sym, wd_fix mark)
+{
+    wd_i128 firm_delta = 0;
+    for (uint32_t i = b->syms[sym].holders; i != NO_POS; i = b->pos[i].next_holder) {
+        const struct wd_position *p = &b->pos[i];
+        const struct wd_figures *f = &b->accts[p->account].f;
+        wd_i128 m = mul_round(p->qty, mark);
+        wd_i128 d = m - p->mtm;
+        if (!fits(m) || !fits(f->mtm + d) || !fits(f->cash + (f->mtm + d))) {
+            return WD_ERANGE;
+        }
+        firm_delta += d;
+    }
+    if (!fits(b->firm.mtm + firm_delta) || !fits(b->firm.cash + (b->firm.mtm + firm_delta))) {
+        return WD_ERANGE;
+    }
+    for (uint32_t i = b->syms[sym].holders; i != NO_POS; i = b->pos[i].next_holder) {
+        struct wd_position *p = &b->pos[i];
+        struct wd_figures *f = &b->accts[p->account].f;
+        wd_fix m = (wd_fix)mul_round(p->qty, mark);
+        if (m != p->mtm) {
+            f->mtm += m - p->mtm;
+            p->mtm = m;
+            refresh(f);
+        }
+    }
+    if (firm_delta != 0) {
+        b->firm.mtm += (wd_fix)firm_delta;
+        refresh(&b->firm);
+    }
+    return WD_OK;
+}
+
+static enum wd_status set_mark(struct wd_book *b, uint32_t sym, unsigned kind, wd_fix price)
+{
+    struct sym_state *s = &b->syms[sym];
+    wd_fix old_mark = 0, new_mark = 0;
+    bool had = sym_mark(s, &old_mark);
+    struct sym_state saved = *s;
+    if (kind == HAS_QUOTE) {
+        s->mid = price;
+    } else if (kind == HAS_TRADE) {
+        s->trade = price;
+    } else {
+        s->fill = price;
+    }
+    s->flags |= kind;
+    (void)sym_mark(s, &new_mark);
+    if (had && new_mark == old_mark) {
+        return WD_OK;
+    }
+    enum wd_status st = revalue(b, sym, new_mark);
+    if (st != WD_OK) {
+        *s = saved;
+    }
+    return st;
+}
+
+/* What a day roll replaced, so that a refused event can put it back. */
+struct day_undo {
+    bool rolled;
+    int64_t day, start_ns, end_ns;
+    wd_fix firm_day_open;
+};
+
+/* Moves the local day forward when ts enters a later one: every account's
+ * and the firm's day-open equity becomes its equity before this event. */
+static enum wd_status roll_day(struct wd_book *b, int64_t ts, struct day_undo *u)
+{
+    u->rolled = false;
+    if (ts >= b->day_start_ns && ts < b->day_end_ns) {
+        return WD_OK;
+    }
+    int64_t start, end;
+    int64_t day = wd_tz_local_day(b->tz, ts, &start, &end);
+    if (day <= b->day && b->day != INT64_MIN) {
+        return WD_OK; /* an out-of-order event from an earlier day */
+    }
+    if (b->n_saved < b->n_accts) {
+        wd_fix *ns = realloc(b->saved_day_open, (size_t)b->n_accts * sizeof *ns);
+        if (ns == NULL) {
+            return WD_ENOMEM;
+        }
+        b->saved_day_open = ns;
+        b->n_saved = b->n_accts;
+    }
+    *u = (struct day_undo){true, b->day, b->day_start_ns, b->day_end_ns, b->firm.day_open};
+    b->day = day;
+    b->day_start_ns = start;
+    b->day_end_ns = end;
+    for (uint32_t i = 0; i < b->n_accts; i++) {
+        if (b->accts[i].present) {
+            b->saved_day_open[i] = b->accts[i].f.day_open;
+            b->accts[i].f.day_open = b->accts[i].f.equity;
+        }
+    }
+    b->firm.day_open = b->firm.equity;
+    return WD_OK;
+}
+
+static void unroll_day(struct wd_book *b, const struct day_undo *u)
+{
+    if (!u->rolled) {
+        return;
+    }
+    b->day = u->day;
+    b->day_start_ns = u->start_ns;
+    b->day_end_ns = u->end_ns;
+    for (uint32_t i = 0; i < b->n_accts && i < b->n_saved; i++) {
+        if (b->accts[i].present) {
+            b->accts[i].f.day_open = b->saved_day_open[i];
+        }
+    }
+    b->firm.day_open = u->firm_day_open;
+}
+
+/* Removes the position a refused event created. It is the newest, so no
+ * later insertion probed past its hash slot and it heads its symbol's
+ * holder chain: clearing both undoes it exactly. */
+static void uncreate_position(struct wd_book *b)
+{
+    if (!b->created_position) {
+        return;
+    }
+    struct wd_position *p = &b->pos[b->n_pos - 1u];
+    b->pos_slots[find_slot(b, p->account, p->symbol)] = 0;
+    b->syms[p->symbol].holders = p->next_holder;
+    b->n_pos--;
+    b->created_position = false;
+}
+
+/* Removes the account a refused event created: its capital leaves the
+ * firm's figures again. */
+static void uncreate_account(struct wd_book *b)
+{
+    if (b->created_account == WD_NO_ID) {
+        return;
+    }
+    struct acct_state *a = &b->accts[b->created_account];
+    figures_shift(&b->firm, -a->f.capital);
+    memset(a, 0, sizeof *a);
+    b->created_account = WD_NO_ID;
+}
+
+static enum wd_status apply_fill(struct wd_book *b, const struct wd_event *ev,
+                                 struct wd_error *err)
+{
+    const struct wd_ev_fill *fl = &ev->u.fill;
+    struct acct_state *a;
+    struct wd_position *p;
+    enum wd_status st;
+    if ((st = get_account(b, ev->account, &a)) != WD_OK ||
+        (st = get_position(b, ev->account, ev->symbol, &p)) != WD_OK) {
+        return wd_error_set(err, st, "fill: %s", wd_status_str(st));
+    }
+    wd_i128 q = (wd_i128)fl->qty * fl->side;
+    wd_i128 n = mul_round((wd_fix)q, fl->price); /* signed notional: cash -= n */
+    wd_i128 new_qty = p->qty + q;
+    wd_i128 new_cost, realized;
+    if (p->qty == 0 || (p->qty > 0) == (q > 0)) {
+        new_cost = p->cost + n; /* opening or adding */
+        realized = 0;
+    } else if (new_qty == 0 || (new_qty > 0) == (p->qty > 0)) {
+        /* Reducing (or closing exactly): release the closed fraction of the
+         * cost basis; the whole of it when closing. */
+        int64_t released = p->cost;
+        if (new_qty != 0 && wd_fix_muldiv(p->cost, (int64_t)-q, p->qty, &released) != WD_OK) {
+            return wd_error_set(err, WD_ERANGE, "fill: cost basis out of range");
+        }
+        new_cost = p->cost - released;
+        realized = -n - released;
+    } else {
+        /* Flipping through zero: close the old quantity at the fill price,
+         * open the rest; the two notionals add up to n exactly. */
+        wd_i128 n_close = mul_round(-p->qty, fl->price);
+        realized = -n_close - p->cost;
+        new_cost = n - n_close;
+    }
+    realized -= fl->commission;
+    wd_i128 cash = (wd_i128)a->f.cash - n - fl->commission;
+    wd_i128 fcash = (wd_i128)b->firm.cash - n - fl->commission;
+    if (!fits(n) || !fits(new_qty) || !fits(new_cost) || !fits(cash) || !fits(fcash) ||
+        !fits(a->f.realized + realized) || !fits(b->firm.realized + realized) ||
+        !fits((wd_i128)a->f.cost - p->cost + new_cost) ||
+        !fits((wd_i128)b->firm.cost - p->cost + new_cost) || !fits(p->realized + realized)) {
+        return wd_error_set(err, WD_ERANGE, "fill: a figure would overflow");
+    }
+    /* The mark may move with this fill (when the symbol has no quote or
+     * trade); revalue after the position changed. Save what revalue could
+     * need to undo. */
+    struct wd_position saved_p = *p;
+    struct wd_figures saved_a = a->f, saved_firm = b->firm;
+    a->f.cash = (wd_fix)cash;
+    b->firm.cash = (wd_fix)fcash;
+    a->f.realized += (wd_fix)realized;
+    b->firm.realized += (wd_fix)realized;
+    a->f.commission += fl->commission;
+    b->firm.commission += fl->commission;
+    a->f.cost += (wd_fix)(new_cost - p->cost);
+    b->firm.cost += (wd_fix)(new_cost - p->cost);
+    p->realized += (wd_fix)realized;
+    p->qty = (wd_fix)new_qty;
+    p->cost = (wd_fix)new_cost;
+    a->had_fill = true;
+    /* Revalue this position at the (possibly new) mark. */
+    struct sym_state *s = &b->syms[ev->symbol];
+    struct sym_state saved_s = *s;
+    s->fill = fl->price;
+    s->flags |= HAS_FILL;
+    wd_fix mark;
+    (void)sym_mark(s, &mark);
+    st = revalue(b, ev->symbol, mark);
+    if (st == WD_OK) {
+        /* revalue refreshes only what moved; cash moved for sure. */
+        refresh(&a->f);
+        refresh(&b->firm);
+        return WD_OK;
+    }
+    *s = saved_s;
+    *p = saved_p;
+    a->f = saved_a;
+    b->firm = saved_firm;
+    return wd_error_set(err, st, "fill: a figure would overflow");
+}
+
+static enum wd_status apply_account(struct wd_book *b, const struct wd_event *ev,
+                                    struct wd_error *err)
+{
+    struct acct_state *a;
+    enum wd_status st = get_account(b, ev->account, &a);
+    if (st != WD_OK) {
+        return wd_error_set(err, st, "account: %s", wd_status_str(st));
+    }
+    if (a->saw_account_event || a->had_fill) {
+        a->saw_account_event = true;
+        return WD_OK;
+    }
+    wd_fix equity = ev->u.account.equity;
+    if (equity <= 0) {
+        return wd_error_set(err, WD_ERANGE,
+                            "account: equity must be > 0 to set the starting capital");
+    }
+    wd_fix delta = equity - a->f.capital;
+    if (!fits((wd_i128)b->firm.capital + delta) || !fits((wd_i128)b->firm.peak + delta) ||
+        !fits((wd_i128)b->firm.equity + delta) || !fits((wd_i128)b->firm.cash + delta)) {
+        return wd_error_set(err, WD_ERANGE, "account: firm capital would overflow");
+    }
+    a->saw_account_event = true;
+    /* The starting capital is the baseline: peak and day-open move with it,
+     * and the drawdown history restarts from it. */
+    figures_shift(&a->f, delta);
+    a->f.peak = a->f.equity;
+    a->f.drawdown = a->f.max_drawdown = 0.0;
+    figures_shift(&b->firm, delta);
+    return WD_OK;
+}
+
+enum wd_status wd_book_apply(struct wd_book *b, const struct wd_event *ev, struct wd_error *err)
+{
+    enum wd_status st = WD_OK;
+    struct day_undo undo;
+    struct acct_state *a;
+    if (ev->symbol != WD_NO_ID && (st = ensure_symbol(b, ev->symbol)) != WD_OK) {
+        return wd_error_set(err, st, "out of memory");
+    }
+    b->created_account = WD_NO_ID;
+    b->created_position = false;
+    /* The day rolls before the event is applied: day-open equity is the
+     * equity before the first event of the day. */
+    if ((st = roll_day(b, ev->ts_ns, &undo)) != WD_OK) {
+        return wd_error_set(err, st, "out of memory");
+    }
+    switch (ev->type) {
+    case WD_EV_QUOTE: {
+        wd_i128 sum = (wd_i128)ev->u.quote.bid + ev->u.quote.ask;
+        wd_i128 mid = sum / 2 + (sum % 2); /* half away from zero; both > 0 */
+        st = set_mark(b, ev->symbol, HAS_QUOTE, (wd_fix)mid);
+        if (st != WD_OK) {
+            wd_error_set(err, st, "quote: revaluation would overflow");
+        }
+        break;
+    }
+    case WD_EV_TRADE:
+        st = set_mark(b, ev->symbol, HAS_TRADE, ev->u.trade.price);
+        if (st != WD_OK) {
+            wd_error_set(err, st, "trade: revaluation would overflow");
+        }
+        break;
+    case WD_EV_FILL:
+        st = apply_fill(b, ev, err);
+        break;
+    case WD_EV_ACCOUNT:
+        st = apply_account(b, ev, err);
+        break;
+    case WD_EV_INTENT:
+    case WD_EV_ACK:
+        if ((st = get_account(b, ev->account, &a)) != WD_OK) {
+            wd_error_set(err, st, "%s: %s", wd_event_type_name(ev->type), wd_status_str(st));
+        }
+        break;
+    default:
+        break;
+    }
+    if (st != WD_OK) {
+        /* A refused event is as if absent: no account, no position, no
+         * new day. */
+        uncreate_position(b);
+        uncreate_account(b);
+        unroll_day(b, &undo);
+        return st;
+    }
+    b->events++;
+    if (ev->ts_ns > b->last_ts) {
+        b->last_ts = ev->ts_ns;
+    }
+    return WD_OK;
+}
+
+enum wd_status wd_book_open_account(struct wd_book *b, uint32_t account)
+{
+    struct acct_state *a;
+    return get_account(b, account, &a);
+}
+
+const struct wd_figures *wd_book_firm(const struct wd_book *b) { return &b->firm; }
+
+const struct wd_figures *wd_book_account(const struct wd_book *b, uint32_t account)
+{
+    if (account >= b->n_accts || !b->accts[account].present) {
+        return NULL;
+    }
+    return &b->accts[account].f;
+}
+
+uint32_t wd_book_account_slots(const struct wd_book *b) { return b->n_accts; }
+
+size_t wd_book_position_count(const struct wd_book *b) { return b->n_pos; }
+
+const struct wd_position *wd_book_position(const struct wd_book *b, size_t i)
+{
+    return i < b->n_pos ? &b->pos[i] : NULL;
+}
+
+bool wd_book_mark(const struct wd_book *b, uint32_t symbol, wd_fix *mark)
+{
+    if (symbol >= b->n_syms) {
+        return false;
+    }
+    return sym_mark(&b->syms[symbol], mark);
+}
+
+int64_t wd_book_day(const struct wd_book *b) { return b->day; }
+
+int64_t wd_book_last_ts(const struct wd_book *b) { return b->last_ts; }
+
+uint64_t wd_book_events(const struct wd_book *b) { return b->events; }

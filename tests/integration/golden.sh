@@ -1,0 +1,100 @@
+#!/bin/sh
+# Golden tests for `warden positions|pnl|drawdown` over data/multiday.jsonl,
+# a crafted three-day, two-account session (2025-11-17..19, New York).
+#
+# The expected figures in expected/ were checked by hand:
+#   alpha: capital 500,000 (its account event precedes any fill).
+#     day 1  buy 1000 AAPL @ 190.05 (comm 1)  -> cash 309,949, cost 190,050
+#     day 2  sell 400 @ 186 (comm 1): releases 400/1000 of the cost = 76,020,
+#            realizes 74,400 - 76,020 - 1 = -1,621  -> realized -1,622
+#            equity = 384,348 cash + 600 * 186 = 495,948
+#     day 3  sell 600 @ 181 (comm 1): realizes 108,600 - 114,030 - 1 = -5,431
+#            -> realized -7,053, equity 492,947, day-open 495,948,
+#            daily ratio -3,001 / 495,948
+#            peak 501,949 (AAPL mid 192 on day 1); max drawdown at the AAPL
+#            mid 180.1 on day 3: (501,949 - 492,408) / 501,949
+#   beta: capital 1,000,000 (default).
+#     day 1  sell 200 MSFT @ 410 (comm 0.5); marked by the fill, then trade 405
+#     day 2  buy 300 @ 400.5 (comm 0.75) flips to +100: realizes
+#            82,000 - 80,100 = 1,900 -> realized 1,898.75; cost 40,050
+#     day 3  MSFT mid 410: unrealized 950, equity 1,002,848.75
+#   firm: capital 1,500,000, equity 1,495,795.75 = capital - 4,204.25;
+#         peak 1,502,948.5, max drawdown 8,391.75 / 1,502,948.5.
+# data/multiday-malformed.jsonl is the same session with nine malformed
+# lines and a blank line interleaved: every output must be identical.
+#
+# usage: golden.sh path/to/warden tests/integration
+# WARDEN_UPDATE_GOLDEN=1 rewrites the expected files (then review the diff).
+set -u
+warden=$1
+dir=$2
+data=$dir/data
+exp=$dir/expected
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+passes=0
+
+check() { # name, expected file, actual file
+    if [ "${WARDEN_UPDATE_GOLDEN:-0}" = 1 ]; then
+        cp "$3" "$2"
+    fi
+    if cmp -s "$2" "$3"; then
+        passes=$((passes + 1))
+    else
+        echo "FAIL: $1"
+        diff -u "$2" "$3" | head -40
+        fails=$((fails + 1))
+    fi
+}
+
+expect_rc() { # name, expected rc, actual rc
+    if [ "$2" = "$3" ]; then
+        passes=$((passes + 1))
+    else
+        echo "FAIL: $1: exit status $3, expected $2"
+        fails=$((fails + 1))
+    fi
+}
+
+cd "$dir" || exit 2
+for cmd in positions pnl drawdown; do
+    "$warden" "$cmd" --json --events data/multiday.jsonl >"$tmp/$cmd.json" 2>"$tmp/$cmd.err"
+    expect_rc "$cmd --json" 0 $?
+    check "$cmd --json" "$exp/$cmd.json" "$tmp/$cmd.json"
+    check "$cmd --json stderr is empty" /dev/null "$tmp/$cmd.err"
+    "$warden" "$cmd" data/multiday.jsonl >"$tmp/$cmd.txt"
+    check "$cmd table" "$exp/$cmd.txt" "$tmp/$cmd.txt"
+
+    # Malformed lines change nothing but stderr.
+    "$warden" "$cmd" --json --events data/multiday-malformed.jsonl >"$tmp/$cmd.m.json" \
+        2>"$tmp/$cmd.m.err"
+    expect_rc "$cmd --json with malformed lines" 0 $?
+    check "$cmd with malformed lines: same output" "$exp/$cmd.json" "$tmp/$cmd.m.json"
+    check "$cmd with malformed lines: stderr" "$exp/malformed.stderr" "$tmp/$cmd.m.err"
+
+    # stdin gives the same figures.
+    "$warden" "$cmd" --json - <data/multiday.jsonl >"$tmp/$cmd.stdin.json"
+    check "$cmd from stdin" "$exp/$cmd.json" "$tmp/$cmd.stdin.json"
+done
+
+"$warden" pnl --json --date 2025-11-18 data/multiday.jsonl >"$tmp/pnl-day2.json"
+check "pnl --date 2025-11-18" "$exp/pnl-2025-11-18.json" "$tmp/pnl-day2.json"
+"$warden" pnl --date 2025-11-18 data/multiday.jsonl >"$tmp/pnl-day2.txt"
+check "pnl --date 2025-11-18 table" "$exp/pnl-2025-11-18.txt" "$tmp/pnl-day2.txt"
+
+# Errors: unreadable input is 1, bad usage is 2, with a message.
+"$warden" pnl --events data/does-not-exist.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "missing events file" 1 $?
+check "missing events file message" "$exp/missing-file.stderr" "$tmp/err"
+"$warden" pnl --date 2025-13-01 data/multiday.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "bad --date" 2 $?
+check "bad --date message" "$exp/bad-date.stderr" "$tmp/err"
+"$warden" frobnicate >/dev/null 2>"$tmp/err"
+expect_rc "unknown command" 2 $?
+"$warden" pnl --help >"$tmp/help" 2>&1
+expect_rc "pnl --help" 0 $?
+grep -q -- "--date" "$tmp/help" || { echo "FAIL: pnl --help does not mention --date"; fails=$((fails + 1)); }
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
