@@ -52,7 +52,7 @@ defined=$(nm -g --defined-only "$lib" 2>/dev/null | awk 'NF == 3 {print $3}' | s
 undefined=$(nm -u "$lib" 2>/dev/null | awk 'NF == 2 {print $2}' | sed 's/@.*//' | sort -u)
 bad=$(printf '%s\n' "$undefined" | grep -v -x -F "$defined" |
     grep -v -E '^$|^(__asan_|__ubsan_|__sanitizer_|__lsan_|__sancov_|_GLOBAL_OFFSET_TABLE_)' |
-    grep -v -E '^__(u?divti3|u?modti3|floattidf|floatuntidf|fixdfti|muloti4)$' |
+    grep -v -E '^__(u?(div|mod|divmod)ti[34]|float(un)?tidf|fix(uns)?dfti|muloti4)$' |
     while read -r sym; do
         if ! printf '%s\n' "$allowed" | grep -qx "$sym"; then
             echo "$sym"

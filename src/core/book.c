@@ -110,8 +110,17 @@ static void figures_init(struct wd_figures *f, wd_fix capital)
     f->capital = f->cash = f->equity = f->day_open = f->peak = capital;
 }
 
+/* Whether figures_shift(f, delta) stays in range. */
+static bool shift_fits(const struct wd_figures *f, wd_fix delta)
+{
+    return fits((wd_i128)f->capital + delta) && fits((wd_i128)f->cash + delta) &&
+           fits((wd_i128)f->day_open + delta) && fits((wd_i128)f->peak + delta) &&
+           fits((wd_i128)f->cash + delta + f->mtm);
+}
+
 /* Shifts every level figure by delta (a new account's capital joining the
- * firm, or an account's starting capital set by its first account event). */
+ * firm, or an account's starting capital set by its first account event).
+ * The caller checked shift_fits. */
 static void figures_shift(struct wd_figures *f, wd_fix delta)
 {
     f->capital += delta;
@@ -180,8 +189,7 @@ static enum wd_status get_account(struct wd_book *b, uint32_t id, struct acct_st
     if (!a->present) {
         b->created_account = id;
         wd_fix cap = b->cfg_capital[id] >= 0 ? b->cfg_capital[id] : b->default_capital;
-        if (!fits((wd_i128)b->firm.capital + cap) || !fits((wd_i128)b->firm.peak + cap) ||
-            !fits((wd_i128)b->firm.equity + cap)) {
+        if (!shift_fits(&b->firm, cap)) {
             return WD_ERANGE;
         }
         figures_init(&a->f, cap);
@@ -383,13 +391,13 @@ static enum wd_status revalue(struct wd_book *b, uint32_t sym, wd_fix mark)
         struct wd_figures *f = &b->accts[p->account].f;
         wd_fix m = (wd_fix)mul_round(p->qty, mark);
         if (m != p->mtm) {
-            f->mtm += m - p->mtm;
+            f->mtm = (wd_fix)((wd_i128)f->mtm + m - p->mtm);
             p->mtm = m;
             refresh(f);
         }
     }
     if (firm_delta != 0) {
-        b->firm.mtm += (wd_fix)firm_delta;
+        b->firm.mtm = (wd_fix)(b->firm.mtm + firm_delta);
         refresh(&b->firm);
     }
     return WD_OK;
@@ -546,7 +554,8 @@ static enum wd_status apply_fill(struct wd_book *b, const struct wd_event *ev,
     if (!fits(n) || !fits(new_qty) || !fits(new_cost) || !fits(cash) || !fits(fcash) ||
         !fits(a->f.realized + realized) || !fits(b->firm.realized + realized) ||
         !fits((wd_i128)a->f.cost - p->cost + new_cost) ||
-        !fits((wd_i128)b->firm.cost - p->cost + new_cost) || !fits(p->realized + realized)) {
+        !fits((wd_i128)b->firm.cost - p->cost + new_cost) || !fits(p->realized + realized) ||
+        !fits((wd_i128)b->firm.commission + fl->commission)) {
         return wd_error_set(err, WD_ERANGE, "fill: a figure would overflow");
     }
     /* The mark may move with this fill (when the symbol has no quote or
@@ -560,8 +569,8 @@ static enum wd_status apply_fill(struct wd_book *b, const struct wd_event *ev,
     b->firm.realized += (wd_fix)realized;
     a->f.commission += fl->commission;
     b->firm.commission += fl->commission;
-    a->f.cost += (wd_fix)(new_cost - p->cost);
-    b->firm.cost += (wd_fix)(new_cost - p->cost);
+    a->f.cost = (wd_fix)((wd_i128)a->f.cost - p->cost + new_cost);
+    b->firm.cost = (wd_fix)((wd_i128)b->firm.cost - p->cost + new_cost);
     p->realized += (wd_fix)realized;
     p->qty = (wd_fix)new_qty;
     p->cost = (wd_fix)new_cost;
@@ -605,8 +614,7 @@ static enum wd_status apply_account(struct wd_book *b, const struct wd_event *ev
                             "account: equity must be > 0 to set the starting capital");
     }
     wd_fix delta = equity - a->f.capital;
-    if (!fits((wd_i128)b->firm.capital + delta) || !fits((wd_i128)b->firm.peak + delta) ||
-        !fits((wd_i128)b->firm.equity + delta) || !fits((wd_i128)b->firm.cash + delta)) {
+    if (!shift_fits(&a->f, delta) || !shift_fits(&b->firm, delta)) {
         return wd_error_set(err, WD_ERANGE, "account: firm capital would overflow");
     }
     a->saw_account_event = true;
@@ -622,7 +630,7 @@ static enum wd_status apply_account(struct wd_book *b, const struct wd_event *ev
 enum wd_status wd_book_apply(struct wd_book *b, const struct wd_event *ev, struct wd_error *err)
 {
     enum wd_status st = WD_OK;
-    struct day_undo undo;
+    struct day_undo undo = {0};
     struct acct_state *a;
     if (ev->symbol != WD_NO_ID && (st = ensure_symbol(b, ev->symbol)) != WD_OK) {
         return wd_error_set(err, st, "out of memory");

@@ -318,7 +318,7 @@ static enum wd_status get_ts(const struct wd_decoder *d, struct wd_event *ev,
 static enum wd_status get_side(const struct wd_decoder *d, enum wd_side *side,
                                struct wd_error *err)
 {
-    struct wd_str s;
+    struct wd_str s = {"", 0};
     enum wd_status st = get_string(d, K_SIDE, 1, &s, err);
     if (st != WD_OK) {
         return st;
