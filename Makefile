@@ -5,6 +5,7 @@
 #   make bench  the benchmarks (figures go in docs/PERFORMANCE.md)
 #   make deps   install the Debian packages in deps/debian-packages.txt that are missing
 
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 SAMPLE ?= examples/session.jsonl
