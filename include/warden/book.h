@@ -24,6 +24,7 @@
 #include "warden/event.h"
 #include "warden/fixed.h"
 #include "warden/intern.h"
+#include "warden/serial.h"
 #include "warden/status.h"
 #include "warden/tz.h"
 
@@ -35,6 +36,7 @@ struct wd_figures {
     wd_fix realized;   /* realized PnL, net of commission */
     wd_fix commission; /* total commission paid */
     wd_fix mtm;        /* sum of round(qty * mark) over open positions */
+    wd_fix gross;      /* sum of |round(qty * mark)|: gross position exposure */
     wd_fix cost;       /* sum of cost basis over open positions */
     wd_fix equity;     /* cash + mtm */
     wd_fix day_open;   /* equity before the first event of the current day */
@@ -113,6 +115,10 @@ uint32_t wd_book_account_slots(const struct wd_book *b);
 size_t wd_book_position_count(const struct wd_book *b);
 const struct wd_position *wd_book_position(const struct wd_book *b, size_t i);
 
+/* The position of (account, symbol), or NULL if there has never been one. */
+const struct wd_position *wd_book_find_position(const struct wd_book *b, uint32_t account,
+                                                uint32_t symbol);
+
 /* Current mark of symbol (quote mid, else last trade, else last fill);
  * false when the symbol has none. */
 bool wd_book_mark(const struct wd_book *b, uint32_t symbol, wd_fix *mark);
@@ -126,5 +132,16 @@ int64_t wd_book_last_ts(const struct wd_book *b);
 
 /* Events applied so far. */
 uint64_t wd_book_events(const struct wd_book *b);
+
+/* Appends the book's state (figures, positions, marks, day) to w. Names
+ * are written as strings, so a snapshot does not depend on interned ids. */
+void wd_book_save(const struct wd_book *b, struct wd_wbuf *w);
+
+/* Replaces the book's state with one written by wd_book_save, interning
+ * its names. Accounts listed in the configuration but absent from the
+ * snapshot are opened afresh. WD_EINVAL: not a valid snapshot; the book is
+ * then in an unspecified state and must be discarded. */
+enum wd_status wd_book_load(struct wd_book *b, struct wd_rbuf *r,
+                            struct wd_error *err) WD_MUST_USE;
 
 #endif /* WD_CORE_BOOK_H */

@@ -39,6 +39,13 @@ struct cli_session {
     int progress_last;
 };
 
+/* Initialises cfg with the defaults and overlays the YAML file at path
+ * (NULL: defaults only). Prints every problem; CLI_USAGE if invalid. */
+int cli_config_load(struct wd_config *cfg, const char *path);
+
+/* Loads the session time zone of cfg. */
+int cli_tz_load(const struct wd_config *cfg, struct wd_tz **tz);
+
 /* Loads the configuration (path may be NULL: defaults), the session time
  * zone, and creates the name tables, decoder and book. Prints the problem
  * on stderr and returns CLI_FAIL / CLI_USAGE on error. */
@@ -52,6 +59,11 @@ void cli_session_close(struct cli_session *s);
 /* Ensures the account that unqualified events go to exists, so that a
  * session with no account-bearing event still reports its capital. */
 void cli_session_ensure_default_account(struct cli_session *s);
+
+struct wd_store;
+
+/* Opens the store at db, or cfg->store.path when db is NULL. */
+int cli_open_store(const struct wd_config *cfg, const char *db, struct wd_store **out);
 
 /* Formats money with thousands separators and 2 decimals for tables. */
 void cli_fmt_money(wd_fix v, char *buf, size_t cap);

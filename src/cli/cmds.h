@@ -8,5 +8,9 @@
 int cmd_positions(int argc, char **argv);
 int cmd_pnl(int argc, char **argv);
 int cmd_drawdown(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_halt(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif /* WD_CLI_CMDS_H */

@@ -25,32 +25,48 @@ void cli_errorf(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-int cli_session_open(struct cli_session *s, const char *config_path)
+int cli_config_load(struct wd_config *cfg, const char *path)
 {
-    struct wd_error err = {0};
-    memset(s, 0, sizeof *s);
-    s->cutoff_ns = INT64_MAX;
-    if (wd_config_init(&s->cfg) != WD_OK) {
+    if (wd_config_init(cfg) != WD_OK) {
         cli_errorf("out of memory");
         return CLI_FAIL;
     }
-    if (config_path != NULL) {
-        struct wd_config_report rep = {0};
-        enum wd_status st = wd_config_load_file(config_path, &s->cfg, &rep);
-        for (size_t i = 0; i < rep.n; i++) {
-            fprintf(stderr, "warden: %s:%llu:%llu: %s\n", config_path,
-                    (unsigned long long)rep.items[i].line,
-                    (unsigned long long)rep.items[i].column, rep.items[i].msg);
-        }
-        wd_config_report_free(&rep);
-        if (st != WD_OK) {
-            cli_errorf("configuration %s is not valid; nothing was run", config_path);
-            return CLI_USAGE;
-        }
+    if (path == NULL) {
+        return CLI_OK;
     }
-    if (wd_tz_load(s->cfg.session.tz, &s->tz, &err) != WD_OK) {
+    struct wd_config_report rep = {0};
+    enum wd_status st = wd_config_load_file(path, cfg, &rep);
+    for (size_t i = 0; i < rep.n; i++) {
+        fprintf(stderr, "warden: %s:%llu:%llu: %s\n", path, (unsigned long long)rep.items[i].line,
+                (unsigned long long)rep.items[i].column, rep.items[i].msg);
+    }
+    wd_config_report_free(&rep);
+    if (st != WD_OK) {
+        cli_errorf("configuration %s is not valid; nothing was run", path);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int cli_tz_load(const struct wd_config *cfg, struct wd_tz **tz)
+{
+    struct wd_error err = {0};
+    if (wd_tz_load(cfg->session.tz, tz, &err) != WD_OK) {
         cli_errorf("session.tz: %s", err.msg);
         return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int cli_session_open(struct cli_session *s, const char *config_path)
+{
+    struct wd_error err = {0};
+    int rc;
+    memset(s, 0, sizeof *s);
+    s->cutoff_ns = INT64_MAX;
+    if ((rc = cli_config_load(&s->cfg, config_path)) != CLI_OK ||
+        (rc = cli_tz_load(&s->cfg, &s->tz)) != CLI_OK) {
+        return rc;
     }
     if (wd_intern_init(&s->symbols, CLI_MAX_SYMBOLS) != WD_OK ||
         wd_intern_init(&s->accounts, CLI_MAX_ACCOUNTS) != WD_OK ||

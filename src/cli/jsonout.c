@@ -82,6 +82,14 @@ void jw_str(struct jw *w, const char *s)
     jw_write_escaped(w->out, s);
 }
 
+void jw_str_raw(struct jw *w, const char *s, size_t n)
+{
+    before_value(w);
+    fputc('"', w->out);
+    fwrite(s, 1, n, w->out);
+    fputc('"', w->out);
+}
+
 void jw_fix(struct jw *w, wd_fix v)
 {
     char buf[40];

@@ -8,6 +8,7 @@
 #define WD_CLI_JSONOUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -28,6 +29,9 @@ void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
 void jw_key(struct jw *w, const char *key);
 void jw_str(struct jw *w, const char *s);
+/* A string whose bytes are already JSON string content (escapes intact),
+ * such as a field taken from an input line: written between quotes as is. */
+void jw_str_raw(struct jw *w, const char *s, size_t n);
 void jw_fix(struct jw *w, wd_fix v);
 void jw_double(struct jw *w, double v);
 void jw_int(struct jw *w, int64_t v);

@@ -22,6 +22,10 @@ static const struct subcommand subcommands[] = {
     {"positions", cmd_positions, "open positions, average cost, mark, unrealized PnL"},
     {"pnl", cmd_pnl, "equity, realized/unrealized/total PnL, daily PnL ratio"},
     {"drawdown", cmd_drawdown, "peak equity, drawdown and max drawdown"},
+    {"replay", cmd_replay, "events through the gate and kill-switches: JSON decisions, controls, incidents"},
+    {"halt", cmd_halt, "halt a scope (emergency_halt); --reduce-only for REDUCE_ONLY"},
+    {"resume", cmd_resume, "approve resuming a halted scope (Risk Officer; + CTO after a drawdown kill)"},
+    {"status", cmd_status, "trading state per scope: why, since when, who can resume"},
 };
 
 static void usage(FILE *out)
@@ -31,7 +35,7 @@ static void usage(FILE *out)
           "Usage: warden COMMAND [OPTIONS]\n"
           "       warden COMMAND --help\n"
           "\n"
-          "Commands (offline, over a JSON Lines event file or stdin):\n",
+          "Commands:\n",
           out);
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++) {
         fprintf(out, "  %-11s %s\n", subcommands[i].name, subcommands[i].summary);

@@ -372,18 +372,22 @@ static bool sym_mark(const struct sym_state *s, wd_fix *mark)
  * commits, so an overflow changes nothing. */
 static enum wd_status revalue(struct wd_book *b, uint32_t sym, wd_fix mark)
 {
-    wd_i128 firm_delta = 0;
+    wd_i128 firm_delta = 0, gross_delta = 0;
     for (uint32_t i = b->syms[sym].holders; i != NO_POS; i = b->pos[i].next_holder) {
         const struct wd_position *p = &b->pos[i];
         const struct wd_figures *f = &b->accts[p->account].f;
         wd_i128 m = mul_round(p->qty, mark);
         wd_i128 d = m - p->mtm;
-        if (!fits(m) || !fits(f->mtm + d) || !fits(f->cash + (f->mtm + d))) {
+        wd_i128 g = (m < 0 ? -m : m) - (p->mtm < 0 ? -(wd_i128)p->mtm : p->mtm);
+        if (!fits(m) || !fits(f->mtm + d) || !fits(f->cash + (f->mtm + d)) ||
+            !fits(f->gross + g)) {
             return WD_ERANGE;
         }
         firm_delta += d;
+        gross_delta += g;
     }
-    if (!fits(b->firm.mtm + firm_delta) || !fits(b->firm.cash + (b->firm.mtm + firm_delta))) {
+    if (!fits(b->firm.mtm + firm_delta) || !fits(b->firm.cash + (b->firm.mtm + firm_delta)) ||
+        !fits(b->firm.gross + gross_delta)) {
         return WD_ERANGE;
     }
     for (uint32_t i = b->syms[sym].holders; i != NO_POS; i = b->pos[i].next_holder) {
@@ -392,10 +396,13 @@ static enum wd_status revalue(struct wd_book *b, uint32_t sym, wd_fix mark)
         wd_fix m = (wd_fix)mul_round(p->qty, mark);
         if (m != p->mtm) {
             f->mtm = (wd_fix)((wd_i128)f->mtm + m - p->mtm);
+            f->gross = (wd_fix)((wd_i128)f->gross + (m < 0 ? -(wd_i128)m : m) -
+                                (p->mtm < 0 ? -(wd_i128)p->mtm : p->mtm));
             p->mtm = m;
             refresh(f);
         }
     }
+    b->firm.gross = (wd_fix)(b->firm.gross + gross_delta);
     if (firm_delta != 0) {
         b->firm.mtm = (wd_fix)(b->firm.mtm + firm_delta);
         refresh(&b->firm);
@@ -713,6 +720,13 @@ const struct wd_position *wd_book_position(const struct wd_book *b, size_t i)
     return i < b->n_pos ? &b->pos[i] : NULL;
 }
 
+const struct wd_position *wd_book_find_position(const struct wd_book *b, uint32_t account,
+                                                uint32_t symbol)
+{
+    uint32_t v = b->pos_slots[find_slot(b, account, symbol)];
+    return v == 0 ? NULL : &b->pos[v - 1u];
+}
+
 bool wd_book_mark(const struct wd_book *b, uint32_t symbol, wd_fix *mark)
 {
     if (symbol >= b->n_syms) {
@@ -726,3 +740,195 @@ int64_t wd_book_day(const struct wd_book *b) { return b->day; }
 int64_t wd_book_last_ts(const struct wd_book *b) { return b->last_ts; }
 
 uint64_t wd_book_events(const struct wd_book *b) { return b->events; }
+
+/* ---- snapshots --------------------------------------------------------------------- */
+
+#define BOOK_MAGIC 0x4b424457u /* "WDBK" */
+#define BOOK_VERSION 1u
+
+static void save_figures(struct wd_wbuf *w, const struct wd_figures *f)
+{
+    wd_w_i64(w, f->capital);
+    wd_w_i64(w, f->cash);
+    wd_w_i64(w, f->realized);
+    wd_w_i64(w, f->commission);
+    wd_w_i64(w, f->mtm);
+    wd_w_i64(w, f->gross);
+    wd_w_i64(w, f->cost);
+    wd_w_i64(w, f->equity);
+    wd_w_i64(w, f->day_open);
+    wd_w_i64(w, f->peak);
+    wd_w_f64(w, f->drawdown);
+    wd_w_f64(w, f->max_drawdown);
+}
+
+static void load_figures(struct wd_rbuf *r, struct wd_figures *f)
+{
+    f->capital = wd_r_i64(r);
+    f->cash = wd_r_i64(r);
+    f->realized = wd_r_i64(r);
+    f->commission = wd_r_i64(r);
+    f->mtm = wd_r_i64(r);
+    f->gross = wd_r_i64(r);
+    f->cost = wd_r_i64(r);
+    f->equity = wd_r_i64(r);
+    f->day_open = wd_r_i64(r);
+    f->peak = wd_r_i64(r);
+    f->drawdown = wd_r_f64(r);
+    f->max_drawdown = wd_r_f64(r);
+}
+
+static void save_name(struct wd_wbuf *w, const struct wd_intern *t, uint32_t id)
+{
+    const char *n = wd_intern_name(t, id);
+    wd_w_bytes(w, n, strlen(n));
+}
+
+void wd_book_save(const struct wd_book *b, struct wd_wbuf *w)
+{
+    uint32_t n;
+    wd_w_u32(w, BOOK_MAGIC);
+    wd_w_u32(w, BOOK_VERSION);
+    save_figures(w, &b->firm);
+    wd_w_i64(w, b->day);
+    wd_w_i64(w, b->day_start_ns);
+    wd_w_i64(w, b->day_end_ns);
+    wd_w_i64(w, b->last_ts);
+    wd_w_u64(w, b->events);
+    n = 0;
+    for (uint32_t i = 0; i < b->n_accts; i++) {
+        n += b->accts[i].present ? 1u : 0u;
+    }
+    wd_w_u32(w, n);
+    for (uint32_t i = 0; i < b->n_accts; i++) {
+        const struct acct_state *a = &b->accts[i];
+        if (!a->present) {
+            continue;
+        }
+        save_name(w, b->accounts, i);
+        save_figures(w, &a->f);
+        wd_w_u8(w, (uint8_t)((a->had_fill ? 1u : 0u) | (a->saw_account_event ? 2u : 0u)));
+    }
+    n = 0;
+    for (uint32_t i = 0; i < b->n_syms && i < wd_intern_count(b->symbols); i++) {
+        n += b->syms[i].flags != 0 ? 1u : 0u;
+    }
+    wd_w_u32(w, n);
+    for (uint32_t i = 0; i < b->n_syms && i < wd_intern_count(b->symbols); i++) {
+        const struct sym_state *sy = &b->syms[i];
+        if (sy->flags == 0) {
+            continue;
+        }
+        save_name(w, b->symbols, i);
+        wd_w_i64(w, sy->mid);
+        wd_w_i64(w, sy->trade);
+        wd_w_i64(w, sy->fill);
+        wd_w_u8(w, (uint8_t)sy->flags);
+    }
+    wd_w_u32(w, b->n_pos);
+    for (uint32_t i = 0; i < b->n_pos; i++) {
+        const struct wd_position *p = &b->pos[i];
+        save_name(w, b->accounts, p->account);
+        save_name(w, b->symbols, p->symbol);
+        wd_w_i64(w, p->qty);
+        wd_w_i64(w, p->cost);
+        wd_w_i64(w, p->mtm);
+        wd_w_i64(w, p->realized);
+    }
+}
+
+static enum wd_status load_name(struct wd_rbuf *r, struct wd_intern *t, uint32_t *id)
+{
+    size_t n;
+    const char *p = wd_r_bytes(r, WD_INTERN_NAME_MAX, &n);
+    if (r->bad) {
+        return WD_EINVAL;
+    }
+    return wd_intern_get(t, p, n, id);
+}
+
+enum wd_status wd_book_load(struct wd_book *b, struct wd_rbuf *r, struct wd_error *err)
+{
+    enum wd_status st;
+    uint32_t n, id, sym;
+    if (wd_r_u32(r) != BOOK_MAGIC || wd_r_u32(r) != BOOK_VERSION) {
+        return wd_error_set(err, WD_EINVAL, "not a book snapshot (magic or version)");
+    }
+    /* Start from nothing: no account, position or mark. */
+    for (uint32_t i = 0; i < b->n_accts; i++) {
+        memset(&b->accts[i], 0, sizeof b->accts[i]);
+    }
+    for (uint32_t i = 0; i < b->n_syms; i++) {
+        memset(&b->syms[i], 0, sizeof b->syms[i]);
+        b->syms[i].holders = NO_POS;
+    }
+    memset(b->pos_slots, 0, (size_t)(b->pos_mask + 1u) * sizeof *b->pos_slots);
+    b->n_pos = 0;
+    load_figures(r, &b->firm);
+    b->day = wd_r_i64(r);
+    b->day_start_ns = wd_r_i64(r);
+    b->day_end_ns = wd_r_i64(r);
+    b->last_ts = wd_r_i64(r);
+    b->events = wd_r_u64(r);
+    n = wd_r_u32(r);
+    for (uint32_t k = 0; k < n && !r->bad; k++) {
+        if ((st = load_name(r, b->accounts, &id)) != WD_OK ||
+            (st = ensure_account_slot(b, id)) != WD_OK) {
+            goto bad;
+        }
+        struct acct_state *a = &b->accts[id];
+        load_figures(r, &a->f);
+        uint8_t fl = wd_r_u8(r);
+        a->present = true;
+        a->had_fill = (fl & 1u) != 0;
+        a->saw_account_event = (fl & 2u) != 0;
+    }
+    n = wd_r_u32(r);
+    for (uint32_t k = 0; k < n && !r->bad; k++) {
+        if ((st = load_name(r, b->symbols, &sym)) != WD_OK ||
+            (st = ensure_symbol(b, sym)) != WD_OK) {
+            goto bad;
+        }
+        struct sym_state *sy = &b->syms[sym];
+        sy->mid = wd_r_i64(r);
+        sy->trade = wd_r_i64(r);
+        sy->fill = wd_r_i64(r);
+        sy->flags = wd_r_u8(r) & (HAS_QUOTE | HAS_TRADE | HAS_FILL);
+    }
+    n = wd_r_u32(r);
+    for (uint32_t k = 0; k < n && !r->bad; k++) {
+        struct wd_position *p;
+        if ((st = load_name(r, b->accounts, &id)) != WD_OK ||
+            (st = load_name(r, b->symbols, &sym)) != WD_OK ||
+            (st = ensure_symbol(b, sym)) != WD_OK ||
+            (st = get_position(b, id, sym, &p)) != WD_OK) {
+            goto bad;
+        }
+        p->qty = wd_r_i64(r);
+        p->cost = wd_r_i64(r);
+        p->mtm = wd_r_i64(r);
+        p->realized = wd_r_i64(r);
+        if (id >= b->n_accts || !b->accts[id].present) {
+            st = WD_EINVAL;
+            goto bad;
+        }
+    }
+    if (r->bad) {
+        st = WD_EINVAL;
+        goto bad;
+    }
+    /* Accounts configured since the snapshot was taken join now. */
+    for (uint32_t i = 0; i < b->n_accts; i++) {
+        struct acct_state *a;
+        if (b->cfg_capital[i] >= 0 && !b->accts[i].present &&
+            (st = get_account(b, i, &a)) != WD_OK) {
+            goto bad;
+        }
+    }
+    b->created_account = WD_NO_ID;
+    b->created_position = false;
+    return WD_OK;
+bad:
+    return wd_error_set(err, st == WD_OK ? WD_EINVAL : st, "book snapshot is damaged (%s)",
+                        wd_status_str(st));
+}

@@ -532,13 +532,13 @@ static void test_book_identities_hold_after_every_event(void **state)
         }
         ok(&f, line);
         struct wd_figures sum = {0};
-        wd_fix firm_mtm = 0;
+        wd_fix firm_mtm = 0, firm_gross = 0;
         for (uint32_t id = 0; id < wd_book_account_slots(f.book); id++) {
             const struct wd_figures *a = wd_book_account(f.book, id);
             if (a == NULL) {
                 continue;
             }
-            wd_fix mtm = 0, cost = 0;
+            wd_fix mtm = 0, cost = 0, gross = 0;
             for (size_t k = 0; k < wd_book_position_count(f.book); k++) {
                 const struct wd_position *p = wd_book_position(f.book, k);
                 wd_fix mark, v;
@@ -549,9 +549,11 @@ static void test_book_identities_hold_after_every_event(void **state)
                 assert_int_equal(wd_fix_mul(p->qty, mark, &v), WD_OK);
                 assert_int_equal(p->mtm, v);
                 mtm += v;
+                gross += v < 0 ? -v : v;
                 cost += p->cost;
             }
             assert_int_equal(a->mtm, mtm);
+            assert_int_equal(a->gross, gross);
             assert_int_equal(a->cost, cost);
             assert_int_equal(a->equity, a->cash + mtm);
             assert_int_equal(a->equity, a->capital + a->realized + (mtm - cost));
@@ -559,12 +561,14 @@ static void test_book_identities_hold_after_every_event(void **state)
             sum.cash += a->cash;
             sum.realized += a->realized;
             firm_mtm += mtm;
+            firm_gross += gross;
         }
         const struct wd_figures *firm = wd_book_firm(f.book);
         assert_int_equal(firm->capital, sum.capital);
         assert_int_equal(firm->cash, sum.cash);
         assert_int_equal(firm->realized, sum.realized);
         assert_int_equal(firm->mtm, firm_mtm);
+        assert_int_equal(firm->gross, firm_gross);
         assert_int_equal(firm->equity, firm->cash + firm_mtm);
     }
     fx_close(&f);

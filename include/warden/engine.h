@@ -1,0 +1,146 @@
+/*
+ * The engine: events in, decisions and requested effects out (SPEC sections
+ * 3, 4, 5). It owns the name tables and the book, runs the pre-trade gate on
+ * every intent, evaluates the PnL, drawdown and PSR kill-switches after
+ * every equity change, keeps the trading state of every scope, and reports
+ * everything it decides through an output callback: decisions, control
+ * actions, incidents, state changes (which the caller must persist before
+ * acting on the next event) and log lines in the playbook's wording.
+ *
+ * Pure: no I/O, no clock. The same events give the same outputs.
+ */
+#ifndef WD_CORE_ENGINE_H
+#define WD_CORE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "warden/book.h"
+#include "warden/config.h"
+#include "warden/decode.h"
+#include "warden/event.h"
+#include "warden/intern.h"
+#include "warden/serial.h"
+#include "warden/state.h"
+#include "warden/status.h"
+#include "warden/tz.h"
+
+enum wd_out_type {
+    WD_OUT_DECISION, /* accept / reject of an intent */
+    WD_OUT_CONTROL,  /* halt, cancel_all, flatten, reduce_only, resume */
+    WD_OUT_INCIDENT, /* an incident opened (or updated) */
+    WD_OUT_ALERT,    /* a finding that does not open an incident */
+    WD_OUT_STATE,    /* a scope's trading state changed: persist it */
+    WD_OUT_LOG       /* a human log line */
+};
+
+enum wd_log_level { WD_LOG_DEBUG, WD_LOG_INFO, WD_LOG_WARN, WD_LOG_ERROR, WD_LOG_CRIT };
+
+/* One output. Pointers are valid only during the callback. */
+struct wd_output {
+    enum wd_out_type type;
+    uint64_t event_no; /* 1-based ordinal of the input event that caused it */
+    int64_t ts_ns;     /* that event's time */
+    union {
+        struct {
+            struct wd_str id;
+            bool accept;
+            const char *reason; /* "" on accept */
+            const char *detail; /* human explanation, "" on accept */
+        } decision;
+        struct {
+            const char *action; /* halt, cancel_all, flatten, reduce_only, resume */
+            const char *scope;
+            const char *reason;
+            const char *incident; /* "" if none */
+        } control;
+        struct {
+            const char *id, *severity, *scenario, *status, *title, *detail, *scope;
+        } incident;
+        struct {
+            const char *scenario, *severity, *detail, *scope;
+        } alert;
+        struct {
+            const struct wd_scope_state *state;
+        } state;
+        struct {
+            enum wd_log_level level;
+            const char *component;
+            const char *message;
+        } log;
+    } u;
+};
+
+typedef void (*wd_emit_fn)(void *ctx, const struct wd_output *out);
+
+/* HMAC-SHA256 verification, provided by an adapter (the core links no
+ * crypto library): true when sig_hex (lowercase hex) is the HMAC of msg
+ * under key. Must compare in constant time. */
+typedef bool (*wd_hmac_verify_fn)(void *ctx, const uint8_t *key, size_t key_len,
+                                  const char *msg, size_t msg_len, const char *sig_hex,
+                                  size_t sig_len);
+
+/* The last incident number used on local date `day` (days since the epoch),
+ * 0 if none: incidents are numbered INC-YYYYMMDD-NNN from there. Provided
+ * by the store adapter; NULL numbers every day from 1. */
+typedef uint32_t (*wd_incident_seq_fn)(void *ctx, int64_t day);
+
+struct wd_engine_opts {
+    const struct wd_config *cfg; /* borrowed; must outlive the engine */
+    const struct wd_tz *tz;      /* borrowed; the session time zone */
+    wd_emit_fn emit;
+    void *emit_ctx;
+    wd_hmac_verify_fn hmac_verify; /* required when a source has a key */
+    void *hmac_ctx;
+    wd_incident_seq_fn incident_seq;
+    void *incident_seq_ctx;
+    uint32_t max_open_orders;    /* 0: default 1,000,000 */
+};
+
+struct wd_engine;
+
+enum wd_status wd_engine_new(const struct wd_engine_opts *opts, struct wd_engine **out,
+                             struct wd_error *err) WD_MUST_USE;
+void wd_engine_free(struct wd_engine *e);
+
+/* The engine's name tables (for a decoder) and book (read-only use). */
+struct wd_intern *wd_engine_symbols(struct wd_engine *e);
+struct wd_intern *wd_engine_accounts(struct wd_engine *e);
+const struct wd_book *wd_engine_book(const struct wd_engine *e);
+
+/* Processes one decoded event. Outputs go to the emit callback before this
+ * returns. WD_OK even when the event was refused by the book (an output
+ * log line says why); WD_ENOMEM / WD_EFULL on resource exhaustion. */
+enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
+                                 uint64_t event_no, struct wd_error *err) WD_MUST_USE;
+
+/* Sets a scope's state from outside the event stream: loaded from the store
+ * at start, or ordered by a person (warden halt / resume). Emits no output.
+ * WD_EINVAL for a malformed scope, WD_EFULL when too many scopes. */
+enum wd_status wd_engine_set_state(struct wd_engine *e, const struct wd_scope_state *st,
+                                   struct wd_error *err) WD_MUST_USE;
+
+/* The current state of a scope (ACTIVE with empty fields if never set). */
+void wd_engine_get_state(const struct wd_engine *e, const char *scope, struct wd_scope_state *out);
+
+/* Every scope with a recorded state, in creation order. */
+size_t wd_engine_state_count(const struct wd_engine *e);
+const struct wd_scope_state *wd_engine_state_at(const struct wd_engine *e, size_t i);
+
+/* Appends a snapshot of the engine's event-derived state to w: the book,
+ * open orders, quotes, kill-switch edges and PSR windows. Trading states
+ * are not included: the store keeps them, and they are set with
+ * wd_engine_set_state. Per-second order-rate windows restart empty. */
+void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w);
+
+/* Restores a snapshot written by wd_engine_save into a new engine (before
+ * any event). WD_EINVAL: not a valid snapshot; discard the engine then. */
+enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
+                              struct wd_error *err) WD_MUST_USE;
+
+/* Gate decision for one intent as a pure query (no state change): the
+ * reason code, "" when it would be accepted. For benchmarks and tests. */
+const char *wd_engine_check_intent(struct wd_engine *e, const struct wd_event *ev);
+
+#endif /* WD_CORE_ENGINE_H */

@@ -1,0 +1,517 @@
+/*
+ * `warden replay`: streams an event file through the engine (book, gate,
+ * kill-switches, trading states) and writes one JSON line per output on
+ * stdout (SPEC section 3), log lines on stderr, and a summary at the end.
+ *
+ * State is shared through the store: trading states are loaded at start and
+ * every change is written before the next event is read (a halt survives a
+ * crash); every --snapshot-every events, and at the end, the engine's state
+ * is saved with the input position it corresponds to. A run killed midway
+ * and started again on the same input resumes from that snapshot, so no
+ * fill is counted twice; a file that grew since resumes where it stopped.
+ */
+#define _DEFAULT_SOURCE /* realpath */
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus/hmac.h"
+#include "bus/jsonl.h"
+#include "cli/cli.h"
+#include "cli/cmds.h"
+#include "cli/jsonout.h"
+#include "store/store.h"
+#include "warden/engine.h"
+#include "warden/timeutil.h"
+
+#define DEFAULT_SNAPSHOT_EVERY 100000u
+
+struct replay {
+    struct wd_config cfg;
+    struct wd_tz *tz;
+    struct wd_store *store;
+    struct wd_engine *engine;
+    struct wd_decoder *dec;
+    struct jw w;
+    const char *path;      /* the input; "-" for stdin */
+    char key[PATH_MAX + 8]; /* snapshot key, "" for stdin */
+    uint64_t skip_lines;   /* lines already consumed by an earlier run */
+    uint64_t lines, offset, events;
+    uint64_t snapshot_every, since_snapshot;
+    uint64_t malformed, accepted, rejected, controls, incidents, states;
+    int64_t last_ts;
+    int failed;            /* a store write failed: stop */
+    struct wd_error err;
+};
+
+static void usage(FILE *out)
+{
+    fputs("Usage: warden replay [--config FILE] [--db PATH] [--restart] [--snapshot-every N]\n"
+          "                     [--events] FILE\n"
+          "\n"
+          "Streams events through the book, the pre-trade gate and the kill-switches,\n"
+          "and writes one JSON line per output on stdout: decision (every intent:\n"
+          "accept or reject with its reason), control (halt, cancel_all, flatten,\n"
+          "resume), incident, alert; each with event_no and ts. Log lines in the\n"
+          "playbook's wording and a summary go to stderr.\n"
+          "\n"
+          "Trading states are read from and written to the store, so a scope halted\n"
+          "with `warden halt` is halted here too, and a kill-switch halt stays in\n"
+          "force until `warden resume`. The engine's state is saved every N events\n"
+          "and at the end, with the input position: replaying the same file again\n"
+          "resumes where the last run stopped (after a crash, or when the file grew)\n"
+          "and never counts a fill twice.\n"
+          "\n"
+          "Options:\n"
+          "  -c, --config FILE        YAML configuration (limits, session, ...)\n"
+          "      --db PATH            the store (default: store.path, ./var/warden.db)\n"
+          "      --restart            forget this input's snapshot; replay from the start\n"
+          "                           (trading states are kept)\n"
+          "      --snapshot-every N   events between snapshots (default 100000)\n"
+          "  -e, --events FILE        the input (also positional; '-' for stdin, no resume)\n"
+          "  -h, --help               this help\n"
+          "\n"
+          "Same input and same store state give the same bytes out, every run.\n"
+          "Exit status: 0 ok, 1 input or store failure, 2 usage or bad configuration.\n",
+          out);
+}
+
+/* ---- outputs ---------------------------------------------------------------------- */
+
+static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "CRIT"};
+
+static void head(struct replay *rp, const char *type, const struct wd_output *o)
+{
+    jw_obj_begin(&rp->w);
+    jw_key(&rp->w, "type");
+    jw_str(&rp->w, type);
+    jw_key(&rp->w, "event_no");
+    jw_int(&rp->w, (int64_t)o->event_no);
+    jw_key(&rp->w, "ts");
+    jw_int(&rp->w, o->ts_ns);
+}
+
+static void kv(struct replay *rp, const char *k, const char *v)
+{
+    jw_key(&rp->w, k);
+    jw_str(&rp->w, v);
+}
+
+static void end(struct replay *rp)
+{
+    jw_obj_end(&rp->w);
+    fputc('\n', stdout);
+    jw_init(&rp->w, stdout); /* each line is its own document */
+}
+
+static void persist_state(struct replay *rp, const struct wd_scope_state *st)
+{
+    if (wd_store_put_state(rp->store, st, &rp->err) != WD_OK) {
+        rp->failed = 1;
+    }
+    rp->states++;
+}
+
+static void persist_incident(struct replay *rp, const struct wd_output *o)
+{
+    struct wd_incident_row row;
+    memset(&row, 0, sizeof row);
+    snprintf(row.id, sizeof row.id, "%s", o->u.incident.id);
+    snprintf(row.scenario, sizeof row.scenario, "%s", o->u.incident.scenario);
+    snprintf(row.severity, sizeof row.severity, "%s", o->u.incident.severity);
+    snprintf(row.scope, sizeof row.scope, "%s", o->u.incident.scope);
+    snprintf(row.status, sizeof row.status, "%s", o->u.incident.status);
+    snprintf(row.title, sizeof row.title, "%s", o->u.incident.title);
+    snprintf(row.detail, sizeof row.detail, "%s", o->u.incident.detail);
+    row.opened_ns = o->ts_ns;
+    if (wd_store_add_incident(rp->store, &row, &rp->err) != WD_OK) {
+        rp->failed = 1;
+    }
+}
+
+static void on_output(void *ctx, const struct wd_output *o)
+{
+    struct replay *rp = ctx;
+    switch (o->type) {
+    case WD_OUT_DECISION:
+        head(rp, "decision", o);
+        jw_key(&rp->w, "id");
+        jw_str_raw(&rp->w, o->u.decision.id.ptr, o->u.decision.id.len);
+        kv(rp, "verdict", o->u.decision.accept ? "accept" : "reject");
+        kv(rp, "reason", o->u.decision.reason);
+        if (!o->u.decision.accept) {
+            kv(rp, "detail", o->u.decision.detail);
+        }
+        end(rp);
+        if (o->u.decision.accept) {
+            rp->accepted++;
+        } else {
+            rp->rejected++;
+        }
+        break;
+    case WD_OUT_CONTROL:
+        head(rp, "control", o);
+        kv(rp, "action", o->u.control.action);
+        kv(rp, "scope", o->u.control.scope);
+        kv(rp, "reason", o->u.control.reason);
+        kv(rp, "incident", o->u.control.incident);
+        end(rp);
+        rp->controls++;
+        break;
+    case WD_OUT_INCIDENT:
+        /* Recorded before it is announced. */
+        persist_incident(rp, o);
+        head(rp, "incident", o);
+        kv(rp, "id", o->u.incident.id);
+        kv(rp, "severity", o->u.incident.severity);
+        kv(rp, "scenario", o->u.incident.scenario);
+        kv(rp, "status", o->u.incident.status);
+        kv(rp, "title", o->u.incident.title);
+        kv(rp, "detail", o->u.incident.detail);
+        kv(rp, "scope", o->u.incident.scope);
+        end(rp);
+        rp->incidents++;
+        break;
+    case WD_OUT_ALERT:
+        head(rp, "alert", o);
+        kv(rp, "scenario", o->u.alert.scenario);
+        kv(rp, "severity", o->u.alert.severity);
+        kv(rp, "detail", o->u.alert.detail);
+        kv(rp, "scope", o->u.alert.scope);
+        end(rp);
+        break;
+    case WD_OUT_STATE:
+        persist_state(rp, o->u.state.state);
+        break;
+    case WD_OUT_LOG: {
+        char ts[40];
+        wd_time_format_utc(o->ts_ns, ts, sizeof ts);
+        fprintf(stderr, "%s %s %s %s event_no=%" PRIu64 "\n", ts,
+                level_names[o->u.log.level], o->u.log.component, o->u.log.message,
+                o->event_no);
+        break;
+    }
+    }
+}
+
+static uint32_t incident_seq(void *ctx, int64_t day)
+{
+    struct replay *rp = ctx;
+    char ymd[16];
+    int64_t y;
+    unsigned m, d;
+    uint32_t seq = 0;
+    wd_civil_from_days(day, &y, &m, &d);
+    snprintf(ymd, sizeof ymd, "%04lld%02u%02u", (long long)y, m, d);
+    if (wd_store_incident_seq(rp->store, ymd, &seq, &rp->err) != WD_OK) {
+        rp->failed = 1;
+    }
+    return seq;
+}
+
+/* ---- snapshots ---------------------------------------------------------------------- */
+
+static int save_snapshot(struct replay *rp)
+{
+    struct wd_wbuf w;
+    struct wd_snapshot snap;
+    if (rp->key[0] == '\0') {
+        return CLI_OK;
+    }
+    memset(&snap, 0, sizeof snap);
+    wd_wbuf_init(&w);
+    wd_engine_save(rp->engine, &w);
+    if (w.st != WD_OK) {
+        wd_wbuf_free(&w);
+        cli_errorf("snapshot: %s", wd_status_str(w.st));
+        return CLI_FAIL;
+    }
+    if (!wd_input_digest(rp->path, rp->offset, snap.digest)) {
+        wd_wbuf_free(&w);
+        cli_errorf("snapshot: cannot read back %s", rp->path);
+        return CLI_FAIL;
+    }
+    snap.lines = rp->lines;
+    snap.offset = rp->offset;
+    snap.events = rp->events;
+    snap.saved_ns = rp->last_ts;
+    snap.blob = w.data;
+    snap.blob_len = w.len;
+    enum wd_status st = wd_store_put_snapshot(rp->store, rp->key, &snap, &rp->err);
+    wd_wbuf_free(&w);
+    rp->since_snapshot = 0;
+    if (st != WD_OK) {
+        cli_errorf("snapshot: %s", rp->err.msg);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* Restores the engine from this input's snapshot when the input still
+ * starts with the bytes it was taken from. *done is set when nothing was
+ * appended since. */
+static int resume(struct replay *rp, uint64_t size, bool *done)
+{
+    struct wd_snapshot snap;
+    bool found = false;
+    char digest[65];
+    *done = false;
+    if (rp->key[0] == '\0') {
+        return CLI_OK;
+    }
+    memset(&snap, 0, sizeof snap);
+    if (wd_store_get_snapshot(rp->store, rp->key, &snap, &found, &rp->err) != WD_OK) {
+        cli_errorf("store: %s", rp->err.msg);
+        return CLI_FAIL;
+    }
+    if (!found) {
+        return CLI_OK;
+    }
+    int rc = CLI_OK;
+    if (snap.offset > size || !wd_input_digest(rp->path, snap.offset, digest) ||
+        strcmp(digest, snap.digest) != 0) {
+        cli_errorf("%s changed since its snapshot (%" PRIu64
+                   " events); replaying it from the start",
+                   rp->path, snap.events);
+        goto out;
+    }
+    if (wd_engine_load(rp->engine, snap.blob, snap.blob_len, &rp->err) != WD_OK) {
+        cli_errorf("snapshot of %s: %s; use --restart", rp->path, rp->err.msg);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    rp->skip_lines = snap.lines;
+    rp->lines = 0;
+    rp->offset = snap.offset;
+    rp->events = snap.events;
+    rp->last_ts = snap.saved_ns;
+    if (snap.offset == size) {
+        fprintf(stderr,
+                "warden: %s: nothing new since the last run (%" PRIu64
+                " events); --restart replays it from the start\n",
+                rp->path, snap.events);
+        *done = true;
+    } else {
+        fprintf(stderr, "warden: %s: resuming after line %" PRIu64 " (%" PRIu64 " events)\n",
+                rp->path, snap.lines, snap.events);
+    }
+out:
+    free(snap.blob);
+    return rc;
+}
+
+/* ---- the event loop ------------------------------------------------------------------- */
+
+static enum wd_status on_line(void *ctx, const struct wd_line *line)
+{
+    struct replay *rp = ctx;
+    struct wd_event ev;
+    struct wd_error err = {0};
+    if (line->no <= rp->skip_lines) {
+        return WD_OK;
+    }
+    rp->lines = line->no;
+    rp->offset += line->len + 1u;
+    if (line->overlong) {
+        rp->malformed++;
+        fprintf(stderr, "warden: %s:%" PRIu64 ": malformed event skipped: line too long (%zu bytes, max %d)\n",
+                rp->path, line->no, line->len, WD_DECODE_MAX_LINE);
+        return WD_OK;
+    }
+    size_t k = 0;
+    while (k < line->len && (line->ptr[k] == ' ' || line->ptr[k] == '\t' || line->ptr[k] == '\r')) {
+        k++;
+    }
+    if (k == line->len) {
+        return WD_OK;
+    }
+    enum wd_status st = wd_decode_line(rp->dec, line->ptr, line->len, &ev, &err);
+    if (st == WD_ENOMEM) {
+        return st;
+    }
+    if (st != WD_OK) {
+        rp->malformed++;
+        if (rp->malformed <= CLI_MAX_MALFORMED_SHOWN) {
+            fprintf(stderr, "warden: %s:%" PRIu64 ":%u: malformed event skipped: %s\n", rp->path,
+                    line->no, err.column, err.msg);
+        }
+        return WD_OK;
+    }
+    rp->events++;
+    rp->last_ts = ev.ts_ns;
+    st = wd_engine_process(rp->engine, &ev, rp->events, &err);
+    if (st != WD_OK) {
+        rp->err = err;
+        return st;
+    }
+    if (rp->failed) {
+        return WD_EIO;
+    }
+    if (++rp->since_snapshot >= rp->snapshot_every && save_snapshot(rp) != CLI_OK) {
+        return WD_EIO;
+    }
+    return WD_OK;
+}
+
+static int parse_opts(int argc, char **argv, struct replay *rp, const char **config,
+                      const char **db, bool *restart)
+{
+    enum { OPT_DB = 256, OPT_RESTART, OPT_SNAP };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, OPT_DB},
+        {"restart", no_argument, NULL, OPT_RESTART}, {"snapshot-every", required_argument, NULL, OPT_SNAP},
+        {"events", required_argument, NULL, 'e'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:e:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': *config = optarg; break;
+        case 'e': rp->path = optarg; break;
+        case OPT_DB: *db = optarg; break;
+        case OPT_RESTART: *restart = true; break;
+        case OPT_SNAP: {
+            char *endp;
+            unsigned long long n = strtoull(optarg, &endp, 10);
+            if (*optarg == '\0' || *endp != '\0' || n == 0) {
+                cli_errorf("--snapshot-every: '%s' is not a positive number", optarg);
+                return CLI_USAGE;
+            }
+            rp->snapshot_every = n;
+            break;
+        }
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (optind < argc) {
+        if (rp->path != NULL || optind + 1 < argc) {
+            cli_errorf("replay: unexpected argument '%s'", argv[optind]);
+            return CLI_USAGE;
+        }
+        rp->path = argv[optind];
+    }
+    if (rp->path == NULL) {
+        cli_errorf("replay: no events: give FILE (or '-' for stdin)");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int cli_open_store(const struct wd_config *cfg, const char *db, struct wd_store **out)
+{
+    struct wd_error err = {0};
+    const char *path = db != NULL ? db : cfg->store.path;
+    if (wd_store_open(path, out, &err) != WD_OK) {
+        cli_errorf("store %s: %s", path, err.msg);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    struct replay rp;
+    const char *config = NULL, *db = NULL;
+    bool restart = false, done = false;
+    struct wd_jsonl_reader reader = {.fd = -1};
+    struct wd_error err = {0};
+    int rc;
+    static char outbuf[1 << 16];
+
+    memset(&rp, 0, sizeof rp);
+    rp.snapshot_every = DEFAULT_SNAPSHOT_EVERY;
+    if ((rc = parse_opts(argc, argv, &rp, &config, &db, &restart)) != CLI_OK) {
+        return rc < 0 ? CLI_OK : rc;
+    }
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    jw_init(&rp.w, stdout);
+    if ((rc = cli_config_load(&rp.cfg, config)) != CLI_OK || (rc = cli_tz_load(&rp.cfg, &rp.tz)) != CLI_OK ||
+        (rc = cli_open_store(&rp.cfg, db, &rp.store)) != CLI_OK) {
+        goto out;
+    }
+    struct wd_engine_opts eo = {.cfg = &rp.cfg,
+                                .tz = rp.tz,
+                                .emit = on_output,
+                                .emit_ctx = &rp,
+                                .hmac_verify = wd_hmac_sha256_verify,
+                                .incident_seq = incident_seq,
+                                .incident_seq_ctx = &rp};
+    if (wd_engine_new(&eo, &rp.engine, &err) != WD_OK ||
+        wd_decoder_new(wd_engine_symbols(rp.engine), wd_engine_accounts(rp.engine), &rp.dec) !=
+            WD_OK) {
+        cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
+        rc = CLI_USAGE;
+        goto out;
+    }
+    /* Durable trading states first: a halted scope is halted from event 1. */
+    struct wd_scope_state *states = NULL;
+    size_t n_states = 0;
+    if (wd_store_load_states(rp.store, &states, &n_states, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    for (size_t i = 0; i < n_states; i++) {
+        if (wd_engine_set_state(rp.engine, &states[i], &err) != WD_OK) {
+            cli_errorf("store: state of %s: %s", states[i].scope, err.msg);
+        }
+    }
+    free(states);
+
+    if (wd_jsonl_open(&reader, rp.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK) {
+        cli_errorf("%s", err.msg);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    if (strcmp(rp.path, "-") != 0 && reader.size > 0) {
+        char real[PATH_MAX];
+        if (realpath(rp.path, real) != NULL) {
+            snprintf(rp.key, sizeof rp.key, "file:%s", real);
+        }
+    }
+    if (restart && rp.key[0] != '\0' &&
+        wd_store_delete_snapshot(rp.store, rp.key, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    if ((rc = resume(&rp, reader.size, &done)) != CLI_OK || done) {
+        goto out;
+    }
+    enum wd_status st = wd_jsonl_read_all(&reader, on_line, &rp, NULL, &err);
+    if (rp.offset > reader.size && reader.size > 0) {
+        rp.offset = reader.size; /* a last line without its newline */
+    }
+    if (st != WD_OK) {
+        cli_errorf("%s", rp.failed || rp.err.msg[0] ? rp.err.msg : err.msg);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    if ((rc = save_snapshot(&rp)) != CLI_OK) {
+        goto out;
+    }
+    fprintf(stderr,
+            "warden: %s: %" PRIu64 " events; intents %" PRIu64 " accepted, %" PRIu64
+            " rejected; %" PRIu64 " controls, %" PRIu64 " incidents, %" PRIu64
+            " state changes; %" PRIu64 " malformed lines skipped\n",
+            rp.path, rp.events, rp.accepted, rp.rejected, rp.controls, rp.incidents, rp.states,
+            rp.malformed);
+out:
+    if (fflush(stdout) != 0 && rc == CLI_OK) {
+        cli_errorf("cannot write output");
+        rc = CLI_FAIL;
+    }
+    if (reader.buf != NULL) {
+        wd_jsonl_close(&reader);
+    }
+    wd_decoder_free(rp.dec);
+    wd_engine_free(rp.engine);
+    wd_store_close(rp.store);
+    wd_tz_free(rp.tz);
+    wd_config_destroy(&rp.cfg);
+    return rc;
+}

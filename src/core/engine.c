@@ -1,0 +1,1374 @@
+/*
+ * The engine (see include/warden/engine.h): pre-trade gate, kill-switches,
+ * trading states per scope, open orders, around the book.
+ *
+ * Hot path: an intent costs a few array lookups (scope states by account
+ * and strategy id, the allowed-symbol table), one position lookup, and, for
+ * an accepted order, one insertion in the open-order table; nothing is
+ * allocated per event once tables have grown. Kill-switches are evaluated
+ * after each equity-changing event over the accounts present (a handful).
+ * Pure: no I/O, no clock; outputs go through the caller's callback.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warden/engine.h"
+#include "warden/psr.h"
+#include "warden/timeutil.h"
+
+#define DEFAULT_MAX_OPEN_ORDERS 1000000u
+#define MAX_SCOPES 100000u
+#define MAX_SOURCES 100000u
+#define ORDER_ID_MAX 64
+#define WARDEN_SOURCE "warden"
+
+/* ---- open orders ------------------------------------------------------------ */
+
+enum { SLOT_FREE = 0, SLOT_USED, SLOT_TOMB };
+
+struct order {
+    uint8_t slot;
+    uint8_t id_len;
+    int8_t side;
+    char id[ORDER_ID_MAX];
+    uint32_t hash;
+    uint32_t account, symbol;
+    wd_fix remaining; /* quantity not yet filled */
+    wd_fix price;     /* reference price at acceptance (limit, else mark); 0 unknown */
+};
+
+struct order_map {
+    struct order *slots;
+    uint32_t mask;
+    uint32_t used, tombs, max;
+};
+
+static uint32_t hash_bytes(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint8_t)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* The slot holding id, or the first free/tomb slot for inserting it. */
+static struct order *om_probe(const struct order_map *m, const char *id, size_t n, uint32_t h,
+                              bool *found)
+{
+    uint32_t i = h & m->mask;
+    struct order *tomb = NULL;
+    for (;;) {
+        struct order *o = &m->slots[i];
+        if (o->slot == SLOT_FREE) {
+            *found = false;
+            return tomb != NULL ? tomb : o;
+        }
+        if (o->slot == SLOT_TOMB) {
+            if (tomb == NULL) {
+                tomb = o;
+            }
+        } else if (o->hash == h && o->id_len == n && memcmp(o->id, id, n) == 0) {
+            *found = true;
+            return o;
+        }
+        i = (i + 1u) & m->mask;
+    }
+}
+
+static enum wd_status om_rehash(struct order_map *m, uint32_t nslots)
+{
+    struct order *ns = calloc(nslots, sizeof *ns);
+    if (ns == NULL) {
+        return WD_ENOMEM;
+    }
+    struct order *old = m->slots;
+    uint32_t oldn = m->mask + 1u;
+    m->slots = ns;
+    m->mask = nslots - 1u;
+    m->tombs = 0;
+    for (uint32_t i = 0; i < oldn; i++) {
+        if (old[i].slot == SLOT_USED) {
+            bool found;
+            struct order *o = om_probe(m, old[i].id, old[i].id_len, old[i].hash, &found);
+            *o = old[i];
+        }
+    }
+    free(old);
+    return WD_OK;
+}
+
+static enum wd_status om_init(struct order_map *m, uint32_t max)
+{
+    memset(m, 0, sizeof *m);
+    m->max = max;
+    m->mask = 1023u;
+    m->slots = calloc(m->mask + 1u, sizeof *m->slots);
+    return m->slots != NULL ? WD_OK : WD_ENOMEM;
+}
+
+static struct order *om_find(const struct order_map *m, struct wd_str id)
+{
+    bool found;
+    if (id.len == 0 || id.len > ORDER_ID_MAX) {
+        return NULL;
+    }
+    struct order *o = om_probe(m, id.ptr, id.len, hash_bytes(id.ptr, id.len), &found);
+    return found ? o : NULL;
+}
+
+/* Inserts a new order (the caller checked it is absent). */
+static enum wd_status om_insert(struct order_map *m, struct wd_str id, struct order **out)
+{
+    if (m->used >= m->max) {
+        return WD_EFULL;
+    }
+    if ((uint64_t)(m->used + m->tombs + 1u) * 2u > m->mask + 1u) {
+        uint32_t n = m->mask + 1u;
+        /* Grow when mostly live, else just sweep the tombstones. */
+        enum wd_status st = om_rehash(m, (uint64_t)(m->used + 1u) * 4u > n ? n * 2u : n);
+        if (st != WD_OK) {
+            return st;
+        }
+    }
+    bool found;
+    uint32_t h = hash_bytes(id.ptr, id.len);
+    struct order *o = om_probe(m, id.ptr, id.len, h, &found);
+    if (o->slot == SLOT_TOMB) {
+        m->tombs--;
+    }
+    memset(o, 0, sizeof *o);
+    o->slot = SLOT_USED;
+    o->hash = h;
+    o->id_len = (uint8_t)id.len;
+    memcpy(o->id, id.ptr, id.len);
+    m->used++;
+    *out = o;
+    return WD_OK;
+}
+
+static void om_remove(struct order_map *m, struct order *o)
+{
+    o->slot = SLOT_TOMB;
+    m->used--;
+    m->tombs++;
+}
+
+/* ---- per-account and per-scope state ----------------------------------------- */
+
+/* A kill-switch's edge detector: fires when its condition turns true. */
+struct kill_state {
+    bool pnl_on, dd_on, psr_on;
+    struct wd_psr_window *psr; /* NULL until the scope's first equity change */
+};
+
+struct acct_x {
+    wd_fix open_notional; /* sum over open orders of remaining * price */
+    int64_t *rate;        /* ring of accept times within the last second */
+    uint32_t rate_head, rate_count;
+    struct kill_state ks;
+    uint32_t scope;       /* index + 1 into e->scopes, 0 if none */
+};
+
+struct sym_x {
+    wd_fix mid;
+    int64_t quote_ts; /* 0: never quoted */
+    bool allowed;
+};
+
+struct source_key {
+    uint8_t *key; /* owned, decoded from hex; NULL: known, unsigned */
+    size_t len;
+};
+
+struct wd_engine {
+    const struct wd_config *cfg;
+    const struct wd_tz *tz;
+    wd_emit_fn emit;
+    void *emit_ctx;
+    wd_hmac_verify_fn hmac_verify;
+    void *hmac_ctx;
+    wd_incident_seq_fn incident_seq;
+    void *incident_seq_ctx;
+
+    struct wd_intern symbols, accounts, strategies;
+    struct wd_book *book;
+    struct order_map orders;
+
+    struct acct_x *ax; /* by account id */
+    uint32_t n_ax;
+    struct sym_x *sx;  /* by symbol id */
+    uint32_t n_sx;
+    uint32_t *strat_scope; /* by strategy id: index + 1 into scopes */
+    uint32_t n_strat;
+    struct source_key *keys; /* parallel to cfg->limits.sources */
+
+    struct wd_scope_state *scopes;
+    uint32_t n_scopes, cap_scopes;
+    uint32_t firm_scope; /* index + 1, 0 if none */
+    uint32_t n_ramping;  /* scopes in RAMP_UP */
+    struct kill_state firm_ks;
+
+    int64_t seq_day;
+    uint32_t seq;
+
+    /* The event being processed, for outputs. */
+    uint64_t event_no;
+    int64_t ts_ns;
+};
+
+static enum wd_status grow(void **arr, uint32_t *n, uint32_t need, size_t elem)
+{
+    if (need <= *n) {
+        return WD_OK;
+    }
+    uint32_t ncap = *n ? *n : 16u;
+    while (ncap < need) {
+        ncap *= 2u;
+    }
+    void *p = realloc(*arr, (size_t)ncap * elem);
+    if (p == NULL) {
+        return WD_ENOMEM;
+    }
+    memset((char *)p + (size_t)*n * elem, 0, (size_t)(ncap - *n) * elem);
+    *arr = p;
+    *n = ncap;
+    return WD_OK;
+}
+
+static enum wd_status ensure_acct(struct wd_engine *e, uint32_t id)
+{
+    return grow((void **)&e->ax, &e->n_ax, id + 1u, sizeof *e->ax);
+}
+
+static enum wd_status ensure_sym(struct wd_engine *e, uint32_t id)
+{
+    return grow((void **)&e->sx, &e->n_sx, id + 1u, sizeof *e->sx);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+static enum wd_status decode_keys(struct wd_engine *e, struct wd_error *err)
+{
+    size_t n = e->cfg->limits.n_sources;
+    if (n == 0) {
+        return WD_OK;
+    }
+    e->keys = calloc(n, sizeof *e->keys);
+    if (e->keys == NULL) {
+        return wd_error_set(err, WD_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *hex = e->cfg->limits.sources[i].key_hex;
+        if (hex == NULL) {
+            continue;
+        }
+        size_t hl = strlen(hex);
+        if (hl == 0 || hl % 2 != 0) {
+            return wd_error_set(err, WD_EINVAL, "limits.sources.%s.key: not hex",
+                                e->cfg->limits.sources[i].name);
+        }
+        if (e->hmac_verify == NULL) {
+            return wd_error_set(err, WD_EINVAL, "source keys need an HMAC verifier");
+        }
+        e->keys[i].key = malloc(hl / 2);
+        if (e->keys[i].key == NULL) {
+            return wd_error_set(err, WD_ENOMEM, "out of memory");
+        }
+        for (size_t k = 0; k < hl / 2; k++) {
+            int hi = hexval(hex[2 * k]), lo = hexval(hex[2 * k + 1]);
+            if (hi < 0 || lo < 0) {
+                return wd_error_set(err, WD_EINVAL, "limits.sources.%s.key: not hex",
+                                    e->cfg->limits.sources[i].name);
+            }
+            e->keys[i].key[k] = (uint8_t)(hi * 16 + lo);
+        }
+        e->keys[i].len = hl / 2;
+    }
+    return WD_OK;
+}
+
+enum wd_status wd_engine_new(const struct wd_engine_opts *opts, struct wd_engine **out,
+                             struct wd_error *err)
+{
+    enum wd_status st;
+    struct wd_engine *e = calloc(1, sizeof *e);
+    if (e == NULL) {
+        return wd_error_set(err, WD_ENOMEM, "out of memory");
+    }
+    e->cfg = opts->cfg;
+    e->tz = opts->tz;
+    e->emit = opts->emit;
+    e->emit_ctx = opts->emit_ctx;
+    e->hmac_verify = opts->hmac_verify;
+    e->hmac_ctx = opts->hmac_ctx;
+    e->incident_seq = opts->incident_seq;
+    e->incident_seq_ctx = opts->incident_seq_ctx;
+    e->seq_day = INT64_MIN;
+    if ((st = wd_intern_init(&e->symbols, 1000000u)) != WD_OK ||
+        (st = wd_intern_init(&e->accounts, 100000u)) != WD_OK ||
+        (st = wd_intern_init(&e->strategies, MAX_SOURCES)) != WD_OK ||
+        (st = om_init(&e->orders, opts->max_open_orders ? opts->max_open_orders
+                                                         : DEFAULT_MAX_OPEN_ORDERS)) != WD_OK) {
+        wd_error_set(err, st, "out of memory");
+        goto fail;
+    }
+    if ((st = decode_keys(e, err)) != WD_OK) {
+        goto fail;
+    }
+    /* Allowed symbols are interned up front so the check is an array read. */
+    for (size_t i = 0; i < e->cfg->limits.n_symbols; i++) {
+        const char *sym = e->cfg->limits.symbols[i];
+        uint32_t id;
+        if ((st = wd_intern_get(&e->symbols, sym, strlen(sym), &id)) != WD_OK ||
+            (st = ensure_sym(e, id)) != WD_OK) {
+            wd_error_set(err, st, "limits.symbols: cannot record '%s'", sym);
+            goto fail;
+        }
+        e->sx[id].allowed = true;
+    }
+    struct wd_account_capital *caps = NULL;
+    if (e->cfg->n_accounts > 0) {
+        caps = calloc(e->cfg->n_accounts, sizeof *caps);
+        if (caps == NULL) {
+            st = wd_error_set(err, WD_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < e->cfg->n_accounts; i++) {
+            caps[i] = (struct wd_account_capital){e->cfg->accounts[i].name,
+                                                  e->cfg->accounts[i].capital};
+        }
+    }
+    struct wd_book_config bc = {.default_capital = e->cfg->capital,
+                                .accounts = caps,
+                                .n_accounts = e->cfg->n_accounts,
+                                .tz = e->tz};
+    st = wd_book_new(&bc, &e->symbols, &e->accounts, &e->book, err);
+    free(caps);
+    if (st != WD_OK) {
+        goto fail;
+    }
+    *out = e;
+    return WD_OK;
+fail:
+    wd_engine_free(e);
+    return st;
+}
+
+static void kill_state_free(struct kill_state *k) { free(k->psr); }
+
+void wd_engine_free(struct wd_engine *e)
+{
+    if (e == NULL) {
+        return;
+    }
+    for (uint32_t i = 0; i < e->n_ax; i++) {
+        free(e->ax[i].rate);
+        kill_state_free(&e->ax[i].ks);
+    }
+    kill_state_free(&e->firm_ks);
+    free(e->ax);
+    free(e->sx);
+    free(e->strat_scope);
+    if (e->keys != NULL) {
+        for (size_t i = 0; i < e->cfg->limits.n_sources; i++) {
+            free(e->keys[i].key);
+        }
+    }
+    free(e->keys);
+    free(e->scopes);
+    free(e->orders.slots);
+    wd_book_free(e->book);
+    wd_intern_destroy(&e->symbols);
+    wd_intern_destroy(&e->accounts);
+    wd_intern_destroy(&e->strategies);
+    free(e);
+}
+
+struct wd_intern *wd_engine_symbols(struct wd_engine *e) { return &e->symbols; }
+struct wd_intern *wd_engine_accounts(struct wd_engine *e) { return &e->accounts; }
+const struct wd_book *wd_engine_book(const struct wd_engine *e) { return e->book; }
+
+/* ---- outputs ------------------------------------------------------------------- */
+
+static void emit(struct wd_engine *e, struct wd_output *o)
+{
+    o->event_no = e->event_no;
+    o->ts_ns = e->ts_ns;
+    if (e->emit != NULL) {
+        e->emit(e->emit_ctx, o);
+    }
+}
+
+static void emit_log(struct wd_engine *e, enum wd_log_level lvl, const char *component,
+                     const char *msg)
+{
+    struct wd_output o = {.type = WD_OUT_LOG};
+    o.u.log.level = lvl;
+    o.u.log.component = component;
+    o.u.log.message = msg;
+    emit(e, &o);
+}
+
+static void emit_control(struct wd_engine *e, const char *action, const char *scope,
+                         const char *reason, const char *incident)
+{
+    struct wd_output o = {.type = WD_OUT_CONTROL};
+    o.u.control.action = action;
+    o.u.control.scope = scope;
+    o.u.control.reason = reason;
+    o.u.control.incident = incident;
+    emit(e, &o);
+}
+
+static void emit_state(struct wd_engine *e, const struct wd_scope_state *st)
+{
+    struct wd_output o = {.type = WD_OUT_STATE};
+    o.u.state.state = st;
+    emit(e, &o);
+}
+
+/* ---- scopes ------------------------------------------------------------------------ */
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) {
+        n = cap - 1u;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The slot of scope (created ACTIVE if new): index into e->scopes. */
+static enum wd_status scope_slot(struct wd_engine *e, const char *scope, uint32_t *idx,
+                                 struct wd_error *err)
+{
+    enum wd_scope_kind kind;
+    const char *name;
+    uint32_t *ref = NULL;
+    enum wd_status st = wd_scope_parse(scope, &kind, &name, err);
+    if (st != WD_OK) {
+        return st;
+    }
+    if (kind == WD_SCOPE_FIRM) {
+        ref = &e->firm_scope;
+    } else {
+        uint32_t id;
+        struct wd_intern *t = kind == WD_SCOPE_ACCOUNT ? &e->accounts : &e->strategies;
+        if ((st = wd_intern_get(t, name, strlen(name), &id)) != WD_OK) {
+            return wd_error_set(err, st, "scope '%s': %s", scope, wd_status_str(st));
+        }
+        if (kind == WD_SCOPE_ACCOUNT) {
+            if ((st = ensure_acct(e, id)) != WD_OK) {
+                return wd_error_set(err, st, "out of memory");
+            }
+            ref = &e->ax[id].scope;
+        } else {
+            if ((st = grow((void **)&e->strat_scope, &e->n_strat, id + 1u,
+                           sizeof *e->strat_scope)) != WD_OK) {
+                return wd_error_set(err, st, "out of memory");
+            }
+            ref = &e->strat_scope[id];
+        }
+    }
+    if (*ref == 0) {
+        if (e->n_scopes >= MAX_SCOPES) {
+            return wd_error_set(err, WD_EFULL, "too many scopes with a state");
+        }
+        if ((st = grow((void **)&e->scopes, &e->cap_scopes, e->n_scopes + 1u,
+                       sizeof *e->scopes)) != WD_OK) {
+            return wd_error_set(err, st, "out of memory");
+        }
+        struct wd_scope_state *s = &e->scopes[e->n_scopes];
+        memset(s, 0, sizeof *s);
+        copy_text(s->scope, sizeof s->scope, scope);
+        s->state = WD_TS_ACTIVE;
+        *ref = ++e->n_scopes;
+    }
+    *idx = *ref - 1u;
+    return WD_OK;
+}
+
+static void set_slot_state(struct wd_engine *e, uint32_t idx, const struct wd_scope_state *st)
+{
+    struct wd_scope_state *s = &e->scopes[idx];
+    if (s->state == WD_TS_RAMP_UP) {
+        e->n_ramping--;
+    }
+    char scope[WD_SCOPE_MAX];
+    memcpy(scope, s->scope, sizeof scope);
+    *s = *st;
+    memcpy(s->scope, scope, sizeof scope); /* the normalised name stays */
+    if (s->state == WD_TS_RAMP_UP) {
+        e->n_ramping++;
+    }
+}
+
+enum wd_status wd_engine_set_state(struct wd_engine *e, const struct wd_scope_state *st,
+                                   struct wd_error *err)
+{
+    uint32_t idx;
+    enum wd_status s = scope_slot(e, st->scope, &idx, err);
+    if (s == WD_OK) {
+        set_slot_state(e, idx, st);
+    }
+    return s;
+}
+
+void wd_engine_get_state(const struct wd_engine *e, const char *scope, struct wd_scope_state *out)
+{
+    for (uint32_t i = 0; i < e->n_scopes; i++) {
+        if (strcmp(e->scopes[i].scope, scope) == 0) {
+            *out = e->scopes[i];
+            return;
+        }
+    }
+    memset(out, 0, sizeof *out);
+    copy_text(out->scope, sizeof out->scope, scope);
+    out->state = WD_TS_ACTIVE;
+}
+
+size_t wd_engine_state_count(const struct wd_engine *e) { return e->n_scopes; }
+
+const struct wd_scope_state *wd_engine_state_at(const struct wd_engine *e, size_t i)
+{
+    return i < e->n_scopes ? &e->scopes[i] : NULL;
+}
+
+/* The states that govern an intent: the firm's, its account's, its
+ * strategy's (NULL where none is recorded). */
+struct governing {
+    const struct wd_scope_state *s[3];
+};
+
+static void governing_states(const struct wd_engine *e, uint32_t account, struct wd_str source,
+                             struct governing *g)
+{
+    memset(g, 0, sizeof *g);
+    if (e->firm_scope != 0) {
+        g->s[0] = &e->scopes[e->firm_scope - 1u];
+    }
+    if (account < e->n_ax && e->ax[account].scope != 0) {
+        g->s[1] = &e->scopes[e->ax[account].scope - 1u];
+    }
+    uint32_t sid;
+    if (e->n_strat > 0 && wd_intern_find(&e->strategies, source.ptr, source.len, &sid) == WD_OK &&
+        sid < e->n_strat && e->strat_scope[sid] != 0) {
+        g->s[2] = &e->scopes[e->strat_scope[sid] - 1u];
+    }
+}
+
+static const struct wd_scope_state *most_restrictive(const struct governing *g,
+                                                     enum wd_tstate *state)
+{
+    const struct wd_scope_state *worst = NULL;
+    *state = WD_TS_ACTIVE;
+    for (int i = 0; i < 3; i++) {
+        if (g->s[i] != NULL && g->s[i]->state > *state) {
+            *state = g->s[i]->state;
+            worst = g->s[i];
+        }
+    }
+    return worst;
+}
+
+static bool any_in(const struct governing *g, enum wd_tstate st)
+{
+    for (int i = 0; i < 3; i++) {
+        if (g->s[i] != NULL && g->s[i]->state == st) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- the pre-trade gate ------------------------------------------------------- */
+
+/* Trading hours: weekday in session.days, not a holiday, and local time in
+ * [open, close). */
+static bool in_session(const struct wd_engine *e, int64_t ts_ns)
+{
+    int64_t utc_s = wd_floor_div(ts_ns, WD_NS_PER_S);
+    int64_t local_s = utc_s + wd_tz_offset_s(e->tz, utc_s);
+    int64_t day = wd_floor_div(local_s, 86400);
+    int64_t minute = (local_s - day * 86400) / 60;
+    if (!(e->cfg->session.days_mask & (1u << wd_weekday_from_days(day)))) {
+        return false;
+    }
+    const int64_t *hol = e->cfg->session.holidays;
+    size_t lo = 0, hi = e->cfg->session.n_holidays;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2u;
+        if (hol[mid] == day) {
+            return false;
+        }
+        if (hol[mid] < day) {
+            lo = mid + 1u;
+        } else {
+            hi = mid;
+        }
+    }
+    return minute >= e->cfg->session.open_min && minute < e->cfg->session.close_min;
+}
+
+static bool source_is(struct wd_str s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.len == n && memcmp(s.ptr, lit, n) == 0;
+}
+
+/* The configured source entry for s, or -1. */
+static long find_source(const struct wd_engine *e, struct wd_str s)
+{
+    for (size_t i = 0; i < e->cfg->limits.n_sources; i++) {
+        if (source_is(s, e->cfg->limits.sources[i].name)) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+static bool signature_ok(const struct wd_engine *e, const struct source_key *k,
+                         const struct wd_event *ev)
+{
+    const struct wd_ev_intent *in = &ev->u.intent;
+    char msg[512];
+    const char *sym = wd_intern_name(&e->symbols, ev->symbol);
+    if (in->sig.len == 0) {
+        return false;
+    }
+    int n = snprintf(msg, sizeof msg, "%.*s|%s|%s|%.*s|%.*s|%.*s", (int)in->id.len, in->id.ptr,
+                     sym, in->side == WD_SIDE_BUY ? "BUY" : "SELL", (int)in->qty_text.len,
+                     in->qty_text.ptr, (int)in->source.len, in->source.ptr,
+                     (int)in->ts_text.len, in->ts_text.ptr);
+    if (n < 0 || (size_t)n >= sizeof msg) {
+        return false;
+    }
+    return e->hmac_verify(e->hmac_ctx, k->key, k->len, msg, (size_t)n, in->sig.ptr, in->sig.len);
+}
+
+/* |a| for fixed values that fit. */
+static wd_fix fabs_fix(wd_fix v) { return v < 0 ? -v : v; }
+
+/* round(qty * price) saturating at INT64_MAX (a notional that large fails
+ * every limit anyway). */
+static wd_fix notional(wd_fix qty, wd_fix price)
+{
+    wd_fix v;
+    return wd_fix_mul(fabs_fix(qty), price, &v) == WD_OK ? v : INT64_MAX;
+}
+
+static bool limit_ok(wd_fix value, wd_fix limit, double scale)
+{
+    if (limit <= 0) {
+        return true;
+    }
+    return (double)value <= (double)limit * scale;
+}
+
+struct verdict {
+    const char *reason; /* NULL: accept */
+    char detail[160];
+    wd_fix price;       /* reference price of the order, 0 unknown */
+};
+
+static const char *reject(struct verdict *v, const char *reason, const char *fmt, ...)
+    WD_PRINTF(3, 4);
+
+static const char *reject(struct verdict *v, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->detail, sizeof v->detail, fmt, ap);
+    va_end(ap);
+    v->reason = reason;
+    return reason;
+}
+
+/* A size check that RAMP_UP tightens: the plain limit's reason when the
+ * order breaks the normal limit, "ramp:size" when it breaks only the
+ * ramp-up fraction of it. */
+static const char *size_check(struct verdict *v, wd_fix value, wd_fix limit, double ramp,
+                              const char *reason, const char *what)
+{
+    char a[40], b[40];
+    if (limit_ok(value, limit, 1.0) && limit_ok(value, limit, ramp)) {
+        return NULL;
+    }
+    wd_fix_format(value, 0, a, sizeof a);
+    wd_fix_format(limit, 0, b, sizeof b);
+    if (!limit_ok(value, limit, 1.0)) {
+        return reject(v, reason, "%s %s > limit %s", what, a, b);
+    }
+    return reject(v, "ramp:size", "%s %s > %g x limit %s during ramp-up", what, a, ramp, b);
+}
+
+static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct verdict *v)
+{
+    const struct wd_ev_intent *in = &ev->u.intent;
+    const struct wd_config *c = e->cfg;
+    struct governing g;
+    enum wd_tstate worst;
+    v->reason = NULL;
+    v->detail[0] = '\0';
+    v->price = 0;
+
+    bool is_warden = source_is(in->source, WARDEN_SOURCE);
+    governing_states(e, ev->account, in->source, &g);
+    const struct wd_scope_state *ws = most_restrictive(&g, &worst);
+    if (worst == WD_TS_HALTED && !is_warden) {
+        return reject(v, "halted", "%s is HALTED (%s)", ws->scope, ws->reason);
+    }
+    if (!is_warden) {
+        if (c->limits.n_sources > 0) {
+            long si = find_source(e, in->source);
+            if (si < 0) {
+                return reject(v, "unauthorized:source", "source '%.*s' is not configured",
+                              (int)in->source.len, in->source.ptr);
+            }
+            if (e->keys[si].key != NULL && !signature_ok(e, &e->keys[si], ev)) {
+                return reject(v, "unauthorized:signature",
+                              in->sig.len == 0 ? "source '%.*s' must sign its intents"
+                                               : "bad signature from source '%.*s'",
+                              (int)in->source.len, in->source.ptr);
+            }
+        }
+        if (c->limits.n_symbols > 0 && (ev->symbol >= e->n_sx || !e->sx[ev->symbol].allowed)) {
+            return reject(v, "unauthorized:symbol", "symbol %s is not in limits.symbols",
+                          wd_intern_name(&e->symbols, ev->symbol));
+        }
+        if (!in_session(e, ev->ts_ns)) {
+            return reject(v, "unauthorized:hours", "outside trading hours");
+        }
+    }
+
+    const struct wd_position *pos = wd_book_find_position(e->book, ev->account, ev->symbol);
+    wd_fix held = pos != NULL ? pos->qty : 0;
+    wd_fix q = in->qty * in->side;
+    if (is_warden || any_in(&g, WD_TS_REDUCE_ONLY)) {
+        bool shrinks = held != 0 && (held > 0) != (q > 0) && fabs_fix(q) <= fabs_fix(held);
+        if (!shrinks) {
+            return reject(v, "reduce_only",
+                          held == 0 ? "no position to reduce"
+                                    : "order would grow or flip the position");
+        }
+    }
+
+    double ramp = any_in(&g, WD_TS_RAMP_UP) ? c->ramp.fraction : 1.0;
+    const char *r;
+    if ((r = size_check(v, in->qty, c->limits.max_order_qty, ramp, "limit:max_order_qty",
+                        "qty")) != NULL) {
+        return r;
+    }
+
+    /* Reference price: the limit, else the mark. */
+    wd_fix mark = 0;
+    bool has_mark = wd_book_mark(e->book, ev->symbol, &mark);
+    v->price = in->order_type == WD_ORDER_LMT ? in->limit : (has_mark ? mark : 0);
+    bool needs_price = c->limits.max_order_notional > 0 || c->limits.box_lim > 0 ||
+                       c->limits.max_gross_exposure > 0;
+    if (needs_price && v->price == 0) {
+        return reject(v, c->limits.max_order_notional > 0 ? "limit:max_order_notional"
+                         : c->limits.box_lim > 0          ? "limit:box_lim"
+                                                          : "limit:max_gross_exposure",
+                      "no price to value the order (no limit, no mark): fail closed");
+    }
+    wd_fix value = notional(in->qty, v->price);
+    if ((r = size_check(v, value, c->limits.max_order_notional, ramp,
+                        "limit:max_order_notional", "notional")) != NULL) {
+        return r;
+    }
+
+    if (c->limits.price_collar > 0.0) {
+        const struct sym_x *sx = ev->symbol < e->n_sx ? &e->sx[ev->symbol] : NULL;
+        if (sx == NULL || sx->quote_ts == 0 ||
+            ev->ts_ns - sx->quote_ts > c->detect.staleness_s * WD_NS_PER_S) {
+            return reject(v, "limit:price_collar", "no fresh quote: fail closed");
+        }
+        if (in->order_type == WD_ORDER_LMT &&
+            fabs((double)(in->limit - sx->mid)) > c->limits.price_collar * (double)sx->mid) {
+            char a[40], b[40];
+            wd_fix_format(in->limit, 2, a, sizeof a);
+            wd_fix_format(sx->mid, 2, b, sizeof b);
+            return reject(v, "limit:price_collar", "limit %s is more than %g%% from mid %s", a,
+                          c->limits.price_collar * 100.0, b);
+        }
+    }
+
+    if (c->limits.box_lim > 0) {
+        wd_fix after;
+        if (wd_fix_add(held, q, &after) != WD_OK) {
+            return reject(v, "limit:box_lim", "position out of range");
+        }
+        if ((r = size_check(v, notional(after, v->price), c->limits.box_lim, ramp,
+                            "limit:box_lim", "position notional")) != NULL) {
+            return r;
+        }
+    }
+
+    const struct acct_x *ax = ev->account < e->n_ax ? &e->ax[ev->account] : NULL;
+    if (c->limits.max_gross_exposure > 0) {
+        const struct wd_figures *f = wd_book_account(e->book, ev->account);
+        wd_i128 gross = (wd_i128)(f != NULL ? f->gross : 0) +
+                        (ax != NULL ? ax->open_notional : 0) + value;
+        wd_fix gv = gross > INT64_MAX ? INT64_MAX : (wd_fix)gross;
+        if ((r = size_check(v, gv, c->limits.max_gross_exposure, ramp,
+                            "limit:max_gross_exposure", "gross exposure")) != NULL) {
+            return r;
+        }
+    }
+
+    if (c->limits.max_orders_per_s > 0 && ax != NULL && ax->rate != NULL) {
+        uint32_t cnt = 0;
+        uint32_t cap = c->limits.max_orders_per_s;
+        for (uint32_t k = 0; k < ax->rate_count; k++) {
+            int64_t t = ax->rate[(ax->rate_head + cap - 1u - k) % cap];
+            if (ev->ts_ns - t < WD_NS_PER_S) {
+                cnt++;
+            }
+        }
+        if (cnt >= cap) {
+            return reject(v, "limit:rate", "%u orders in the last second (max %u)", cnt, cap);
+        }
+    }
+    return NULL;
+}
+
+const char *wd_engine_check_intent(struct wd_engine *e, const struct wd_event *ev)
+{
+    struct verdict v;
+    const char *r = gate(e, ev, &v);
+    return r != NULL ? r : "";
+}
+
+static enum wd_status record_accept(struct wd_engine *e, const struct wd_event *ev, wd_fix price)
+{
+    const struct wd_ev_intent *in = &ev->u.intent;
+    enum wd_status st = ensure_acct(e, ev->account);
+    if (st != WD_OK) {
+        return st;
+    }
+    struct acct_x *ax = &e->ax[ev->account];
+    uint32_t cap = e->cfg->limits.max_orders_per_s;
+    if (cap > 0) {
+        if (ax->rate == NULL) {
+            ax->rate = calloc(cap, sizeof *ax->rate);
+            if (ax->rate == NULL) {
+                return WD_ENOMEM;
+            }
+        }
+        ax->rate[ax->rate_head] = ev->ts_ns;
+        ax->rate_head = (ax->rate_head + 1u) % cap;
+        if (ax->rate_count < cap) {
+            ax->rate_count++;
+        }
+    }
+    struct order *o = om_find(&e->orders, in->id);
+    if (o == NULL) {
+        if (in->id.len > ORDER_ID_MAX) {
+            return WD_OK; /* too long to track: counted nowhere */
+        }
+        if ((st = om_insert(&e->orders, in->id, &o)) != WD_OK) {
+            return st;
+        }
+    } else {
+        /* A reused id replaces the old order's exposure. */
+        ax->open_notional -= notional(o->remaining, o->price);
+    }
+    o->account = ev->account;
+    o->symbol = ev->symbol;
+    o->side = (int8_t)in->side;
+    o->remaining = in->qty;
+    o->price = price;
+    ax->open_notional += notional(in->qty, price);
+    return WD_OK;
+}
+
+/* An order leaves (or shrinks in) the open-order book. */
+static void order_done(struct wd_engine *e, struct order *o, wd_fix qty)
+{
+    struct acct_x *ax = &e->ax[o->account];
+    wd_fix q = qty < o->remaining ? qty : o->remaining;
+    ax->open_notional -= notional(o->remaining, o->price) - notional(o->remaining - q, o->price);
+    o->remaining -= q;
+    if (o->remaining <= 0) {
+        om_remove(&e->orders, o);
+    }
+}
+
+/* ---- kill-switches ---------------------------------------------------------------- */
+
+static void format_pct(double ratio, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%.2f%%", ratio * 100.0);
+}
+
+/* Opens an incident id INC-YYYYMMDD-NNN for the book's current local day. */
+static void next_incident_id(struct wd_engine *e, char *buf, size_t cap)
+{
+    int64_t day = wd_book_day(e->book);
+    if (day == INT64_MIN) {
+        day = wd_tz_local_day(e->tz, e->ts_ns, NULL, NULL);
+    }
+    if (day != e->seq_day) {
+        e->seq_day = day;
+        e->seq = e->incident_seq != NULL ? e->incident_seq(e->incident_seq_ctx, day) : 0;
+    }
+    e->seq++;
+    int64_t y;
+    unsigned m, d;
+    wd_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, cap, "INC-%04lld%02u%02u-%03u", (long long)y, m, d, e->seq);
+}
+
+static enum wd_status fire_kill(struct wd_engine *e, const char *scope, const char *scenario,
+                                const char *title, const char *detail, struct wd_error *err)
+{
+    uint32_t idx;
+    char incident[WD_INCIDENT_ID_MAX];
+    enum wd_status st = scope_slot(e, scope, &idx, err);
+    if (st != WD_OK) {
+        return st;
+    }
+    next_incident_id(e, incident, sizeof incident);
+    emit_log(e, WD_LOG_CRIT, "killswitch", title);
+    emit_log(e, WD_LOG_CRIT, "killswitch", detail);
+
+    struct wd_scope_state s = e->scopes[idx];
+    s.state = WD_TS_HALTED;
+    s.since_ns = e->ts_ns;
+    copy_text(s.reason, sizeof s.reason, title);
+    copy_text(s.by, sizeof s.by, "warden");
+    copy_text(s.scenario, sizeof s.scenario, scenario);
+    copy_text(s.incident, sizeof s.incident, incident);
+    s.ramp_until_ns = 0;
+    set_slot_state(e, idx, &s);
+    emit_state(e, &e->scopes[idx]);
+
+    emit_control(e, "halt", scope, title, incident);
+    if (e->cfg->on_kill.cancel_all) {
+        emit_control(e, "cancel_all", scope, title, incident);
+    }
+    if (e->cfg->on_kill.flatten) {
+        emit_control(e, "flatten", scope, title, incident);
+    }
+    struct wd_output o = {.type = WD_OUT_INCIDENT};
+    o.u.incident.id = incident;
+    o.u.incident.severity = "P0";
+    o.u.incident.scenario = scenario;
+    o.u.incident.status = "open";
+    o.u.incident.title = title;
+    o.u.incident.detail = detail;
+    o.u.incident.scope = scope;
+    emit(e, &o);
+    return WD_OK;
+}
+
+/* The scope name of an account id, or "firm" for WD_NO_ID. Formatted only
+ * when a kill-switch fires, never per event. */
+static const char *kill_scope(const struct wd_engine *e, uint32_t account, char *buf, size_t cap)
+{
+    if (account == WD_NO_ID) {
+        return "firm";
+    }
+    snprintf(buf, cap, "account:%s", wd_intern_name(&e->accounts, account));
+    return buf;
+}
+
+/* Evaluates one scope's kill-switches on its current figures. */
+static enum wd_status check_kills(struct wd_engine *e, uint32_t account,
+                                  const struct wd_figures *f, struct kill_state *k,
+                                  struct wd_error *err)
+{
+    const struct wd_config *c = e->cfg;
+    char detail[160], a[32], b[32], sbuf[WD_SCOPE_MAX];
+    enum wd_status st = WD_OK;
+
+    double pnl = wd_figures_pnl_ratio(f);
+    bool on = pnl < c->limits.kill_pnl;
+    if (on && !k->pnl_on) {
+        format_pct(pnl, a, sizeof a);
+        snprintf(detail, sizeof detail, "PnL=%s < KILL_PNL=%g%%", a, c->limits.kill_pnl * 100.0);
+        st = fire_kill(e, kill_scope(e, account, sbuf, sizeof sbuf), "kill_pnl", "Kill-switch activated: PnL breach", detail, err);
+    }
+    k->pnl_on = on;
+    if (st != WD_OK) {
+        return st;
+    }
+
+    on = f->drawdown > c->limits.max_dd;
+    if (on && !k->dd_on) {
+        format_pct(f->drawdown, a, sizeof a);
+        snprintf(detail, sizeof detail, "Drawdown=%s > MAX_DD=%g%%", a, c->limits.max_dd * 100.0);
+        st = fire_kill(e, kill_scope(e, account, sbuf, sizeof sbuf), "kill_drawdown",
+                       "Kill-switch activated: Max Drawdown breach", detail, err);
+    }
+    k->dd_on = on;
+    if (st != WD_OK) {
+        return st;
+    }
+
+    if (k->psr == NULL) {
+        k->psr = malloc(sizeof *k->psr);
+        if (k->psr == NULL ||
+            wd_psr_window_init(k->psr, c->limits.psr.interval_s, c->limits.psr.window) != WD_OK) {
+            free(k->psr);
+            k->psr = NULL;
+            return wd_error_set(err, WD_ENOMEM, "PSR window: out of memory or bad psr settings");
+        }
+    }
+    if (wd_psr_window_observe(k->psr, e->ts_ns, wd_fix_to_double(f->equity))) {
+        struct wd_psr_stats ps;
+        wd_psr_window_stats(k->psr, c->limits.psr.benchmark, &ps);
+        on = ps.n >= c->limits.psr.min_obs && !isnan(ps.psr) && ps.psr < c->limits.psr.min;
+        if (on && !k->psr_on) {
+            snprintf(a, sizeof a, "%.4f", ps.psr);
+            snprintf(b, sizeof b, "%g", c->limits.psr.min);
+            snprintf(detail, sizeof detail, "PSR=%s < PSR_MIN=%s over %u returns", a, b, ps.n);
+            st = fire_kill(e, kill_scope(e, account, sbuf, sizeof sbuf), "kill_psr",
+                           "Kill-switch activated: PSR breach", detail, err);
+        }
+        k->psr_on = on;
+    }
+    return st;
+}
+
+static enum wd_status check_all_kills(struct wd_engine *e, struct wd_error *err)
+{
+    enum wd_status st;
+    uint32_t slots = wd_book_account_slots(e->book);
+    for (uint32_t id = 0; id < slots; id++) {
+        const struct wd_figures *f = wd_book_account(e->book, id);
+        if (f == NULL) {
+            continue;
+        }
+        if ((st = ensure_acct(e, id)) != WD_OK) {
+            return wd_error_set(err, st, "out of memory");
+        }
+        if ((st = check_kills(e, id, f, &e->ax[id].ks, err)) != WD_OK) {
+            return st;
+        }
+    }
+    return check_kills(e, WD_NO_ID, wd_book_firm(e->book), &e->firm_ks, err);
+}
+
+/* ---- ramp-up ------------------------------------------------------------------------ */
+
+/* A RAMP_UP scope starts its clock at the first event after the resume,
+ * and becomes ACTIVE when ramp.duration_s of event time have passed. */
+static void advance_ramps(struct wd_engine *e)
+{
+    for (uint32_t i = 0; i < e->n_scopes && e->n_ramping > 0; i++) {
+        struct wd_scope_state *s = &e->scopes[i];
+        if (s->state != WD_TS_RAMP_UP) {
+            continue;
+        }
+        if (s->ramp_until_ns == 0) {
+            s->ramp_until_ns = e->ts_ns + e->cfg->ramp.duration_s * WD_NS_PER_S;
+            emit_state(e, s);
+            emit_control(e, "resume", s->scope, "ramp-up started", s->incident);
+            continue;
+        }
+        if (e->ts_ns >= s->ramp_until_ns) {
+            char msg[160];
+            struct wd_scope_state ns = *s;
+            ns.state = WD_TS_ACTIVE;
+            ns.since_ns = e->ts_ns;
+            copy_text(ns.reason, sizeof ns.reason, "ramp-up complete");
+            ns.ramp_until_ns = 0;
+            set_slot_state(e, i, &ns);
+            snprintf(msg, sizeof msg, "%s: ramp-up complete, ACTIVE", s->scope);
+            emit_log(e, WD_LOG_INFO, "state", msg);
+            emit_state(e, s);
+        }
+    }
+}
+
+/* ---- events --------------------------------------------------------------------------- */
+
+static enum wd_status on_intent(struct wd_engine *e, const struct wd_event *ev,
+                                struct wd_error *err)
+{
+    struct verdict v;
+    const char *reason = gate(e, ev, &v);
+    struct wd_output o = {.type = WD_OUT_DECISION};
+    o.u.decision.id = ev->u.intent.id;
+    o.u.decision.accept = reason == NULL;
+    o.u.decision.reason = reason != NULL ? reason : "";
+    o.u.decision.detail = reason != NULL ? v.detail : "";
+    if (reason == NULL) {
+        enum wd_status st = record_accept(e, ev, v.price);
+        if (st == WD_EFULL) {
+            o.u.decision.accept = false;
+            o.u.decision.reason = "limit:open_orders";
+            o.u.decision.detail = "too many open orders to track";
+        } else if (st != WD_OK) {
+            return wd_error_set(err, st, "out of memory");
+        }
+    }
+    emit(e, &o);
+    return WD_OK;
+}
+
+enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
+                                 uint64_t event_no, struct wd_error *err)
+{
+    struct wd_error berr = {0};
+    enum wd_status st;
+    e->event_no = event_no;
+    e->ts_ns = ev->ts_ns;
+    if (ev->symbol != WD_NO_ID && (st = ensure_sym(e, ev->symbol)) != WD_OK) {
+        return wd_error_set(err, st, "out of memory");
+    }
+    if ((st = ensure_acct(e, ev->account)) != WD_OK) {
+        return wd_error_set(err, st, "out of memory");
+    }
+    if (e->n_ramping > 0) {
+        advance_ramps(e);
+    }
+
+    st = wd_book_apply(e->book, ev, &berr);
+    if (st == WD_ENOMEM) {
+        return wd_error_set(err, st, "out of memory");
+    }
+    if (st != WD_OK) {
+        char msg[WD_ERROR_MSG_MAX + 32];
+        snprintf(msg, sizeof msg, "event refused by the book: %s", berr.msg);
+        emit_log(e, WD_LOG_ERROR, "book", msg);
+        return WD_OK;
+    }
+
+    switch (ev->type) {
+    case WD_EV_INTENT:
+        return on_intent(e, ev, err);
+    case WD_EV_ACK:
+        if (ev->u.ack.status != WD_ACK_ACCEPTED) {
+            struct order *o = om_find(&e->orders, ev->u.ack.id);
+            if (o != NULL) {
+                order_done(e, o, o->remaining);
+            }
+        }
+        return WD_OK;
+    case WD_EV_QUOTE:
+        e->sx[ev->symbol].quote_ts = ev->ts_ns;
+        (void)wd_book_mark(e->book, ev->symbol, &e->sx[ev->symbol].mid);
+        return check_all_kills(e, err);
+    case WD_EV_FILL: {
+        struct order *o = om_find(&e->orders, ev->u.fill.id);
+        if (o != NULL) {
+            order_done(e, o, ev->u.fill.qty);
+        }
+        return check_all_kills(e, err);
+    }
+    case WD_EV_TRADE:
+    case WD_EV_ACCOUNT:
+        return check_all_kills(e, err);
+    default:
+        return WD_OK;
+    }
+}
+
+/* ---- snapshots ------------------------------------------------------------------------ */
+
+#define ENGINE_MAGIC 0x4e454457u /* "WDEN" */
+#define ENGINE_VERSION 1u
+
+static void save_kills(struct wd_wbuf *w, const struct kill_state *k)
+{
+    wd_w_u8(w, (uint8_t)((k->pnl_on ? 1u : 0u) | (k->dd_on ? 2u : 0u) | (k->psr_on ? 4u : 0u) |
+                         (k->psr != NULL ? 8u : 0u)));
+    if (k->psr == NULL) {
+        return;
+    }
+    const struct wd_psr_window *p = k->psr;
+    wd_w_i64(w, p->interval_ns);
+    wd_w_u32(w, p->window);
+    wd_w_i64(w, p->next_sample_ns);
+    wd_w_u8(w, p->has_last ? 1u : 0u);
+    wd_w_f64(w, p->last_equity);
+    wd_w_u32(w, p->count);
+    for (uint32_t i = 0; i < p->count; i++) {
+        /* oldest first: head is the oldest return (src/core/psr.c) */
+        wd_w_f64(w, p->r[(p->head + i) % p->window]);
+    }
+}
+
+static enum wd_status load_kills(struct wd_engine *e, struct wd_rbuf *r, struct kill_state *k)
+{
+    uint8_t fl = wd_r_u8(r);
+    k->pnl_on = (fl & 1u) != 0;
+    k->dd_on = (fl & 2u) != 0;
+    k->psr_on = (fl & 4u) != 0;
+    if (!(fl & 8u)) {
+        return WD_OK;
+    }
+    struct wd_psr_window saved;
+    saved.interval_ns = wd_r_i64(r);
+    saved.window = wd_r_u32(r);
+    saved.next_sample_ns = wd_r_i64(r);
+    saved.has_last = wd_r_u8(r) != 0;
+    saved.last_equity = wd_r_f64(r);
+    uint32_t count = wd_r_u32(r);
+    if (r->bad || count > WD_PSR_MAX_WINDOW || saved.window > WD_PSR_MAX_WINDOW ||
+        count > saved.window) {
+        return WD_EINVAL;
+    }
+    free(k->psr);
+    k->psr = malloc(sizeof *k->psr);
+    if (k->psr == NULL ||
+        wd_psr_window_init(k->psr, e->cfg->limits.psr.interval_s, e->cfg->limits.psr.window) !=
+            WD_OK) {
+        return WD_ENOMEM;
+    }
+    struct wd_psr_window *p = k->psr;
+    bool same = saved.interval_ns == p->interval_ns && saved.window == p->window;
+    for (uint32_t i = 0; i < count; i++) {
+        double v = wd_r_f64(r);
+        if (same) {
+            p->r[(p->head + p->count) % p->window] = v;
+            p->count++;
+        }
+    }
+    /* A changed psr.window or psr.interval_s starts the window afresh. */
+    if (same) {
+        p->next_sample_ns = saved.next_sample_ns;
+        p->has_last = saved.has_last;
+        p->last_equity = saved.last_equity;
+    }
+    return r->bad ? WD_EINVAL : WD_OK;
+}
+
+static void save_str(struct wd_wbuf *w, const char *s) { wd_w_bytes(w, s, strlen(s)); }
+
+void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
+{
+    wd_w_u32(w, ENGINE_MAGIC);
+    wd_w_u32(w, ENGINE_VERSION);
+    wd_book_save(e->book, w);
+    save_kills(w, &e->firm_ks);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < e->n_ax && i < wd_intern_count(&e->accounts); i++) {
+        n++;
+    }
+    wd_w_u32(w, n);
+    for (uint32_t i = 0; i < n; i++) {
+        save_str(w, wd_intern_name(&e->accounts, i));
+        save_kills(w, &e->ax[i].ks);
+    }
+    n = 0;
+    for (uint32_t i = 0; i < e->n_sx && i < wd_intern_count(&e->symbols); i++) {
+        n += e->sx[i].quote_ts != 0 ? 1u : 0u;
+    }
+    wd_w_u32(w, n);
+    for (uint32_t i = 0; i < e->n_sx && i < wd_intern_count(&e->symbols); i++) {
+        if (e->sx[i].quote_ts != 0) {
+            save_str(w, wd_intern_name(&e->symbols, i));
+            wd_w_i64(w, e->sx[i].mid);
+            wd_w_i64(w, e->sx[i].quote_ts);
+        }
+    }
+    wd_w_u32(w, e->orders.used);
+    for (uint32_t i = 0; i <= e->orders.mask; i++) {
+        const struct order *o = &e->orders.slots[i];
+        if (o->slot != SLOT_USED) {
+            continue;
+        }
+        wd_w_bytes(w, o->id, o->id_len);
+        save_str(w, wd_intern_name(&e->accounts, o->account));
+        save_str(w, wd_intern_name(&e->symbols, o->symbol));
+        wd_w_u8(w, o->side > 0 ? 1u : 0u);
+        wd_w_i64(w, o->remaining);
+        wd_w_i64(w, o->price);
+    }
+}
+
+static enum wd_status read_name(struct wd_rbuf *r, struct wd_intern *t, uint32_t *id)
+{
+    size_t n;
+    const char *p = wd_r_bytes(r, WD_INTERN_NAME_MAX, &n);
+    return r->bad ? WD_EINVAL : wd_intern_get(t, p, n, id);
+}
+
+enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
+                              struct wd_error *err)
+{
+    struct wd_rbuf r;
+    enum wd_status st;
+    uint32_t n, id, sym;
+    wd_rbuf_init(&r, data, len);
+    if (wd_r_u32(&r) != ENGINE_MAGIC || wd_r_u32(&r) != ENGINE_VERSION) {
+        return wd_error_set(err, WD_EINVAL, "not an engine snapshot (magic or version)");
+    }
+    if ((st = wd_book_load(e->book, &r, err)) != WD_OK) {
+        return st;
+    }
+    if ((st = load_kills(e, &r, &e->firm_ks)) != WD_OK) {
+        goto bad;
+    }
+    n = wd_r_u32(&r);
+    for (uint32_t k = 0; k < n && !r.bad; k++) {
+        if ((st = read_name(&r, &e->accounts, &id)) != WD_OK || (st = ensure_acct(e, id)) != WD_OK ||
+            (st = load_kills(e, &r, &e->ax[id].ks)) != WD_OK) {
+            goto bad;
+        }
+    }
+    n = wd_r_u32(&r);
+    for (uint32_t k = 0; k < n && !r.bad; k++) {
+        if ((st = read_name(&r, &e->symbols, &sym)) != WD_OK || (st = ensure_sym(e, sym)) != WD_OK) {
+            goto bad;
+        }
+        e->sx[sym].mid = wd_r_i64(&r);
+        e->sx[sym].quote_ts = wd_r_i64(&r);
+    }
+    n = wd_r_u32(&r);
+    for (uint32_t k = 0; k < n && !r.bad; k++) {
+        size_t idn;
+        const char *idp = wd_r_bytes(&r, ORDER_ID_MAX, &idn);
+        struct order *o;
+        if (r.bad || idn == 0 || (st = read_name(&r, &e->accounts, &id)) != WD_OK ||
+            (st = read_name(&r, &e->symbols, &sym)) != WD_OK || (st = ensure_acct(e, id)) != WD_OK ||
+            (st = ensure_sym(e, sym)) != WD_OK) {
+            st = st == WD_OK ? WD_EINVAL : st;
+            goto bad;
+        }
+        struct wd_str sid = {idp, (uint32_t)idn};
+        if (om_find(&e->orders, sid) != NULL) {
+            st = WD_EINVAL;
+            goto bad;
+        }
+        if ((st = om_insert(&e->orders, sid, &o)) != WD_OK) {
+            goto bad;
+        }
+        o->account = id;
+        o->symbol = sym;
+        o->side = wd_r_u8(&r) ? 1 : -1;
+        o->remaining = wd_r_i64(&r);
+        o->price = wd_r_i64(&r);
+        e->ax[id].open_notional += notional(o->remaining, o->price);
+    }
+    if (r.bad || r.pos != r.len) {
+        st = WD_EINVAL;
+        goto bad;
+    }
+    return WD_OK;
+bad:
+    return wd_error_set(err, st == WD_OK ? WD_EINVAL : st, "engine snapshot is damaged (%s)",
+                        wd_status_str(st));
+}

@@ -1,0 +1,125 @@
+/*
+ * The durable store (SQLite): trading states, approvals, incidents, book
+ * snapshots. Embedded default ./var/warden.db; WAL journal; state changes
+ * are written with synchronous=FULL so that a halt survives a crash.
+ *
+ * This is an adapter: it translates SQLite results to enum wd_status once,
+ * here, with the SQLite message in err. Every function is safe to call on
+ * a store opened by another warden process at the same time (busy timeout).
+ */
+#ifndef WD_STORE_STORE_H
+#define WD_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "warden/state.h"
+#include "warden/status.h"
+
+struct wd_store;
+
+/* Opens (creating if needed, with its parent directory) the store at path,
+ * applies the schema (versioned with PRAGMA user_version), WAL mode,
+ * synchronous=FULL, a busy timeout. ":memory:" works for tests. */
+enum wd_status wd_store_open(const char *path, struct wd_store **out,
+                             struct wd_error *err) WD_MUST_USE;
+void wd_store_close(struct wd_store *s); /* NULL: no-op */
+
+/* Explicit transactions (nestable by counting: only the outermost commits). */
+enum wd_status wd_store_begin(struct wd_store *s, struct wd_error *err) WD_MUST_USE;
+enum wd_status wd_store_commit(struct wd_store *s, struct wd_error *err) WD_MUST_USE;
+void wd_store_rollback(struct wd_store *s);
+
+/* ---- trading states ------------------------------------------------------ */
+
+/* Upserts the scope's current state and appends it to the state history. */
+enum wd_status wd_store_put_state(struct wd_store *s, const struct wd_scope_state *st,
+                                  struct wd_error *err) WD_MUST_USE;
+
+/* The scope's current state; *found false (and *out untouched) if none. */
+enum wd_status wd_store_get_state(struct wd_store *s, const char *scope,
+                                  struct wd_scope_state *out, bool *found,
+                                  struct wd_error *err) WD_MUST_USE;
+
+/* Every scope's current state, sorted by scope; *out from malloc (caller
+ * frees), *n entries. */
+enum wd_status wd_store_load_states(struct wd_store *s, struct wd_scope_state **out, size_t *n,
+                                    struct wd_error *err) WD_MUST_USE;
+
+/* ---- approvals ------------------------------------------------------------ */
+
+struct wd_approval {
+    int64_t id;                        /* assigned by the store */
+    char scope[WD_SCOPE_MAX];
+    char who[WD_WHO_MAX];
+    enum wd_role role;
+    char reason[WD_TEXT_MAX];
+    char incident[WD_INCIDENT_ID_MAX]; /* the halt it approves the end of, or "" */
+    int64_t ts_ns;
+};
+
+/* Records an approval; a->id receives its row id. */
+enum wd_status wd_store_add_approval(struct wd_store *s, struct wd_approval *a,
+                                     struct wd_error *err) WD_MUST_USE;
+
+/* Approvals for scope at or after since_ns, oldest first; *out from malloc. */
+enum wd_status wd_store_list_approvals(struct wd_store *s, const char *scope, int64_t since_ns,
+                                       struct wd_approval **out, size_t *n,
+                                       struct wd_error *err) WD_MUST_USE;
+
+/* ---- incidents (the minimal record; Step 4 extends it) -------------------- */
+
+struct wd_incident_row {
+    char id[WD_INCIDENT_ID_MAX]; /* INC-YYYYMMDD-NNN */
+    char scenario[WD_SCENARIO_MAX];
+    char severity[4];            /* P0..P3 */
+    char scope[WD_SCOPE_MAX];
+    char status[24];             /* open, ... */
+    char title[WD_TEXT_MAX];
+    char detail[WD_TEXT_MAX * 2];
+    int64_t opened_ns;
+};
+
+/* Inserts an incident; WD_ESTATE if the id exists. */
+enum wd_status wd_store_add_incident(struct wd_store *s, const struct wd_incident_row *r,
+                                     struct wd_error *err) WD_MUST_USE;
+
+/* The highest NNN used for incidents of date "YYYYMMDD" (0 if none). */
+enum wd_status wd_store_incident_seq(struct wd_store *s, const char *yyyymmdd, uint32_t *seq,
+                                     struct wd_error *err) WD_MUST_USE;
+
+/* Incidents, newest first, at most limit; *out from malloc. */
+enum wd_status wd_store_list_incidents(struct wd_store *s, size_t limit,
+                                       struct wd_incident_row **out, size_t *n,
+                                       struct wd_error *err) WD_MUST_USE;
+
+/* ---- snapshots -------------------------------------------------------------
+ * One snapshot per input key (e.g. "file:/abs/path"): the serialized engine
+ * state after the input's first `events` lines, with a digest identifying
+ * that prefix of the input. Replacing is atomic. */
+
+struct wd_snapshot {
+    uint64_t lines;         /* input lines consumed (1-based count) */
+    uint64_t offset;        /* bytes consumed */
+    uint64_t events;        /* events applied */
+    char digest[65];        /* hex SHA-256 of the consumed bytes' identity, caller-defined */
+    int64_t saved_ns;       /* event time of the last applied event */
+    void *blob;             /* from malloc on get; borrowed on put */
+    size_t blob_len;
+};
+
+enum wd_status wd_store_put_snapshot(struct wd_store *s, const char *input_key,
+                                     const struct wd_snapshot *snap,
+                                     struct wd_error *err) WD_MUST_USE;
+
+/* *found false if there is none for input_key; on success snap->blob is
+ * from malloc (caller frees). */
+enum wd_status wd_store_get_snapshot(struct wd_store *s, const char *input_key,
+                                     struct wd_snapshot *snap, bool *found,
+                                     struct wd_error *err) WD_MUST_USE;
+
+enum wd_status wd_store_delete_snapshot(struct wd_store *s, const char *input_key,
+                                        struct wd_error *err) WD_MUST_USE;
+
+#endif /* WD_STORE_STORE_H */
