@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ struct replay {
     uint64_t malformed, accepted, rejected, controls, incidents, states;
     int64_t last_ts;
     int failed;            /* a store write failed: stop */
+    uint64_t crash_after;  /* test hook: SIGKILL self after this many events */
     struct wd_error err;
 };
 
@@ -221,6 +223,12 @@ static int save_snapshot(struct replay *rp)
     if (rp->key[0] == '\0') {
         return CLI_OK;
     }
+    /* Everything said before the snapshot leaves the process first: after a
+     * crash, outputs up to the snapshot are out, the rest come again. */
+    if (fflush(stdout) != 0) {
+        cli_errorf("snapshot: cannot write output");
+        return CLI_FAIL;
+    }
     memset(&snap, 0, sizeof snap);
     wd_wbuf_init(&w);
     wd_engine_save(rp->engine, &w);
@@ -353,6 +361,11 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
     if (++rp->since_snapshot >= rp->snapshot_every && save_snapshot(rp) != CLI_OK) {
         return WD_EIO;
     }
+    if (rp->crash_after != 0 && rp->events >= rp->crash_after) {
+        /* Test hook (WARDEN_CRASH_AFTER_EVENTS): die like `kill -9` would,
+         * with whatever is buffered on stdout lost. */
+        raise(SIGKILL);
+    }
     return WD_OK;
 }
 
@@ -428,6 +441,10 @@ int cmd_replay(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     }
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    const char *crash = getenv("WARDEN_CRASH_AFTER_EVENTS");
+    if (crash != NULL) {
+        rp.crash_after = strtoull(crash, NULL, 10);
+    }
     jw_init(&rp.w, stdout);
     if ((rc = cli_config_load(&rp.cfg, config)) != CLI_OK || (rc = cli_tz_load(&rp.cfg, &rp.tz)) != CLI_OK ||
         (rc = cli_open_store(&rp.cfg, db, &rp.store)) != CLI_OK) {
@@ -494,12 +511,18 @@ int cmd_replay(int argc, char **argv)
     if ((rc = save_snapshot(&rp)) != CLI_OK) {
         goto out;
     }
+    const struct wd_figures *firm = wd_book_firm(wd_engine_book(rp.engine));
+    char eq[40], re[40], co[40];
+    wd_fix_format(firm->equity, 2, eq, sizeof eq);
+    wd_fix_format(firm->realized, 2, re, sizeof re);
+    wd_fix_format(firm->commission, 2, co, sizeof co);
     fprintf(stderr,
             "warden: %s: %" PRIu64 " events; intents %" PRIu64 " accepted, %" PRIu64
             " rejected; %" PRIu64 " controls, %" PRIu64 " incidents, %" PRIu64
-            " state changes; %" PRIu64 " malformed lines skipped\n",
+            " state changes; %" PRIu64 " malformed lines skipped\n"
+            "warden: firm equity %s, realized %s, commission paid %s\n",
             rp.path, rp.events, rp.accepted, rp.rejected, rp.controls, rp.incidents, rp.states,
-            rp.malformed);
+            rp.malformed, eq, re, co);
 out:
     if (fflush(stdout) != 0 && rc == CLI_OK) {
         cli_errorf("cannot write output");

@@ -160,9 +160,13 @@ static void om_remove(struct order_map *m, struct order *o)
 
 /* ---- per-account and per-scope state ----------------------------------------- */
 
-/* A kill-switch's edge detector: fires when its condition turns true. */
+/* A kill-switch's latch: a switch fires when its condition holds and it is
+ * armed, and firing disarms it. It re-arms once the condition is seen false
+ * while its scope is not HALTED (after a resume, say). So a PnL that hovers
+ * around the line opens one incident, not one per quote, and a resumed
+ * scope is halted again only by a fresh breach. */
 struct kill_state {
-    bool pnl_on, dd_on, psr_on;
+    bool pnl_on, dd_on, psr_on; /* fired and not yet re-armed */
     struct wd_psr_window *psr; /* NULL until the scope's first equity change */
 };
 
@@ -915,9 +919,18 @@ static void order_done(struct wd_engine *e, struct order *o, wd_fix qty)
 
 /* ---- kill-switches ---------------------------------------------------------------- */
 
-static void format_pct(double ratio, char *buf, size_t cap)
+/* ratio as a percentage with 2 decimals, or more when 2 would print the
+ * threshold itself ("-5.00% < -5%" reads as a false alarm). */
+static void format_pct(double ratio, double threshold, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%.2f%%", ratio * 100.0);
+    char t[32];
+    for (int dec = 2; dec <= 6; dec++) {
+        snprintf(buf, cap, "%.*f%%", dec, ratio * 100.0);
+        snprintf(t, sizeof t, "%.*f%%", dec, threshold * 100.0);
+        if (strcmp(buf, t) != 0) {
+            return;
+        }
+    }
 }
 
 /* Opens an incident id INC-YYYYMMDD-NNN for the book's current local day. */
@@ -1000,27 +1013,29 @@ static enum wd_status check_kills(struct wd_engine *e, uint32_t account,
     const struct wd_config *c = e->cfg;
     char detail[160], a[32], b[32], sbuf[WD_SCOPE_MAX];
     enum wd_status st = WD_OK;
+    uint32_t sref = account == WD_NO_ID ? e->firm_scope : e->ax[account].scope;
+    bool halted = sref != 0 && e->scopes[sref - 1u].state == WD_TS_HALTED;
 
     double pnl = wd_figures_pnl_ratio(f);
     bool on = pnl < c->limits.kill_pnl;
     if (on && !k->pnl_on) {
-        format_pct(pnl, a, sizeof a);
+        format_pct(pnl, c->limits.kill_pnl, a, sizeof a);
         snprintf(detail, sizeof detail, "PnL=%s < KILL_PNL=%g%%", a, c->limits.kill_pnl * 100.0);
         st = fire_kill(e, kill_scope(e, account, sbuf, sizeof sbuf), "kill_pnl", "Kill-switch activated: PnL breach", detail, err);
     }
-    k->pnl_on = on;
+    k->pnl_on = on || (k->pnl_on && halted);
     if (st != WD_OK) {
         return st;
     }
 
     on = f->drawdown > c->limits.max_dd;
     if (on && !k->dd_on) {
-        format_pct(f->drawdown, a, sizeof a);
+        format_pct(f->drawdown, c->limits.max_dd, a, sizeof a);
         snprintf(detail, sizeof detail, "Drawdown=%s > MAX_DD=%g%%", a, c->limits.max_dd * 100.0);
         st = fire_kill(e, kill_scope(e, account, sbuf, sizeof sbuf), "kill_drawdown",
                        "Kill-switch activated: Max Drawdown breach", detail, err);
     }
-    k->dd_on = on;
+    k->dd_on = on || (k->dd_on && halted);
     if (st != WD_OK) {
         return st;
     }
@@ -1045,7 +1060,7 @@ static enum wd_status check_kills(struct wd_engine *e, uint32_t account,
             st = fire_kill(e, kill_scope(e, account, sbuf, sizeof sbuf), "kill_psr",
                            "Kill-switch activated: PSR breach", detail, err);
         }
-        k->psr_on = on;
+        k->psr_on = on || (k->psr_on && halted);
     }
     return st;
 }
