@@ -361,7 +361,7 @@ static void check_event(const struct wd_event *ev, const char *line, size_t len,
 /* Sums over accounts and positions, in 128 bits so that a bad book cannot
  * hide behind an overflow here. */
 struct sums {
-    wd_i128 capital, cash, realized, commission, mtm, cost, equity, day_open;
+    wd_i128 capital, cash, realized, commission, mtm, cost, gross, equity, day_open;
 };
 
 static void add_figures(struct sums *s, const struct wd_figures *f)
@@ -372,6 +372,7 @@ static void add_figures(struct sums *s, const struct wd_figures *f)
     s->commission += f->commission;
     s->mtm += f->mtm;
     s->cost += f->cost;
+    s->gross += f->gross;
     s->equity += f->equity;
     s->day_open += f->day_open;
 }
@@ -404,16 +405,18 @@ static void check_book(const struct wd_book *b, size_t line_no)
         check_figures(f, line_no);
         add_figures(&acc, f);
         /* Per-account sums over its positions. */
-        wd_i128 mtm = 0, cost = 0, realized = 0;
+        wd_i128 mtm = 0, cost = 0, realized = 0, gross = 0;
         for (size_t i = 0; i < wd_book_position_count(b); i++) {
             const struct wd_position *p = wd_book_position(b, i);
             if (p->account == id) {
                 mtm += p->mtm;
                 cost += p->cost;
                 realized += p->realized;
+                gross += p->mtm < 0 ? -(wd_i128)p->mtm : p->mtm;
             }
         }
         CHECK(mtm == f->mtm);
+        CHECK(gross == f->gross);
         CHECK(cost == f->cost);
         CHECK(realized == f->realized);
     }
@@ -425,6 +428,7 @@ static void check_book(const struct wd_book *b, size_t line_no)
     CHECK(acc.commission == firm->commission);
     CHECK(acc.mtm == firm->mtm);
     CHECK(acc.cost == firm->cost);
+    CHECK(acc.gross == firm->gross);
     CHECK(acc.equity == firm->equity);
     CHECK(acc.day_open == firm->day_open);
 
@@ -451,9 +455,8 @@ static void check_book(const struct wd_book *b, size_t line_no)
     }
 }
 
-/* Everything an event may change, for "on error the book is unchanged".
- * day_open is left out: the day rolls before the event is applied, even
- * when the event then fails (book.c, wd_book_apply). */
+/* Everything an event may change, for "on any error the event is as if
+ * absent" (book.h, wd_book_apply): figures, day, accounts, positions. */
 struct snapshot {
     struct wd_figures firm;
     struct wd_figures accts[FUZZ_MAX_ACCOUNTS];
@@ -461,6 +464,7 @@ struct snapshot {
     struct wd_position pos[FUZZ_MAX_POSITIONS];
     size_t n_pos;
     uint64_t events;
+    int64_t day, last_ts;
 };
 
 static void take_snapshot(const struct wd_book *b, struct snapshot *s)
@@ -480,13 +484,16 @@ static void take_snapshot(const struct wd_book *b, struct snapshot *s)
         s->pos[i] = *wd_book_position(b, i);
     }
     s->events = wd_book_events(b);
+    s->day = wd_book_day(b);
+    s->last_ts = wd_book_last_ts(b);
 }
 
 static int same_figures(const struct wd_figures *a, const struct wd_figures *b)
 {
     return a->capital == b->capital && a->cash == b->cash && a->realized == b->realized &&
            a->commission == b->commission && a->mtm == b->mtm && a->cost == b->cost &&
-           a->equity == b->equity && a->peak == b->peak &&
+           a->gross == b->gross && a->equity == b->equity && a->day_open == b->day_open &&
+           a->peak == b->peak &&
            memcmp(&a->drawdown, &b->drawdown, sizeof a->drawdown) == 0 &&
            memcmp(&a->max_drawdown, &b->max_drawdown, sizeof a->max_drawdown) == 0;
 }
@@ -494,7 +501,8 @@ static int same_figures(const struct wd_figures *a, const struct wd_figures *b)
 /* Field by field: struct padding is not part of the state. */
 static int same_snapshot(const struct snapshot *a, const struct snapshot *b)
 {
-    if (!same_figures(&a->firm, &b->firm) || a->n_pos != b->n_pos || a->events != b->events) {
+    if (!same_figures(&a->firm, &b->firm) || a->n_pos != b->n_pos || a->events != b->events ||
+        a->day != b->day || a->last_ts != b->last_ts) {
         return 0;
     }
     for (size_t id = 0; id < FUZZ_MAX_ACCOUNTS; id++) {

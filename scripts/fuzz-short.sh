@@ -28,7 +28,7 @@ trap 'exit 130' INT TERM
 cp -R fuzz/corpus/decode "$work/corpus"
 mkdir -p fuzz/artifacts
 
-echo "fuzz-short: fuzzing for ${seconds}s over a copy of fuzz/corpus/decode ($work/corpus)"
+echo "fuzz-short: fuzzing for ${seconds}s over a copy of fuzz/corpus/decode (log: $work/fuzz.log)"
 rc=0
 # shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
 build-fuzz/fuzz/fuzz_decode \
@@ -38,11 +38,14 @@ build-fuzz/fuzz/fuzz_decode \
     -print_final_stats=1 \
     -artifact_prefix="$root/fuzz/artifacts/" \
     ${FUZZ_ARGS:-} \
-    "$work/corpus" || rc=$?
+    "$work/corpus" >"$work/fuzz.log" 2>&1 || rc=$?
 
 if [ "$rc" -ne 0 ]; then
+    # The sanitizer report or the broken invariant is at the end.
+    tail -n 60 "$work/fuzz.log" >&2
     echo "fuzz-short: FAILED (exit $rc); reproducers in fuzz/artifacts/:" >&2
     ls -l fuzz/artifacts/ >&2 || true
     exit 1
 fi
+grep -E '^(#[0-9]+[[:space:]]+DONE|stat::)' "$work/fuzz.log" || true
 echo "fuzz-short: no crash in ${seconds}s ($(ls "$work/corpus" | wc -l) corpus entries at the end)"

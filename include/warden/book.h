@@ -119,6 +119,10 @@ const struct wd_position *wd_book_position(const struct wd_book *b, size_t i);
 const struct wd_position *wd_book_find_position(const struct wd_book *b, uint32_t account,
                                                 uint32_t symbol);
 
+/* The index of position p (from wd_book_find_position / wd_book_position):
+ * stable for the book's life, positions are never removed. */
+uint32_t wd_book_position_index(const struct wd_book *b, const struct wd_position *p);
+
 /* Current mark of symbol (quote mid, else last trade, else last fill);
  * false when the symbol has none. */
 bool wd_book_mark(const struct wd_book *b, uint32_t symbol, wd_fix *mark);

@@ -63,15 +63,24 @@ struct wd_book {
 static bool fits(wd_i128 v) { return v <= INT64_MAX && v >= INT64_MIN; }
 
 /* round(a * b / SCALE), half away from zero, in 128 bits. */
+/* round(a * b / SCALE), half away from zero, exact. Splitting both
+ * magnitudes at 10^8 (x = xh * 10^8 + xl) leaves only a 64-bit division by
+ * the constant 10^8 (which compiles to a multiply), instead of a 128-bit
+ * division call on every revaluation:
+ *   a * b / 10^8 = ah*bh*10^8 + ah*bl + al*bh + al*bl / 10^8. */
 static wd_i128 mul_round(wd_fix a, wd_fix b)
 {
-    wd_i128 n = (wd_i128)a * b;
-    wd_i128 q = n / WD_FIX_SCALE;
-    wd_i128 r = n % WD_FIX_SCALE;
-    if ((r < 0 ? -r : r) * 2 >= WD_FIX_SCALE) {
-        q += n < 0 ? -1 : 1;
+    const uint64_t S = (uint64_t)WD_FIX_SCALE;
+    uint64_t ua = a < 0 ? (uint64_t)0 - (uint64_t)a : (uint64_t)a;
+    uint64_t ub = b < 0 ? (uint64_t)0 - (uint64_t)b : (uint64_t)b;
+    uint64_t ah = ua / S, al = ua % S, bh = ub / S, bl = ub % S;
+    uint64_t low = al * bl; /* < 10^16 */
+    wd_u128 q = (wd_u128)ah * bh * S + (wd_u128)ah * bl + (wd_u128)al * bh + low / S;
+    if ((low % S) * 2u >= S) {
+        q += 1u;
     }
-    return q;
+    wd_i128 v = (wd_i128)q;
+    return (a < 0) != (b < 0) ? -v : v;
 }
 
 double wd_figures_pnl_ratio(const struct wd_figures *f)
@@ -98,7 +107,14 @@ static void refresh(struct wd_figures *f)
     if (f->equity > f->peak) {
         f->peak = f->equity;
     }
-    f->drawdown = f->peak > 0 ? (double)((wd_i128)f->peak - f->equity) / (double)f->peak : 0.0;
+    int64_t gap;
+    if (f->peak <= 0) {
+        f->drawdown = 0.0;
+    } else if (!__builtin_sub_overflow(f->peak, f->equity, &gap)) {
+        f->drawdown = (double)gap / (double)f->peak;
+    } else {
+        f->drawdown = (double)((wd_i128)f->peak - f->equity) / (double)f->peak;
+    }
     if (f->drawdown > f->max_drawdown) {
         f->max_drawdown = f->drawdown;
     }
@@ -725,6 +741,11 @@ const struct wd_position *wd_book_find_position(const struct wd_book *b, uint32_
 {
     uint32_t v = b->pos_slots[find_slot(b, account, symbol)];
     return v == 0 ? NULL : &b->pos[v - 1u];
+}
+
+uint32_t wd_book_position_index(const struct wd_book *b, const struct wd_position *p)
+{
+    return (uint32_t)(p - b->pos);
 }
 
 bool wd_book_mark(const struct wd_book *b, uint32_t symbol, wd_fix *mark)

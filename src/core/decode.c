@@ -277,17 +277,21 @@ static enum wd_status get_uint(const struct wd_decoder *d, enum key k, uint64_t 
         return fail(err, t, "value of '%s' is not a valid integer", key_names[k]);
     }
     for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
+        unsigned dgt = (unsigned)(unsigned char)s[i] - '0';
+        if (dgt > 9u) {
             if (s[i] == '-') {
                 return fail(err, t, "negative value for '%s'", key_names[k]);
             }
             return fail(err, t, "value of '%s' is not a valid integer", key_names[k]);
         }
-        uint64_t dgt = (uint64_t)(s[i] - '0');
-        if (v > (max - dgt) / 10u) {
+        /* Up to 19 digits cannot overflow 64 bits: test only past that. */
+        if (i >= 19 && (v > (UINT64_MAX - dgt) / 10u)) {
             return fail(err, t, "value of '%s' is out of range", key_names[k]);
         }
         v = v * 10u + dgt;
+    }
+    if (v > max) {
+        return fail(err, t, "value of '%s' is out of range", key_names[k]);
     }
     *out = v;
     return WD_OK;
@@ -339,6 +343,9 @@ static enum wd_status get_id(const struct wd_decoder *d, struct wd_str *out,
                              struct wd_error *err)
 {
     const jsmntok_t *t = tok(d, K_ID);
+    if (t != NULL && t->end - t->start > WD_INTERN_NAME_MAX) {
+        return fail(err, t, "value of 'id' is too long (max %d bytes)", WD_INTERN_NAME_MAX);
+    }
     if (t != NULL && t->type == JSMN_PRIMITIVE) {
         wd_fix ignored;
         if (wd_fix_parse(d->line + t->start, (size_t)(t->end - t->start), &ignored) != WD_OK) {
@@ -572,30 +579,35 @@ static enum wd_status parse_type(const struct wd_decoder *d, enum wd_event_type 
     if (st != WD_OK) {
         return st;
     }
-    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (tok_eq(d, tok(d, K_TYPE), names[i])) {
-            *type = (enum wd_event_type)(WD_EV_QUOTE + i);
-            return WD_OK;
-        }
+    /* Dispatch on the first byte: one comparison for the common types. */
+    unsigned i;
+    switch (s.len > 0 ? s.ptr[0] : 0) {
+    case 'q': i = 0; break;
+    case 't': i = 1; break;
+    case 'b': i = 2; break;
+    case 'i': i = 3; break;
+    case 'a': i = s.len == 3 ? 4u : 7u; break;
+    case 'f': i = 5; break;
+    case 'h': i = 6; break;
+    case 'm': i = 8; break;
+    default: i = 9; break;
+    }
+    if (i < 9 && s.len == strlen(names[i]) && memcmp(s.ptr, names[i], s.len) == 0) {
+        *type = (enum wd_event_type)(WD_EV_QUOTE + i);
+        return WD_OK;
     }
     return fail(err, tok(d, K_TYPE), "unknown event type '%.*s'", clip(tok(d, K_TYPE)),
                 d->line + tok(d, K_TYPE)->start);
 }
 
 
-/* ---- strict JSON grammar over jsmn's tokens ----------------------------------
+/* ---- one pass: strict JSON grammar and the top-level key index ------------------
  * jsmn's strict mode still accepts stray or doubled separators ("{,", ",}",
- * "::", "[1 2]") and partial literals ("tru", "-"). Every token's raw span is
- * known, so checking the bytes between tokens, and each primitive's text,
- * makes the whole line strict JSON for a few bytes of work per token. */
-
-struct jcheck {
-    const char *s;
-    const jsmntok_t *toks;
-    int n;
-    const jsmntok_t *bad; /* where the first problem is */
-    const char *why;
-};
+ * "::", "[1 2]"), partial literals ("tru", "-") and control characters in
+ * strings. Every token's raw span is known, so one flat walk over the
+ * tokens checks the bytes between them and each primitive's text, and
+ * indexes the top-level keys on the way: a few bytes of work per token, no
+ * recursion, no second pass. */
 
 static size_t raw_start(const jsmntok_t *t)
 {
@@ -607,6 +619,8 @@ static size_t raw_end(const jsmntok_t *t)
     return (size_t)t->end + (t->type == JSMN_STRING ? 1u : 0u);
 }
 
+/* The walk stays inside the top-level object, whose last byte is '}', so
+ * skipping blanks always stops inside the line. */
 static size_t skip_ws(const char *s, size_t i)
 {
     while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
@@ -656,87 +670,49 @@ static int number_syntax_ok(const char *s, size_t n)
     return i == n;
 }
 
-static int jbad(struct jcheck *c, const jsmntok_t *t, const char *why)
+/* Whether any of n bytes is a control character (< 0x20), eight at a time. */
+static int has_control(const char *s, size_t n)
 {
-    c->bad = t;
-    c->why = why;
-    return -1;
+    size_t i = 0;
+    for (; i + 8u <= n; i += 8u) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        /* A byte b < 0x20 makes (b - 0x20) borrow into its top bit while
+         * b's own top bit is clear. */
+        if (((x - 0x2020202020202020ull) & ~x & 0x8080808080808080ull) != 0) {
+            return 1;
+        }
+    }
+    for (; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
-/* Checks the value at token i (its first byte must be at *pos, after
- * blanks) and returns the index of the token after it, or -1. */
-static int check_value(struct jcheck *c, int i, size_t *pos, int depth)
+static const char *primitive_problem(const char *v, size_t n)
 {
-    const jsmntok_t *t = &c->toks[i];
-    size_t p = skip_ws(c->s, *pos);
-    if (p != raw_start(t)) {
-        return jbad(c, t, "bad JSON: unexpected character");
+    switch (v[0]) {
+    case 't': return n == 4 && memcmp(v, "true", 4) == 0 ? NULL : "bad JSON: invalid literal";
+    case 'f': return n == 5 && memcmp(v, "false", 5) == 0 ? NULL : "bad JSON: invalid literal";
+    case 'n': return n == 4 && memcmp(v, "null", 4) == 0 ? NULL : "bad JSON: invalid literal";
+    default: break;
     }
-    if (t->type == JSMN_PRIMITIVE) {
-        const char *v = c->s + t->start;
-        size_t n = (size_t)(t->end - t->start);
-        if (!((n == 4 && memcmp(v, "true", 4) == 0) || (n == 5 && memcmp(v, "false", 5) == 0) ||
-              (n == 4 && memcmp(v, "null", 4) == 0) || number_syntax_ok(v, n))) {
-            return jbad(c, t, is_non_finite_text(v, n)
-                                  ? "non-finite number (NaN/Infinity) is not JSON"
-                                  : "bad JSON: invalid literal");
-        }
-        *pos = raw_end(t);
-        return i + 1;
+    if (number_syntax_ok(v, n)) {
+        return NULL;
     }
-    if (t->type == JSMN_STRING) {
-        for (int k = t->start; k < t->end; k++) {
-            if ((unsigned char)c->s[k] < 0x20) {
-                return jbad(c, t, "bad JSON: control character in a string");
-            }
-        }
-        *pos = raw_end(t);
-        return i + 1;
-    }
-    if (depth > 32) {
-        return jbad(c, t, "bad JSON: nested too deeply");
-    }
-    int is_obj = t->type == JSMN_OBJECT;
-    int next = i + 1;
-    p = raw_start(t) + 1u;
-    for (int k = 0; k < t->size; k++) {
-        if (next >= c->n) {
-            return jbad(c, t, "bad JSON: truncated");
-        }
-        if (k > 0) {
-            p = skip_ws(c->s, p);
-            if (c->s[p] != ',') {
-                return jbad(c, &c->toks[next], "bad JSON: expected ','");
-            }
-            p++;
-        }
-        if (is_obj) {
-            const jsmntok_t *key = &c->toks[next];
-            if (key->type != JSMN_STRING || skip_ws(c->s, p) != raw_start(key)) {
-                return jbad(c, key, "bad JSON: expected a key");
-            }
-            next = check_value(c, next, &p, depth + 1);
-            if (next < 0) {
-                return -1;
-            }
-            p = skip_ws(c->s, p);
-            if (c->s[p] != ':' || next >= c->n) {
-                return jbad(c, key, "bad JSON: expected ':'");
-            }
-            p++;
-        }
-        next = check_value(c, next, &p, depth + 1);
-        if (next < 0) {
-            return -1;
-        }
-    }
-    p = skip_ws(c->s, p);
-    if (p + 1u != raw_end(t)) {
-        return jbad(c, t, "bad JSON: unexpected character");
-    }
-    *pos = raw_end(t);
-    return next;
+    return is_non_finite_text(v, n) ? "non-finite number (NaN/Infinity) is not JSON"
+                                    : "bad JSON: invalid literal";
 }
+
+#define MAX_DEPTH 32
+
+struct frame {
+    int tok;       /* the container's token */
+    int remaining; /* members (objects: pairs) not yet started */
+    bool is_obj, first, want_key;
+};
 
 /* Tokenizes, checks the grammar, and indexes the top-level keys. */
 static enum wd_status index_keys(struct wd_decoder *d, const char *line, size_t len,
@@ -760,49 +736,106 @@ static enum wd_status index_keys(struct wd_decoder *d, const char *line, size_t 
         return wd_error_set(err, WD_EINVAL, n == JSMN_ERROR_PART ? "bad JSON: truncated"
                                                                  : "bad JSON");
     }
-    if (n == 0 || d->toks[0].type != JSMN_OBJECT) {
-        return fail(err, n ? &d->toks[0] : NULL, "%s", "bad JSON: not an object");
+    const jsmntok_t *toks = d->toks;
+    if (n == 0 || toks[0].type != JSMN_OBJECT) {
+        return fail(err, n ? &toks[0] : NULL, "%s", "bad JSON: not an object");
     }
-    if ((size_t)d->toks[0].end != len) {
+    if ((size_t)toks[0].end != len) {
         if (err != NULL) {
-            err->column = (uint32_t)d->toks[0].end + 1u;
+            err->column = (uint32_t)toks[0].end + 1u;
         }
         return wd_error_set(err, WD_EINVAL, "bad JSON: trailing data after the object");
     }
-    struct jcheck c = {line, d->toks, n, NULL, NULL};
-    size_t pos = 0;
-    if (check_value(&c, 0, &pos, 0) != n) {
-        if (c.why == NULL) {
-            return fail(err, NULL, "%s", "bad JSON");
-        }
-        return fail(err, c.bad, "%s", c.why);
-    }
     memset(d->at, 0xff, sizeof d->at);
+
+    struct frame st[MAX_DEPTH];
+    int depth = 0;
+    size_t pos = 1; /* just after the opening brace */
+    st[0] = (struct frame){0, toks[0].size, true, true, true};
     int i = 1;
-    for (int k = 0; k < d->toks[0].size; k++) {
-        if (i + 1 >= n) {
+    for (;;) {
+        /* Close every container whose members are all done. */
+        while (st[depth].remaining == 0 && (!st[depth].is_obj || st[depth].want_key)) {
+            const jsmntok_t *c = &toks[st[depth].tok];
+            pos = skip_ws(line, pos);
+            if (pos + 1u != (size_t)c->end) {
+                return fail(err, i < n ? &toks[i] : c, "%s",
+                            st[depth].first ? "bad JSON: unexpected character"
+                                            : "bad JSON: expected ',' or a closing bracket");
+            }
+            pos = (size_t)c->end;
+            if (depth == 0) {
+                return i == n ? WD_OK : fail(err, &toks[i], "%s", "bad JSON");
+            }
+            depth--;
+        }
+        if (i >= n) {
             return fail(err, NULL, "%s", "bad JSON: truncated");
         }
-        const jsmntok_t *kt = &d->toks[i];
-        if (kt->type != JSMN_STRING || kt->size != 1) {
-            return fail(err, kt, "%s", "bad JSON: expected a key");
-        }
-        enum key key = lookup_key(line + kt->start, (size_t)(kt->end - kt->start));
-        int v = i + 1;
-        if (key != K__COUNT) {
-            if (d->at[key] >= 0) {
-                return fail(err, kt, "duplicate key '%s'", key_names[key]);
+        const jsmntok_t *t = &toks[i];
+        struct frame *f = &st[depth];
+        pos = skip_ws(line, pos);
+        if (f->is_obj && !f->want_key) {
+            if (line[pos] != ':') {
+                return fail(err, t, "%s", "bad JSON: expected ':'");
             }
-            d->at[key] = (int16_t)v;
+            pos = skip_ws(line, pos + 1u);
+            f->want_key = true;
+            f->remaining--;
+        } else {
+            if (!f->first) {
+                if (line[pos] != ',') {
+                    return fail(err, t, "%s", "bad JSON: expected ','");
+                }
+                pos = skip_ws(line, pos + 1u);
+            }
+            f->first = false;
+            if (f->is_obj) {
+                if (t->type != JSMN_STRING || t->size != 1) {
+                    return fail(err, t, "%s", "bad JSON: expected a key");
+                }
+                f->want_key = false;
+                if (depth == 0) {
+                    enum key key = lookup_key(line + t->start, (size_t)(t->end - t->start));
+                    if (key != K__COUNT) {
+                        if (d->at[key] >= 0) {
+                            return fail(err, t, "duplicate key '%s'", key_names[key]);
+                        }
+                        d->at[key] = (int16_t)(i + 1);
+                    }
+                }
+            } else {
+                f->remaining--;
+            }
         }
-        /* Skip the value and everything nested in it. */
-        int end = d->toks[v].end;
-        i = v + 1;
-        while (i < n && d->toks[i].start < end) {
-            i++;
+        if (pos != raw_start(t)) {
+            return fail(err, t, "%s", "bad JSON: unexpected character");
         }
+        switch (t->type) {
+        case JSMN_PRIMITIVE: {
+            const char *why = primitive_problem(line + t->start, (size_t)(t->end - t->start));
+            if (why != NULL) {
+                return fail(err, t, "%s", why);
+            }
+            pos = raw_end(t);
+            break;
+        }
+        case JSMN_STRING:
+            if (has_control(line + t->start, (size_t)(t->end - t->start))) {
+                return fail(err, t, "%s", "bad JSON: control character in a string");
+            }
+            pos = raw_end(t);
+            break;
+        default:
+            if (depth + 1 >= MAX_DEPTH) {
+                return fail(err, t, "%s", "bad JSON: nested too deeply");
+            }
+            st[++depth] = (struct frame){i, t->size, t->type == JSMN_OBJECT, true, true};
+            pos = (size_t)t->start + 1u;
+            break;
+        }
+        i++;
     }
-    return WD_OK;
 }
 
 static enum wd_status intern_status(enum wd_status st, const char *what, struct wd_error *err)
@@ -819,8 +852,9 @@ static enum wd_status name_fits(const struct wd_intern *t, struct wd_str name, c
                                 struct wd_error *err)
 {
     uint32_t id;
-    if (name.len == 0 || wd_intern_find(t, name.ptr, name.len, &id) == WD_OK ||
-        t->count < t->max_names) {
+    /* Room left: nothing to look up (the common case costs one compare). */
+    if (name.len == 0 || t->count < t->max_names ||
+        wd_intern_find(t, name.ptr, name.len, &id) == WD_OK) {
         return WD_OK;
     }
     return intern_status(WD_EFULL, what, err);

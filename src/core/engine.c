@@ -38,7 +38,10 @@ struct order {
     uint32_t account, symbol;
     wd_fix remaining; /* quantity not yet filled */
     wd_fix price;     /* reference price at acceptance (limit, else mark); 0 unknown */
+    uint32_t pos;     /* book position index it trades against, or NO_POS */
 };
+
+#define NO_POS UINT32_MAX
 
 struct order_map {
     struct order *slots;
@@ -171,7 +174,8 @@ struct kill_state {
 };
 
 struct acct_x {
-    wd_fix open_notional; /* sum over open orders of remaining * price */
+    wd_i128 open_notional; /* sum over open orders of remaining * price; each term
+                              saturates at INT64_MAX, so the sum needs 128 bits */
     int64_t *rate;        /* ring of accept times within the last second */
     uint32_t rate_head, rate_count;
     struct kill_state ks;
@@ -182,6 +186,11 @@ struct sym_x {
     wd_fix mid;
     int64_t quote_ts; /* 0: never quoted */
     bool allowed;
+};
+
+/* Quantity of open orders against one position, by direction. */
+struct pos_open {
+    wd_fix buy, sell;
 };
 
 struct source_key {
@@ -210,6 +219,8 @@ struct wd_engine {
     uint32_t *strat_scope; /* by strategy id: index + 1 into scopes */
     uint32_t n_strat;
     struct source_key *keys; /* parallel to cfg->limits.sources */
+    struct pos_open *po;     /* by book position index: open order quantity */
+    uint32_t n_po;
 
     struct wd_scope_state *scopes;
     uint32_t n_scopes, cap_scopes;
@@ -390,6 +401,7 @@ void wd_engine_free(struct wd_engine *e)
     free(e->ax);
     free(e->sx);
     free(e->strat_scope);
+    free(e->po);
     if (e->keys != NULL) {
         for (size_t i = 0; i < e->cfg->limits.n_sources; i++) {
             free(e->keys[i].key);
@@ -684,6 +696,9 @@ static bool limit_ok(wd_fix value, wd_fix limit, double scale)
     if (limit <= 0) {
         return true;
     }
+    if (scale == 1.0) {
+        return value <= limit; /* exact: a double has 53 bits, a wd_fix 63 */
+    }
     return (double)value <= (double)limit * scale;
 }
 
@@ -767,7 +782,17 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
     wd_fix held = pos != NULL ? pos->qty : 0;
     wd_fix q = in->qty * in->side;
     if (is_warden || any_in(&g, WD_TS_REDUCE_ONLY)) {
-        bool shrinks = held != 0 && (held > 0) != (q > 0) && fabs_fix(q) <= fabs_fix(held);
+        /* Orders already open in the same direction count: two sells of
+         * 60 against a long of 100 would flip it once both fill. */
+        wd_fix pending = 0;
+        if (pos != NULL) {
+            uint32_t pi = wd_book_position_index(e->book, pos);
+            if (pi < e->n_po) {
+                pending = q > 0 ? e->po[pi].buy : e->po[pi].sell;
+            }
+        }
+        bool shrinks = held != 0 && (held > 0) != (q > 0) &&
+                       (wd_i128)fabs_fix(q) + pending <= fabs_fix(held);
         if (!shrinks) {
             return reject(v, "reduce_only",
                           held == 0 ? "no position to reduce"
@@ -862,6 +887,25 @@ const char *wd_engine_check_intent(struct wd_engine *e, const struct wd_event *e
     return r != NULL ? r : "";
 }
 
+/* Open quantity against a position: +qty when an order opens, -qty as it
+ * fills or ends. */
+static enum wd_status po_add(struct wd_engine *e, const struct order *o, wd_fix qty)
+{
+    if (o->pos == NO_POS) {
+        return WD_OK;
+    }
+    enum wd_status st = grow((void **)&e->po, &e->n_po, o->pos + 1u, sizeof *e->po);
+    if (st != WD_OK) {
+        return st;
+    }
+    if (o->side > 0) {
+        e->po[o->pos].buy += qty;
+    } else {
+        e->po[o->pos].sell += qty;
+    }
+    return WD_OK;
+}
+
 static enum wd_status record_accept(struct wd_engine *e, const struct wd_event *ev, wd_fix price)
 {
     const struct wd_ev_intent *in = &ev->u.intent;
@@ -871,37 +915,42 @@ static enum wd_status record_accept(struct wd_engine *e, const struct wd_event *
     }
     struct acct_x *ax = &e->ax[ev->account];
     uint32_t cap = e->cfg->limits.max_orders_per_s;
-    if (cap > 0) {
+    if (cap > 0 && ax->rate == NULL) {
+        ax->rate = calloc(cap, sizeof *ax->rate);
         if (ax->rate == NULL) {
-            ax->rate = calloc(cap, sizeof *ax->rate);
-            if (ax->rate == NULL) {
-                return WD_ENOMEM;
-            }
+            return WD_ENOMEM;
         }
+    }
+    struct order *o = om_find(&e->orders, in->id);
+    if (o == NULL) {
+        if ((st = om_insert(&e->orders, in->id, &o)) != WD_OK) {
+            return st; /* nothing recorded: the intent is rejected */
+        }
+    } else {
+        /* A reused id replaces the old order's exposure, in the account
+         * that placed it. */
+        e->ax[o->account].open_notional -= notional(o->remaining, o->price);
+        (void)po_add(e, o, -o->remaining);
+    }
+    const struct wd_position *p = wd_book_find_position(e->book, ev->account, ev->symbol);
+    o->account = ev->account;
+    o->symbol = ev->symbol;
+    o->side = (int8_t)in->side;
+    o->remaining = in->qty;
+    o->price = price;
+    o->pos = p != NULL ? wd_book_position_index(e->book, p) : NO_POS;
+    if ((st = po_add(e, o, o->remaining)) != WD_OK) {
+        om_remove(&e->orders, o);
+        return st;
+    }
+    ax->open_notional += notional(in->qty, price);
+    if (cap > 0) {
         ax->rate[ax->rate_head] = ev->ts_ns;
         ax->rate_head = (ax->rate_head + 1u) % cap;
         if (ax->rate_count < cap) {
             ax->rate_count++;
         }
     }
-    struct order *o = om_find(&e->orders, in->id);
-    if (o == NULL) {
-        if (in->id.len > ORDER_ID_MAX) {
-            return WD_OK; /* too long to track: counted nowhere */
-        }
-        if ((st = om_insert(&e->orders, in->id, &o)) != WD_OK) {
-            return st;
-        }
-    } else {
-        /* A reused id replaces the old order's exposure. */
-        ax->open_notional -= notional(o->remaining, o->price);
-    }
-    o->account = ev->account;
-    o->symbol = ev->symbol;
-    o->side = (int8_t)in->side;
-    o->remaining = in->qty;
-    o->price = price;
-    ax->open_notional += notional(in->qty, price);
     return WD_OK;
 }
 
@@ -911,6 +960,7 @@ static void order_done(struct wd_engine *e, struct order *o, wd_fix qty)
     struct acct_x *ax = &e->ax[o->account];
     wd_fix q = qty < o->remaining ? qty : o->remaining;
     ax->open_notional -= notional(o->remaining, o->price) - notional(o->remaining - q, o->price);
+    (void)po_add(e, o, -q); /* the slot exists: po_add grew it when the order opened */
     o->remaining -= q;
     if (o->remaining <= 0) {
         om_remove(&e->orders, o);
@@ -1068,18 +1118,24 @@ static enum wd_status check_kills(struct wd_engine *e, uint32_t account,
 static enum wd_status check_all_kills(struct wd_engine *e, struct wd_error *err)
 {
     enum wd_status st;
-    uint32_t slots = wd_book_account_slots(e->book);
+    uint32_t slots = wd_book_account_slots(e->book), present = 0;
     for (uint32_t id = 0; id < slots; id++) {
         const struct wd_figures *f = wd_book_account(e->book, id);
         if (f == NULL) {
             continue;
         }
+        present++;
         if ((st = ensure_acct(e, id)) != WD_OK) {
             return wd_error_set(err, st, "out of memory");
         }
         if ((st = check_kills(e, id, f, &e->ax[id].ks, err)) != WD_OK) {
             return st;
         }
+    }
+    /* With a single account the firm's figures are that account's: its own
+     * switch already halts it, and a second incident would only be noise. */
+    if (present < 2) {
+        return WD_OK;
     }
     return check_kills(e, WD_NO_ID, wd_book_firm(e->book), &e->firm_ks, err);
 }
@@ -1167,6 +1223,16 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
         char msg[WD_ERROR_MSG_MAX + 32];
         snprintf(msg, sizeof msg, "event refused by the book: %s", berr.msg);
         emit_log(e, WD_LOG_ERROR, "book", msg);
+        if (ev->type == WD_EV_INTENT) {
+            /* Every intent gets a decision: one warden cannot account for
+             * is rejected. */
+            struct wd_output o = {.type = WD_OUT_DECISION};
+            o.u.decision.id = ev->u.intent.id;
+            o.u.decision.accept = false;
+            o.u.decision.reason = "invalid";
+            o.u.decision.detail = berr.msg;
+            emit(e, &o);
+        }
         return WD_OK;
     }
 
@@ -1376,7 +1442,16 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
         o->side = wd_r_u8(&r) ? 1 : -1;
         o->remaining = wd_r_i64(&r);
         o->price = wd_r_i64(&r);
+        if (o->remaining <= 0 || o->price < 0) { /* never saved so */
+            st = WD_EINVAL;
+            goto bad;
+        }
         e->ax[id].open_notional += notional(o->remaining, o->price);
+        const struct wd_position *p = wd_book_find_position(e->book, id, sym);
+        o->pos = p != NULL ? wd_book_position_index(e->book, p) : NO_POS;
+        if ((st = po_add(e, o, o->remaining)) != WD_OK) {
+            goto bad;
+        }
     }
     if (r.bad || r.pos != r.len) {
         st = WD_EINVAL;

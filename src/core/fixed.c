@@ -21,7 +21,51 @@ static const int64_t pow10_tab[19] = {
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
+/* The general parser: any JSON number, 128-bit mantissa. */
+static enum wd_status parse_general(const char *s, size_t len, wd_fix *out);
+
+/* The common case, in 64 bits: [-]digits[.digits] with at most 8 fraction
+ * digits and at most 18 digits in all (every realistic price and size).
+ * Anything else goes to the general parser. */
 enum wd_status wd_fix_parse(const char *s, size_t len, wd_fix *out)
+{
+    size_t i = 0, digits = 0;
+    uint64_t mant = 0;
+    unsigned frac = 0;
+    int neg = len > 0 && s[0] == '-';
+    i = (size_t)neg;
+    if (i >= len || s[i] < '0' || s[i] > '9' || (s[i] == '0' && i + 1 < len && s[i + 1] >= '0' &&
+                                                  s[i + 1] <= '9')) {
+        return parse_general(s, len, out);
+    }
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        mant = mant * 10u + (unsigned)(s[i] - '0');
+        digits++;
+    }
+    if (i < len && s[i] == '.') {
+        size_t j = ++i;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            mant = mant * 10u + (unsigned)(s[i] - '0');
+            digits++;
+        }
+        frac = (unsigned)(i - j);
+        if (frac == 0) {
+            return WD_EINVAL;
+        }
+    }
+    if (i != len || digits > 18 || frac > WD_FIX_DECIMALS) {
+        return parse_general(s, len, out);
+    }
+    uint64_t scale = (uint64_t)pow10_tab[WD_FIX_DECIMALS - frac];
+    if (mant > (uint64_t)WD_FIX_INPUT_MAX / scale) {
+        return WD_ERANGE;
+    }
+    wd_fix v = (wd_fix)(mant * scale);
+    *out = neg ? -v : v;
+    return WD_OK;
+}
+
+static enum wd_status parse_general(const char *s, size_t len, wd_fix *out)
 {
     size_t i = 0;
     int neg = 0;
