@@ -41,6 +41,13 @@ enum key {
     K__COUNT
 };
 
+#define KB(k) (1ull << (k))
+
+/* String values that are compared with fixed words or checked as names by
+ * their readers (which reject anything else, control characters too). */
+#define LITERAL_KEYS (KB(K_TYPE) | KB(K_SIDE) | KB(K_STATUS) | KB(K_ORDER_TYPE) | \
+                      KB(K_SYMBOL) | KB(K_ACCOUNT))
+
 static const char *const key_names[K__COUNT] = {
     "type", "ts", "account", "seq", "symbol",
     "bid", "ask", "bid_size", "ask_size",
@@ -59,6 +66,7 @@ struct wd_decoder {
     uint32_t default_account;
     const char *line;
     int16_t at[K__COUNT]; /* token index of each key's value, -1 if absent */
+    uint64_t prims;       /* known keys whose primitive value is not yet checked */
     jsmntok_t toks[WD_DECODE_MAX_TOKENS];
 };
 
@@ -623,6 +631,9 @@ static size_t raw_end(const jsmntok_t *t)
  * skipping blanks always stops inside the line. */
 static size_t skip_ws(const char *s, size_t i)
 {
+    if ((unsigned char)s[i] > ' ') {
+        return i; /* compact JSON: the usual case */
+    }
     while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
         i++;
     }
@@ -714,6 +725,82 @@ struct frame {
     bool is_obj, first, want_key;
 };
 
+/* Checks one key or value token: what precedes it (blanks, then `sep`
+ * unless sep is 0, then blanks) must start at pos; returns the position
+ * after the token, or 0 with err set. */
+static size_t flat_token(const char *line, size_t pos, char sep, const jsmntok_t *t,
+                         bool check, struct wd_error *err)
+{
+    pos = skip_ws(line, pos);
+    if (sep != 0) {
+        if (line[pos] != sep) {
+            (void)fail(err, t, sep == ':' ? "bad JSON: expected ':'" : "bad JSON: expected ','");
+            return 0;
+        }
+        pos = skip_ws(line, pos + 1u);
+    }
+    if (pos != raw_start(t)) {
+        (void)fail(err, t, "%s", "bad JSON: unexpected character");
+        return 0;
+    }
+    const char *why = NULL;
+    if (!check) {
+        /* its reader checks it */
+    } else if (t->type == JSMN_PRIMITIVE) {
+        why = primitive_problem(line + t->start, (size_t)(t->end - t->start));
+    } else if (has_control(line + t->start, (size_t)(t->end - t->start))) {
+        why = "bad JSON: control character in a string";
+    }
+    if (why != NULL) {
+        (void)fail(err, t, "%s", why);
+        return 0;
+    }
+    return raw_end(t);
+}
+
+/* The common case: an object whose values are all strings or primitives
+ * (n == 2 * keys + 1). A tight loop over the pairs, no frames. */
+static enum wd_status index_flat(struct wd_decoder *d, const char *line, int n,
+                                 struct wd_error *err)
+{
+    const jsmntok_t *toks = d->toks;
+    size_t pos = 1;
+    for (int i = 1; i < n; i += 2) {
+        const jsmntok_t *kt = &toks[i];
+        if (kt->type != JSMN_STRING || kt->size != 1) {
+            return fail(err, kt, "%s", "bad JSON: expected a key");
+        }
+        enum key key = lookup_key(line + kt->start, (size_t)(kt->end - kt->start));
+        const jsmntok_t *vt = &toks[i + 1];
+        /* A known key is one of our names: no control character in it. A
+         * known key's number is parsed (and so checked) by its getter, the
+         * ones no getter reads are checked in check_unread; string values
+         * compared to fixed words or checked as names need no scan. */
+        bool check_value = key == K__COUNT ||
+                           (vt->type == JSMN_STRING && !(KB(key) & LITERAL_KEYS));
+        if ((pos = flat_token(line, pos, i > 1 ? ',' : 0, kt, key == K__COUNT, err)) == 0 ||
+            (pos = flat_token(line, pos, ':', vt, check_value, err)) == 0) {
+            return WD_EINVAL;
+        }
+        if (key != K__COUNT) {
+            if (d->at[key] >= 0) {
+                return fail(err, kt, "duplicate key '%s'", key_names[key]);
+            }
+            d->at[key] = (int16_t)(i + 1);
+            if (toks[i + 1].type == JSMN_PRIMITIVE) {
+                d->prims |= 1ull << key;
+            }
+        }
+    }
+    pos = skip_ws(line, pos);
+    if (pos + 1u != (size_t)toks[0].end) {
+        return fail(err, n > 1 ? &toks[n - 1] : &toks[0], "%s",
+                    n > 1 ? "bad JSON: expected ',' or a closing bracket"
+                          : "bad JSON: unexpected character");
+    }
+    return WD_OK;
+}
+
 /* Tokenizes, checks the grammar, and indexes the top-level keys. */
 static enum wd_status index_keys(struct wd_decoder *d, const char *line, size_t len,
                                  struct wd_error *err)
@@ -747,6 +834,10 @@ static enum wd_status index_keys(struct wd_decoder *d, const char *line, size_t 
         return wd_error_set(err, WD_EINVAL, "bad JSON: trailing data after the object");
     }
     memset(d->at, 0xff, sizeof d->at);
+    d->prims = 0;
+    if (n == 2 * toks[0].size + 1) {
+        return index_flat(d, line, n, err);
+    }
 
     struct frame st[MAX_DEPTH];
     int depth = 0;
@@ -846,6 +937,48 @@ static enum wd_status intern_status(enum wd_status st, const char *what, struct 
     return wd_error_set(err, st, "cannot intern %s name: %s", what, wd_status_str(st));
 }
 
+/* The keys each event type's getters read (and so fully check). */
+static uint64_t consumed_keys(enum wd_event_type t)
+{
+    const uint64_t common = KB(K_TYPE) | KB(K_TS) | KB(K_ACCOUNT) | KB(K_SEQ) | KB(K_SYMBOL);
+    switch (t) {
+    case WD_EV_QUOTE: return common | KB(K_BID) | KB(K_ASK) | KB(K_BID_SIZE) | KB(K_ASK_SIZE);
+    case WD_EV_TRADE: return common | KB(K_PRICE) | KB(K_SIZE);
+    case WD_EV_BAR:
+        return common | KB(K_OPEN) | KB(K_HIGH) | KB(K_LOW) | KB(K_CLOSE) | KB(K_VOLUME) |
+               KB(K_INTERVAL_S);
+    case WD_EV_INTENT:
+        return common | KB(K_ID) | KB(K_SIDE) | KB(K_QTY) | KB(K_SOURCE) | KB(K_SIG) |
+               KB(K_ORDER_TYPE) | KB(K_LIMIT);
+    case WD_EV_ACK: return common | KB(K_ID) | KB(K_STATUS) | KB(K_REASON);
+    case WD_EV_FILL:
+        return common | KB(K_ID) | KB(K_SIDE) | KB(K_QTY) | KB(K_PRICE) | KB(K_COMMISSION) |
+               KB(K_EXEC_ID);
+    case WD_EV_HEARTBEAT: return common | KB(K_COMPONENT) | KB(K_STATUS) | KB(K_DETAIL);
+    case WD_EV_ACCOUNT: return common | KB(K_EQUITY) | KB(K_CASH) | KB(K_BUYING_POWER);
+    case WD_EV_METRIC: return common | KB(K_NAME) | KB(K_VALUE) | KB(K_LABELS);
+    default: return 0;
+    }
+}
+
+/* Checks the primitives of known keys that this event type does not read
+ * (say a "price" on a quote): they are ignored, but must still be JSON. */
+static enum wd_status check_unread(const struct wd_decoder *d, enum wd_event_type type,
+                                   struct wd_error *err)
+{
+    uint64_t left = d->prims & ~consumed_keys(type);
+    while (left != 0) {
+        enum key k = (enum key)__builtin_ctzll(left);
+        const jsmntok_t *t = tok(d, k);
+        const char *why = primitive_problem(d->line + t->start, (size_t)(t->end - t->start));
+        if (why != NULL) {
+            return fail(err, t, "%s", why);
+        }
+        left &= left - 1u;
+    }
+    return WD_OK;
+}
+
 /* Makes a new name fit or fails before anything is interned, so that an
  * event is either recorded with both its names or not at all. */
 static enum wd_status name_fits(const struct wd_intern *t, struct wd_str name, const char *what,
@@ -910,6 +1043,9 @@ static enum wd_status decode_trimmed(struct wd_decoder *d, const char *line, siz
     }
     if (ev->type == WD_EV_INTENT) {
         ev->u.intent.ts_text = ts_text;
+    }
+    if ((st = check_unread(d, ev->type, err)) != WD_OK) {
+        return st;
     }
     /* Valid: only now touch the name tables. */
     if ((st = name_fits(d->symbols, symbol, "symbol", err)) != WD_OK ||
