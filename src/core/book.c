@@ -386,13 +386,23 @@ static bool sym_mark(const struct sym_state *s, wd_fix *mark)
 
 /* Revalues every position in sym at `mark`: checks all sums first, then
  * commits, so an overflow changes nothing. */
+#define REVALUE_CACHE 32
+
 static enum wd_status revalue(struct wd_book *b, uint32_t sym, wd_fix mark)
 {
     wd_i128 firm_delta = 0, gross_delta = 0;
-    for (uint32_t i = b->syms[sym].holders; i != NO_POS; i = b->pos[i].next_holder) {
+    wd_fix cache[REVALUE_CACHE]; /* the first holders' new values, computed once */
+    uint32_t k = 0;
+    for (uint32_t i = b->syms[sym].holders; i != NO_POS; i = b->pos[i].next_holder, k++) {
         const struct wd_position *p = &b->pos[i];
         const struct wd_figures *f = &b->accts[p->account].f;
+        if (p->qty == 0 && p->mtm == 0) {
+            continue; /* flat and already valued at nothing */
+        }
         wd_i128 m = mul_round(p->qty, mark);
+        if (k < REVALUE_CACHE) {
+            cache[k] = fits(m) ? (wd_fix)m : 0;
+        }
         wd_i128 d = m - p->mtm;
         wd_i128 g = (m < 0 ? -m : m) - (p->mtm < 0 ? -(wd_i128)p->mtm : p->mtm);
         if (!fits(m) || !fits(f->mtm + d) || !fits(f->cash + (f->mtm + d)) ||
@@ -406,10 +416,14 @@ static enum wd_status revalue(struct wd_book *b, uint32_t sym, wd_fix mark)
         !fits(b->firm.gross + gross_delta)) {
         return WD_ERANGE;
     }
-    for (uint32_t i = b->syms[sym].holders; i != NO_POS; i = b->pos[i].next_holder) {
+    k = 0;
+    for (uint32_t i = b->syms[sym].holders; i != NO_POS; i = b->pos[i].next_holder, k++) {
         struct wd_position *p = &b->pos[i];
         struct wd_figures *f = &b->accts[p->account].f;
-        wd_fix m = (wd_fix)mul_round(p->qty, mark);
+        if (p->qty == 0 && p->mtm == 0) {
+            continue;
+        }
+        wd_fix m = k < REVALUE_CACHE ? cache[k] : (wd_fix)mul_round(p->qty, mark);
         if (m != p->mtm) {
             f->mtm = (wd_fix)((wd_i128)f->mtm + m - p->mtm);
             f->gross = (wd_fix)((wd_i128)f->gross + (m < 0 ? -(wd_i128)m : m) -
