@@ -38,6 +38,10 @@ run: build
 	@echo
 	@echo "== warden drawdown --events $(SAMPLE)"
 	@build/warden drawdown --events $(SAMPLE)
+	@echo
+	@echo "== warden replay $(SAMPLE) (last 5 outputs; a scratch store in build/)"
+	@rm -f build/run.db build/run.db-wal build/run.db-shm
+	@build/warden replay --db build/run.db $(SAMPLE) | tail -5
 
 test-plain: build
 	@ctest --preset release -j $(JOBS)

@@ -96,5 +96,14 @@ expect_rc "unknown command" 2 $?
 expect_rc "pnl --help" 0 $?
 grep -q -- "--date" "$tmp/help" || { echo "FAIL: pnl --help does not mention --date"; fails=$((fails + 1)); }
 
+# warden config check: the example is valid; every problem has its line.
+"$warden" config check ../../examples/warden.yaml >"$tmp/out" 2>&1
+expect_rc "config check of the example" 0 $?
+printf 'limits:\n  max_dd: abc\n  kill_pnl: 0.5\nsesion: {}\n' >"$tmp/bad.yaml"
+"$warden" config check "$tmp/bad.yaml" >/dev/null 2>"$tmp/err"
+expect_rc "config check of a bad file" 2 $?
+sed "s|$tmp/||" "$tmp/err" >"$tmp/err.rel"
+check "config check messages" "$exp/config-check.stderr" "$tmp/err.rel"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
