@@ -15,6 +15,8 @@
 #include "warden/book.h"
 #include "warden/timeutil.h"
 
+#include "util.h"
+
 #define DEFAULT_MAX_POSITIONS 1000000u
 #define NO_POS UINT32_MAX
 
@@ -146,29 +148,10 @@ static void figures_shift(struct wd_figures *f, wd_fix delta)
     refresh(f);
 }
 
-static enum wd_status grow_array(void **arr, uint32_t *n, uint32_t need, size_t elem)
-{
-    if (need <= *n) {
-        return WD_OK;
-    }
-    uint32_t ncap = *n ? *n : 16u;
-    while (ncap < need) {
-        ncap *= 2u;
-    }
-    void *p = realloc(*arr, (size_t)ncap * elem);
-    if (p == NULL) {
-        return WD_ENOMEM;
-    }
-    memset((char *)p + (size_t)*n * elem, 0, (size_t)(ncap - *n) * elem);
-    *arr = p;
-    *n = ncap;
-    return WD_OK;
-}
-
 static enum wd_status ensure_symbol(struct wd_book *b, uint32_t sym)
 {
     uint32_t old = b->n_syms;
-    enum wd_status st = grow_array((void **)&b->syms, &b->n_syms, sym + 1u, sizeof *b->syms);
+    enum wd_status st = wd__array_grow((void **)&b->syms, &b->n_syms, sym + 1u, sizeof *b->syms);
     for (uint32_t i = old; st == WD_OK && i < b->n_syms; i++) {
         b->syms[i].holders = NO_POS;
     }
@@ -178,11 +161,11 @@ static enum wd_status ensure_symbol(struct wd_book *b, uint32_t sym)
 static enum wd_status ensure_account_slot(struct wd_book *b, uint32_t acct)
 {
     uint32_t old = b->n_accts, n2 = b->n_accts;
-    enum wd_status st = grow_array((void **)&b->accts, &b->n_accts, acct + 1u, sizeof *b->accts);
+    enum wd_status st = wd__array_grow((void **)&b->accts, &b->n_accts, acct + 1u, sizeof *b->accts);
     if (st != WD_OK) {
         return st;
     }
-    st = grow_array((void **)&b->cfg_capital, &n2, b->n_accts, sizeof *b->cfg_capital);
+    st = wd__array_grow((void **)&b->cfg_capital, &n2, b->n_accts, sizeof *b->cfg_capital);
     if (st != WD_OK) {
         return st;
     }

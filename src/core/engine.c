@@ -19,6 +19,8 @@
 #include "warden/psr.h"
 #include "warden/timeutil.h"
 
+#include "util.h"
+
 #define DEFAULT_MAX_OPEN_ORDERS 1000000u
 #define MAX_SCOPES 100000u
 #define MAX_SOURCES 100000u
@@ -48,16 +50,6 @@ struct order_map {
     uint32_t mask;
     uint32_t used, tombs, max;
 };
-
-static uint32_t hash_bytes(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
 
 /* The slot holding id, or the first free/tomb slot for inserting it. */
 static struct order *om_probe(const struct order_map *m, const char *id, size_t n, uint32_t h,
@@ -120,7 +112,7 @@ static struct order *om_find(const struct order_map *m, struct wd_str id)
     if (id.len == 0 || id.len > ORDER_ID_MAX) {
         return NULL;
     }
-    struct order *o = om_probe(m, id.ptr, id.len, hash_bytes(id.ptr, id.len), &found);
+    struct order *o = om_probe(m, id.ptr, id.len, wd__fnv1a(id.ptr, id.len), &found);
     return found ? o : NULL;
 }
 
@@ -139,7 +131,7 @@ static enum wd_status om_insert(struct order_map *m, struct wd_str id, struct or
         }
     }
     bool found;
-    uint32_t h = hash_bytes(id.ptr, id.len);
+    uint32_t h = wd__fnv1a(id.ptr, id.len);
     struct order *o = om_probe(m, id.ptr, id.len, h, &found);
     if (o->slot == SLOT_TOMB) {
         m->tombs--;
@@ -236,33 +228,14 @@ struct wd_engine {
     int64_t ts_ns;
 };
 
-static enum wd_status grow(void **arr, uint32_t *n, uint32_t need, size_t elem)
-{
-    if (need <= *n) {
-        return WD_OK;
-    }
-    uint32_t ncap = *n ? *n : 16u;
-    while (ncap < need) {
-        ncap *= 2u;
-    }
-    void *p = realloc(*arr, (size_t)ncap * elem);
-    if (p == NULL) {
-        return WD_ENOMEM;
-    }
-    memset((char *)p + (size_t)*n * elem, 0, (size_t)(ncap - *n) * elem);
-    *arr = p;
-    *n = ncap;
-    return WD_OK;
-}
-
 static enum wd_status ensure_acct(struct wd_engine *e, uint32_t id)
 {
-    return grow((void **)&e->ax, &e->n_ax, id + 1u, sizeof *e->ax);
+    return wd__array_grow((void **)&e->ax, &e->n_ax, id + 1u, sizeof *e->ax);
 }
 
 static enum wd_status ensure_sym(struct wd_engine *e, uint32_t id)
 {
-    return grow((void **)&e->sx, &e->n_sx, id + 1u, sizeof *e->sx);
+    return wd__array_grow((void **)&e->sx, &e->n_sx, id + 1u, sizeof *e->sx);
 }
 
 static int hexval(char c)
@@ -497,7 +470,7 @@ static enum wd_status scope_slot(struct wd_engine *e, const char *scope, uint32_
             }
             ref = &e->ax[id].scope;
         } else {
-            if ((st = grow((void **)&e->strat_scope, &e->n_strat, id + 1u,
+            if ((st = wd__array_grow((void **)&e->strat_scope, &e->n_strat, id + 1u,
                            sizeof *e->strat_scope)) != WD_OK) {
                 return wd_error_set(err, st, "out of memory");
             }
@@ -508,7 +481,7 @@ static enum wd_status scope_slot(struct wd_engine *e, const char *scope, uint32_
         if (e->n_scopes >= MAX_SCOPES) {
             return wd_error_set(err, WD_EFULL, "too many scopes with a state");
         }
-        if ((st = grow((void **)&e->scopes, &e->cap_scopes, e->n_scopes + 1u,
+        if ((st = wd__array_grow((void **)&e->scopes, &e->cap_scopes, e->n_scopes + 1u,
                        sizeof *e->scopes)) != WD_OK) {
             return wd_error_set(err, st, "out of memory");
         }
@@ -894,7 +867,7 @@ static enum wd_status po_add(struct wd_engine *e, const struct order *o, wd_fix 
     if (o->pos == NO_POS) {
         return WD_OK;
     }
-    enum wd_status st = grow((void **)&e->po, &e->n_po, o->pos + 1u, sizeof *e->po);
+    enum wd_status st = wd__array_grow((void **)&e->po, &e->n_po, o->pos + 1u, sizeof *e->po);
     if (st != WD_OK) {
         return st;
     }

@@ -7,16 +7,7 @@
 
 #include "warden/intern.h"
 
-/* FNV-1a, 32 bit: short names, no adversarial keys worth more. */
-static uint32_t hash_name(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
+#include "util.h"
 
 enum wd_status wd_intern_init(struct wd_intern *t, uint32_t max_names)
 {
@@ -67,7 +58,7 @@ enum wd_status wd_intern_find(const struct wd_intern *t, const char *name, size_
     if (len == 0 || len > WD_INTERN_NAME_MAX) {
         return WD_ENOTFOUND;
     }
-    (void)probe(t, name, len, hash_name(name, len), &found);
+    (void)probe(t, name, len, wd__fnv1a(name, len), &found);
     if (found == WD_INTERN_NONE_) {
         return WD_ENOTFOUND;
     }
@@ -101,7 +92,7 @@ enum wd_status wd_intern_get(struct wd_intern *t, const char *name, size_t len, 
     if (len == 0 || len > WD_INTERN_NAME_MAX) {
         return WD_EINVAL;
     }
-    uint32_t h = hash_name(name, len);
+    uint32_t h = wd__fnv1a(name, len);
     uint32_t slot = probe(t, name, len, h, &found);
     if (found != WD_INTERN_NONE_) {
         *id = found;
