@@ -60,6 +60,36 @@ tail -1 rest.err >rest.fig
 cmp -s ref.fig rest.fig && ok || bad "final figures differ: $(cat ref.fig) vs $(cat rest.fig)"
 grep -q 'firm equity' ref.fig && ok || bad "no figures line in the summary"
 
+# A real `kill -9` from outside, wherever it lands: start a replay of a
+# longer session, wait for its first snapshot to show on stdout, kill it,
+# resume; the joined outputs and the final figures must match a clean run.
+"$gen" 1000000 7 >long.jsonl || exit 2
+"$warden" replay --db longref.db long.jsonl >longref.out 2>longref.err
+"$warden" replay --db long.db --snapshot-every 5000 long.jsonl >lpart.out 2>lpart.err &
+pid=$!
+n=0
+while [ ! -s lpart.out ] && [ $n -lt 200 ]; do
+    sleep 0.05
+    n=$((n + 1))
+done
+sleep 0.2
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+"$warden" replay --db long.db long.jsonl >lrest.out 2>lrest.err || bad "resume after kill -9 failed"
+lresumed=$(sed -n 's/.*resuming after line [0-9]* (\([0-9]*\) events).*/\1/p' lrest.err)
+if [ -z "$lresumed" ]; then
+    echo "note: the long replay finished before the kill; nothing to resume"
+    lresumed=1000000
+    : >lrest.out
+    tail -1 lpart.err >lrest.err
+fi
+awk -v last="$lresumed" -F'"event_no":' '
+    NF > 1 { split($2, a, ","); if (a[1] + 0 <= last) print; }' lpart.out >ljoined.out
+cat lrest.out >>ljoined.out
+cmp -s ljoined.out longref.out && ok || bad "kill -9 at event ~$lresumed: outputs differ"
+[ "$(tail -1 lrest.err)" = "$(tail -1 longref.err)" ] && ok ||
+    bad "kill -9: final figures differ: $(tail -1 lrest.err) vs $(tail -1 longref.err)"
+
 # Again on the same input: nothing new.
 "$warden" replay --db crash.db s.jsonl >again.out 2>again.err || bad "third replay failed"
 [ ! -s again.out ] && grep -q 'nothing new' again.err && ok || bad "a finished input was replayed again"
