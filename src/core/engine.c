@@ -16,7 +16,10 @@
 #include <string.h>
 
 #include "warden/engine.h"
+#include "warden/detect.h"
+#include "warden/hist.h"
 #include "warden/psr.h"
+#include "warden/severity.h"
 #include "warden/timeutil.h"
 
 #include "util.h"
@@ -41,6 +44,8 @@ struct order {
     wd_fix remaining; /* quantity not yet filled */
     wd_fix price;     /* reference price at acceptance (limit, else mark); 0 unknown */
     uint32_t pos;     /* book position index it trades against, or NO_POS */
+    int64_t intent_ns; /* when the intent was accepted, for intent->ack latency */
+    bool acked;
 };
 
 #define NO_POS UINT32_MAX
@@ -190,6 +195,34 @@ struct source_key {
     size_t len;
 };
 
+/* One open incident per detector scenario (firm scope), with hysteresis. */
+struct det_slot {
+    bool open;
+    char incident[WD_INCIDENT_ID_MAX];
+};
+
+struct detectors {
+    struct wd_reject_window rej; /* P1-3 */
+    struct wd_hyst rej_h;
+    struct det_slot rej_s;
+    struct wd_hist_window lat;   /* P2-1 */
+    struct wd_hyst lat_h;
+    struct det_slot lat_s;
+    struct wd_hyst lag_h;        /* P1-2: consumer lag */
+    bool kafka_down;             /* P1-2: kafka heartbeat down */
+    struct det_slot bus_s;
+    bool broker_seen, broker_down; /* P1-1 */
+    int64_t broker_hb_ns;
+    bool market_seen;
+    int64_t market_ns;           /* last market data event */
+    struct det_slot broker_s;
+    char broker_why[96];
+};
+
+/* Fewer acknowledgements (or latency samples) than this in the window say
+ * nothing about a rate: one rejection out of one is not a spike. */
+#define DET_MIN_SAMPLES 20u
+
 struct wd_engine {
     const struct wd_config *cfg;
     const struct wd_tz *tz;
@@ -222,6 +255,8 @@ struct wd_engine {
 
     int64_t seq_day;
     uint32_t seq;
+
+    struct detectors det;
 
     /* The event being processed, for outputs. */
     uint64_t event_no;
@@ -320,6 +355,14 @@ enum wd_status wd_engine_new(const struct wd_engine_opts *opts, struct wd_engine
     if ((st = decode_keys(e, err)) != WD_OK) {
         goto fail;
     }
+    const struct wd_config *dc = e->cfg;
+    if ((st = wd_reject_init(&e->det.rej, dc->detect.reject.window_orders,
+                             dc->detect.reject.window_s)) != WD_OK ||
+        (st = wd_hist_window_init(&e->det.lat, dc->detect.latency.window_s * WD_NS_PER_S,
+                                  100000u)) != WD_OK) {
+        wd_error_set(err, st, "detectors: bad detect.reject / detect.latency settings");
+        goto fail;
+    }
     /* Allowed symbols are interned up front so the check is an array read. */
     for (size_t i = 0; i < e->cfg->limits.n_symbols; i++) {
         const char *sym = e->cfg->limits.symbols[i];
@@ -371,6 +414,8 @@ void wd_engine_free(struct wd_engine *e)
         kill_state_free(&e->ax[i].ks);
     }
     kill_state_free(&e->firm_ks);
+    wd_reject_destroy(&e->det.rej);
+    wd_hist_window_destroy(&e->det.lat);
     free(e->ax);
     free(e->sx);
     free(e->strat_scope);
@@ -912,6 +957,8 @@ static enum wd_status record_accept(struct wd_engine *e, const struct wd_event *
     o->remaining = in->qty;
     o->price = price;
     o->pos = p != NULL ? wd_book_position_index(e->book, p) : NO_POS;
+    o->intent_ns = ev->ts_ns;
+    o->acked = false;
     if ((st = po_add(e, o, o->remaining)) != WD_OK) {
         om_remove(&e->orders, o);
         return st;
@@ -1145,6 +1192,204 @@ static void advance_ramps(struct wd_engine *e)
     }
 }
 
+/* ---- detectors (playbook P1-1, P1-2, P1-3, P2-1) --------------------------------------- */
+
+/* Opens (or closes) the firm-scope incident of a detector: an `incident`
+ * line with status open (or monitoring, once recovered), and a log line in
+ * the playbook's wording. */
+static void det_transition(struct wd_engine *e, struct det_slot *s, enum wd_scenario sc,
+                           bool open, const struct wd_severity_facts *facts, const char *title,
+                           const char *detail)
+{
+    char msg[320];
+    if (open == s->open) {
+        return;
+    }
+    s->open = open;
+    if (open) {
+        next_incident_id(e, s->incident, sizeof s->incident);
+    }
+    snprintf(msg, sizeof msg, "%s: %s", title, detail);
+    emit_log(e, open ? WD_LOG_WARN : WD_LOG_INFO, "detect", msg);
+    struct wd_output o = {.type = WD_OUT_INCIDENT};
+    o.u.incident.id = s->incident;
+    o.u.incident.severity = wd_severity_name(wd_severity_for(sc, facts));
+    o.u.incident.scenario = wd_scenario_name(sc);
+    o.u.incident.status = open ? "open" : "monitoring";
+    o.u.incident.title = title;
+    o.u.incident.detail = detail;
+    o.u.incident.scope = "firm";
+    emit(e, &o);
+}
+
+static void det_rejects(struct wd_engine *e, bool rejected, struct wd_str reason)
+{
+    struct detectors *d = &e->det;
+    const struct wd_config *c = e->cfg;
+    wd_reject_add(&d->rej, e->ts_ns, rejected, reason);
+    double ratio = d->rej.count >= DET_MIN_SAMPLES ? wd_reject_ratio(&d->rej) : 0.0;
+    enum wd_hyst_step step =
+        wd_hyst_update(&d->rej_h, ratio, c->detect.reject.open, c->detect.reject.close, e->ts_ns);
+    if (step == WD_HYST_SAME) {
+        return;
+    }
+    char top[160], detail[320];
+    wd_reject_top(&d->rej, 5, top, sizeof top);
+    snprintf(detail, sizeof detail, "%.1f%% of the last %u orders rejected (%s %g%%)%s%s",
+             ratio * 100.0, d->rej.count, step == WD_HYST_OPENED ? ">" : "<",
+             (step == WD_HYST_OPENED ? c->detect.reject.open : c->detect.reject.close) * 100.0,
+             top[0] ? "; top reasons: " : "", top);
+    struct wd_severity_facts f = {.major_function_broken = true};
+    det_transition(e, &d->rej_s, WD_SC_REJECT_SPIKE, step == WD_HYST_OPENED,
+                   &f, step == WD_HYST_OPENED ? "High rejection rate detected"
+                                              : "Rejection rate recovered",
+                   detail);
+}
+
+static void det_latency(struct wd_engine *e, int64_t latency_ns)
+{
+    struct detectors *d = &e->det;
+    const struct wd_config *c = e->cfg;
+    int64_t p95 = 0;
+    if (latency_ns < 0 || wd_hist_window_add(&d->lat, e->ts_ns, latency_ns) != WD_OK ||
+        wd_hist_window_count(&d->lat) < DET_MIN_SAMPLES ||
+        wd_hist_window_quantile(&d->lat, 0.95, &p95) != WD_OK) {
+        return;
+    }
+    double p95_ms = (double)p95 / 1e6;
+    enum wd_hyst_step step = wd_hyst_update(&d->lat_h, p95_ms, c->detect.latency.open_p95_ms,
+                                            c->detect.latency.close_p95_ms, e->ts_ns);
+    if (step == WD_HYST_SAME) {
+        return;
+    }
+    char detail[200];
+    snprintf(detail, sizeof detail, "p95 intent->ack latency %.0f ms %s %g ms over %u acks",
+             p95_ms, step == WD_HYST_OPENED ? ">" : "<",
+             step == WD_HYST_OPENED ? c->detect.latency.open_p95_ms
+                                    : c->detect.latency.close_p95_ms,
+             wd_hist_window_count(&d->lat));
+    struct wd_severity_facts f = {.degraded = true};
+    det_transition(e, &d->lat_s, WD_SC_HIGH_LATENCY, step == WD_HYST_OPENED, &f,
+                   step == WD_HYST_OPENED ? "High latency detected" : "Latency recovered",
+                   detail);
+}
+
+/* The bus (P1-2) is failing while consumer lag is latched high or the
+ * kafka component reports down. */
+static void det_bus(struct wd_engine *e, const char *why)
+{
+    struct detectors *d = &e->det;
+    bool failing = d->lag_h.open || d->kafka_down;
+    struct wd_severity_facts f = {.major_function_broken = true};
+    det_transition(e, &d->bus_s, WD_SC_BUS_FAILURE, failing, &f,
+                   failing ? "Kafka failure detected" : "Kafka recovered", why);
+}
+
+static bool any_position_open(const struct wd_engine *e)
+{
+    return wd_book_firm(e->book)->gross != 0;
+}
+
+/* The broker link (P1-1) is down when its heartbeat says so, when its
+ * heartbeats stop for heartbeat_timeout_s, or when no market data at all
+ * has arrived for staleness_s while the market is open. */
+static void det_broker(struct wd_engine *e)
+{
+    struct detectors *d = &e->det;
+    const struct wd_config *c = e->cfg;
+    char why[160] = "";
+    if (d->broker_seen && d->broker_down) {
+        snprintf(why, sizeof why, "broker heartbeat down");
+    } else if (d->broker_seen &&
+               e->ts_ns - d->broker_hb_ns > c->detect.heartbeat_timeout_s * WD_NS_PER_S) {
+        snprintf(why, sizeof why, "no broker heartbeat for %llds (> %llds)",
+                 (long long)((e->ts_ns - d->broker_hb_ns) / WD_NS_PER_S),
+                 (long long)c->detect.heartbeat_timeout_s);
+    } else if (d->market_seen && in_session(e, e->ts_ns) &&
+               e->ts_ns - d->market_ns > c->detect.staleness_s * WD_NS_PER_S) {
+        snprintf(why, sizeof why, "no market data for %llds (> %llds) while the market is open",
+                 (long long)((e->ts_ns - d->market_ns) / WD_NS_PER_S),
+                 (long long)c->detect.staleness_s);
+    }
+    bool down = why[0] != '\0';
+    if (down == d->broker_s.open) {
+        return;
+    }
+    if (down) {
+        copy_text(d->broker_why, sizeof d->broker_why, why);
+    } else {
+        char was[sizeof d->broker_why];
+        memcpy(was, d->broker_why, sizeof was);
+        snprintf(why, sizeof why, "heartbeats and market data flowing again (was: %.96s)", was);
+    }
+    /* Positions left open while the broker is unreachable are money at
+     * risk: the decision tree raises P1 to P0. */
+    struct wd_severity_facts f = {.major_function_broken = true,
+                                  .money_at_risk = down && any_position_open(e)};
+    det_transition(e, &d->broker_s, WD_SC_BROKER_DISCONNECT, down, &f,
+                   down ? "Broker disconnected" : "Broker connection restored", why);
+}
+
+static bool str_is(struct wd_str s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.len == n && memcmp(s.ptr, lit, n) == 0;
+}
+
+/* Feeds the detectors with one event (after the book took it). */
+static void detect(struct wd_engine *e, const struct wd_event *ev)
+{
+    struct detectors *d = &e->det;
+    switch (ev->type) {
+    case WD_EV_QUOTE:
+    case WD_EV_TRADE:
+    case WD_EV_BAR:
+        d->market_seen = true;
+        d->market_ns = ev->ts_ns;
+        break;
+    case WD_EV_ACK: {
+        struct order *o = om_find(&e->orders, ev->u.ack.id);
+        if (o != NULL && !o->acked) {
+            o->acked = true;
+            det_latency(e, ev->ts_ns - o->intent_ns);
+        }
+        if (ev->u.ack.status != WD_ACK_CANCELLED) {
+            det_rejects(e, ev->u.ack.status == WD_ACK_REJECTED, ev->u.ack.reason);
+        }
+        break;
+    }
+    case WD_EV_HEARTBEAT:
+        if (str_is(ev->u.heartbeat.component, "broker")) {
+            d->broker_seen = true;
+            d->broker_hb_ns = ev->ts_ns;
+            d->broker_down = ev->u.heartbeat.status == WD_HB_DOWN;
+        } else if (str_is(ev->u.heartbeat.component, "kafka")) {
+            d->kafka_down = ev->u.heartbeat.status == WD_HB_DOWN;
+            det_bus(e, d->kafka_down ? "kafka heartbeat down" : "kafka heartbeat up");
+        }
+        break;
+    case WD_EV_METRIC:
+        if (str_is(ev->u.metric.name, "consumer_lag")) {
+            const struct wd_config *c = e->cfg;
+            enum wd_hyst_step step =
+                wd_hyst_update(&d->lag_h, ev->u.metric.value, (double)c->detect.consumer_lag.open,
+                               (double)c->detect.consumer_lag.close, ev->ts_ns);
+            if (step != WD_HYST_SAME) {
+                char why[96];
+                snprintf(why, sizeof why, "consumer lag %.0f %s %lld", ev->u.metric.value,
+                         step == WD_HYST_OPENED ? ">" : "<",
+                         (long long)(step == WD_HYST_OPENED ? c->detect.consumer_lag.open
+                                                            : c->detect.consumer_lag.close));
+                det_bus(e, why);
+            }
+        }
+        break;
+    default:
+        break;
+    }
+    det_broker(e);
+}
+
 /* ---- events --------------------------------------------------------------------------- */
 
 static enum wd_status on_intent(struct wd_engine *e, const struct wd_event *ev,
@@ -1209,6 +1454,7 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
         return WD_OK;
     }
 
+    detect(e, ev);
     switch (ev->type) {
     case WD_EV_INTENT:
         return on_intent(e, ev, err);
@@ -1242,7 +1488,7 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
 /* ---- snapshots ------------------------------------------------------------------------ */
 
 #define ENGINE_MAGIC 0x4e454457u /* "WDEN" */
-#define ENGINE_VERSION 1u
+#define ENGINE_VERSION 2u
 
 static void save_kills(struct wd_wbuf *w, const struct kill_state *k)
 {
@@ -1311,6 +1557,107 @@ static enum wd_status load_kills(struct wd_engine *e, struct wd_rbuf *r, struct 
 
 static void save_str(struct wd_wbuf *w, const char *s) { wd_w_bytes(w, s, strlen(s)); }
 
+static void save_hyst(struct wd_wbuf *w, const struct wd_hyst *h)
+{
+    wd_w_u8(w, h->open ? 1u : 0u);
+    wd_w_i64(w, h->since_ns);
+}
+
+static void load_hyst(struct wd_rbuf *r, struct wd_hyst *h)
+{
+    h->open = wd_r_u8(r) != 0;
+    h->since_ns = wd_r_i64(r);
+}
+
+static void save_slot(struct wd_wbuf *w, const struct det_slot *s)
+{
+    wd_w_u8(w, s->open ? 1u : 0u);
+    save_str(w, s->incident);
+}
+
+static void load_text(struct wd_rbuf *r, char *dst, size_t cap)
+{
+    size_t n;
+    const char *p = wd_r_bytes(r, cap - 1u, &n);
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+}
+
+static void load_slot(struct wd_rbuf *r, struct det_slot *s)
+{
+    s->open = wd_r_u8(r) != 0;
+    load_text(r, s->incident, sizeof s->incident);
+}
+
+/* The detectors' windows and latches, so that a resumed replay opens and
+ * closes incidents exactly as an uninterrupted one. */
+static void save_detectors(struct wd_wbuf *w, const struct detectors *d)
+{
+    wd_w_u32(w, d->rej.count);
+    for (uint32_t i = 0; i < d->rej.count; i++) {
+        uint32_t k = (d->rej.head + i) % d->rej.cap;
+        uint8_t rr = d->rej.reason[k];
+        wd_w_i64(w, d->rej.ts[k]);
+        wd_w_u8(w, rr != 0 ? 1u : 0u);
+        save_str(w, rr != 0 ? d->rej.reasons[rr - 1u].text : "");
+    }
+    save_hyst(w, &d->rej_h);
+    save_slot(w, &d->rej_s);
+    wd_w_u32(w, d->lat.count);
+    for (uint32_t i = 0; i < d->lat.count; i++) {
+        const struct wd_hist_sample *sm = &d->lat.ring[(d->lat.head + i) % d->lat.cap];
+        wd_w_i64(w, sm->ts_ns);
+        wd_w_i64(w, sm->value_ns);
+    }
+    save_hyst(w, &d->lat_h);
+    save_slot(w, &d->lat_s);
+    save_hyst(w, &d->lag_h);
+    wd_w_u8(w, (uint8_t)((d->kafka_down ? 1u : 0u) | (d->broker_seen ? 2u : 0u) |
+                         (d->broker_down ? 4u : 0u) | (d->market_seen ? 8u : 0u)));
+    save_slot(w, &d->bus_s);
+    wd_w_i64(w, d->broker_hb_ns);
+    wd_w_i64(w, d->market_ns);
+    save_slot(w, &d->broker_s);
+    save_str(w, d->broker_why);
+}
+
+static enum wd_status load_detectors(struct wd_rbuf *r, struct detectors *d)
+{
+    uint32_t n = wd_r_u32(r);
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        int64_t ts = wd_r_i64(r);
+        bool rejected = wd_r_u8(r) != 0;
+        size_t len;
+        const char *p = wd_r_bytes(r, WD_REJECT_REASON_MAX, &len);
+        if (!r->bad) {
+            wd_reject_add(&d->rej, ts, rejected, (struct wd_str){p, (uint32_t)len});
+        }
+    }
+    load_hyst(r, &d->rej_h);
+    load_slot(r, &d->rej_s);
+    n = wd_r_u32(r);
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        int64_t ts = wd_r_i64(r), v = wd_r_i64(r);
+        if (!r->bad && wd_hist_window_add(&d->lat, ts, v) != WD_OK) {
+            return WD_EINVAL;
+        }
+    }
+    load_hyst(r, &d->lat_h);
+    load_slot(r, &d->lat_s);
+    load_hyst(r, &d->lag_h);
+    uint8_t fl = wd_r_u8(r);
+    d->kafka_down = (fl & 1u) != 0;
+    d->broker_seen = (fl & 2u) != 0;
+    d->broker_down = (fl & 4u) != 0;
+    d->market_seen = (fl & 8u) != 0;
+    load_slot(r, &d->bus_s);
+    d->broker_hb_ns = wd_r_i64(r);
+    d->market_ns = wd_r_i64(r);
+    load_slot(r, &d->broker_s);
+    load_text(r, d->broker_why, sizeof d->broker_why);
+    return r->bad ? WD_EINVAL : WD_OK;
+}
+
 void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
 {
     wd_w_u32(w, ENGINE_MAGIC);
@@ -1347,10 +1694,12 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
         wd_w_bytes(w, o->id, o->id_len);
         save_str(w, wd_intern_name(&e->accounts, o->account));
         save_str(w, wd_intern_name(&e->symbols, o->symbol));
-        wd_w_u8(w, o->side > 0 ? 1u : 0u);
+        wd_w_u8(w, (uint8_t)((o->side > 0 ? 1u : 0u) | (o->acked ? 2u : 0u)));
         wd_w_i64(w, o->remaining);
         wd_w_i64(w, o->price);
+        wd_w_i64(w, o->intent_ns);
     }
+    save_detectors(w, &e->det);
 }
 
 static enum wd_status read_name(struct wd_rbuf *r, struct wd_intern *t, uint32_t *id)
@@ -1412,9 +1761,11 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
         }
         o->account = id;
         o->symbol = sym;
-        o->side = wd_r_u8(&r) ? 1 : -1;
+        uint8_t fl = wd_r_u8(&r);
+        o->side = (fl & 1u) ? 1 : -1;
         o->remaining = wd_r_i64(&r);
         o->price = wd_r_i64(&r);
+        o->intent_ns = wd_r_i64(&r);
         if (o->remaining <= 0 || o->price < 0) { /* never saved so */
             st = WD_EINVAL;
             goto bad;
@@ -1422,9 +1773,13 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
         e->ax[id].open_notional += notional(o->remaining, o->price);
         const struct wd_position *p = wd_book_find_position(e->book, id, sym);
         o->pos = p != NULL ? wd_book_position_index(e->book, p) : NO_POS;
+        o->acked = (fl & 2u) != 0;
         if ((st = po_add(e, o, o->remaining)) != WD_OK) {
             goto bad;
         }
+    }
+    if ((st = load_detectors(&r, &e->det)) != WD_OK) {
+        goto bad;
     }
     if (r.bad || r.pos != r.len) {
         st = WD_EINVAL;
