@@ -1,0 +1,370 @@
+/*
+ * The P1/P2 detectors through the engine, on exact boundaries: each does
+ * not fire one event before its threshold, fires on the crossing event,
+ * stays open inside the hysteresis band, and closes past the recovery
+ * threshold (rejection spike, intent->ack latency, consumer lag and kafka
+ * heartbeat, broker heartbeat / timeout / market-data staleness, the last
+ * only while the market is open), plus the severity raise for a broker
+ * disconnect with open positions and the reject window's top reasons.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "warden/detect.h"
+#include "warden/engine.h"
+#include "warden/timeutil.h"
+
+struct inc {
+    uint64_t event_no;
+    char scenario[32], status[16], severity[4], detail[320], title[96];
+};
+
+struct fx {
+    struct wd_config cfg;
+    struct wd_tz *tz;
+    struct wd_engine *e;
+    struct wd_decoder *dec;
+    struct inc inc[64];
+    size_t n_inc;
+    uint64_t event_no;
+};
+
+static void on_output(void *ctx, const struct wd_output *o)
+{
+    struct fx *f = ctx;
+    if (o->type != WD_OUT_INCIDENT || f->n_inc == 64) {
+        return;
+    }
+    struct inc *i = &f->inc[f->n_inc++];
+    i->event_no = o->event_no;
+    snprintf(i->scenario, sizeof i->scenario, "%s", o->u.incident.scenario);
+    snprintf(i->status, sizeof i->status, "%s", o->u.incident.status);
+    snprintf(i->severity, sizeof i->severity, "%s", o->u.incident.severity);
+    snprintf(i->detail, sizeof i->detail, "%s", o->u.incident.detail);
+    snprintf(i->title, sizeof i->title, "%s", o->u.incident.title);
+}
+
+static int setup(void **state)
+{
+    static const char ny[] = "EST5EDT,M3.2.0,M11.1.0";
+    struct fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(wd_config_init(&f->cfg), WD_OK);
+    assert_int_equal(wd_tz_from_posix(ny, strlen(ny), &f->tz, NULL), WD_OK);
+    *state = f;
+    return 0;
+}
+
+static void start(struct fx *f)
+{
+    struct wd_engine_opts o = {.cfg = &f->cfg, .tz = f->tz, .emit = on_output, .emit_ctx = f};
+    assert_int_equal(wd_engine_new(&o, &f->e, NULL), WD_OK);
+    assert_int_equal(wd_decoder_new(wd_engine_symbols(f->e), wd_engine_accounts(f->e), &f->dec),
+                     WD_OK);
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    wd_decoder_free(f->dec);
+    wd_engine_free(f->e);
+    wd_tz_free(f->tz);
+    wd_config_destroy(&f->cfg);
+    free(f);
+    return 0;
+}
+
+static void feed(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void feed(struct fx *f, const char *fmt, ...)
+{
+    char line[512];
+    struct wd_event ev;
+    struct wd_error err = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (wd_decode_line(f->dec, line, strlen(line), &ev, &err) != WD_OK) {
+        fail_msg("decode: %s: %s", err.msg, line);
+    }
+    assert_int_equal(wd_engine_process(f->e, &ev, ++f->event_no, &err), WD_OK);
+}
+
+/* Monday 2025-11-17 at h:m:s New York time (EST, UTC-5), plus ns. */
+static int64_t ny(int h, int m, int s, int64_t ns)
+{
+    return (wd_days_from_civil(2025, 11, 17) * 86400 + (h + 5) * 3600 + m * 60 + s) * WD_NS_PER_S +
+           ns;
+}
+
+static const struct inc *last(struct fx *f, size_t expect_count)
+{
+    if (f->n_inc != expect_count) {
+        fail_msg("%zu incident outputs, expected %zu (last: %s %s at event %llu: %s)", f->n_inc,
+                 expect_count, f->n_inc ? f->inc[f->n_inc - 1].scenario : "-",
+                 f->n_inc ? f->inc[f->n_inc - 1].status : "-",
+                 f->n_inc ? (unsigned long long)f->inc[f->n_inc - 1].event_no : 0ull,
+                 f->n_inc ? f->inc[f->n_inc - 1].detail : "-");
+    }
+    return expect_count ? &f->inc[expect_count - 1] : NULL;
+}
+
+static void ack(struct fx *f, int64_t ts, int n, const char *status, const char *reason)
+{
+    feed(f, "{\"type\":\"ack\",\"ts\":%lld,\"id\":\"a%d\",\"status\":\"%s\"%s%s%s}", (long long)ts,
+         n, status, reason ? ",\"reason\":\"" : "", reason ? reason : "", reason ? "\"" : "");
+}
+
+static void test_detect_reject_spike_opens_and_recovers_with_hysteresis(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    int n = 0;
+    for (int i = 0; i < 18; i++) {
+        ack(f, t, n++, "accepted", NULL);
+    }
+    ack(f, t, n++, "rejected", "Insufficient buying power");
+    ack(f, t, n++, "rejected", "Market closed");
+    /* 2 of 20 = 10%: not above 10%. */
+    last(f, 0);
+    ack(f, t, n++, "rejected", "Insufficient buying power");
+    /* 3 of 21 = 14.3%: opens on this very event. */
+    const struct inc *i = last(f, 1);
+    assert_int_equal(i->event_no, 21);
+    assert_string_equal(i->scenario, "reject_spike");
+    assert_string_equal(i->status, "open");
+    assert_string_equal(i->severity, "P1");
+    assert_string_equal(i->title, "High rejection rate detected");
+    assert_string_equal(i->detail, "14.3% of the last 21 orders rejected (> 10%); top reasons: "
+                                   "2 Insufficient buying power, 1 Market closed");
+    /* Accepted acks dilute it: 3 of 60 = 5.0% is inside the band. */
+    while (n < 60) {
+        ack(f, t, n++, "accepted", NULL);
+    }
+    last(f, 1);
+    /* 3 of 61 = 4.9%: below 5%, recovered on this event. */
+    ack(f, t, n++, "accepted", NULL);
+    i = last(f, 2);
+    assert_int_equal(i->event_no, 61);
+    assert_string_equal(i->status, "monitoring");
+    assert_string_equal(i->title, "Rejection rate recovered");
+}
+
+static void test_detect_reject_window_drops_old_acks_by_time(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.detect.reject.window_s = 60;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    int n = 0;
+    for (int i = 0; i < 20; i++) {
+        ack(f, t, n++, "rejected", "Risk limit exceeded");
+    }
+    last(f, 1);
+    /* 61 s later the rejections have left the window: one accepted ack
+     * alone is 0% and not enough samples to keep it open -> closes. */
+    ack(f, t + 61 * WD_NS_PER_S, n++, "accepted", NULL);
+    const struct inc *i = last(f, 2);
+    assert_string_equal(i->status, "monitoring");
+}
+
+static void intent_and_ack(struct fx *f, int n, int64_t ts, int64_t latency_ms)
+{
+    feed(f,
+         "{\"type\":\"intent\",\"ts\":%lld,\"id\":\"o%d\",\"symbol\":\"XYZ\",\"side\":\"BUY\","
+         "\"qty\":1,\"source\":\"s\"}",
+         (long long)ts, n);
+    feed(f, "{\"type\":\"ack\",\"ts\":%lld,\"id\":\"o%d\",\"status\":\"accepted\"}",
+         (long long)(ts + latency_ms * 1000000), n);
+}
+
+static void test_detect_latency_p95_opens_above_1s_closes_below_200ms(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    int n = 0;
+    for (; n < 20; n++) {
+        intent_and_ack(f, n, t + n * WD_NS_PER_S, 50);
+    }
+    last(f, 0);
+    /* 21 samples, 1 slow: the p95 (rank 20) is still 50 ms. */
+    intent_and_ack(f, n, t + n * WD_NS_PER_S, 1500);
+    n++;
+    last(f, 0);
+    /* 22 samples, 2 slow: rank ceil(20.9) = 21 is slow: opens here. */
+    intent_and_ack(f, n, t + n * WD_NS_PER_S, 1500);
+    n++;
+    const struct inc *i = last(f, 1);
+    assert_int_equal(i->event_no, 44);
+    assert_string_equal(i->scenario, "high_latency");
+    assert_string_equal(i->severity, "P2");
+    assert_string_equal(i->title, "High latency detected");
+    /* Fast acks push the two slow ones out of the top 5%: with n samples
+     * the p95 is rank ceil(0.95 n), fast once ceil(0.95 n) <= n - 2, that
+     * is from n = 40 on; 50 ms is below 200 ms: recovered there. */
+    size_t before = f->n_inc;
+    for (int k = 0; k < 30 && f->n_inc == before; k++, n++) {
+        intent_and_ack(f, n, t + n * WD_NS_PER_S, 50);
+    }
+    i = last(f, 2);
+    assert_string_equal(i->status, "monitoring");
+    /* 2 slow of 40: rank 38 is fast (39 would have been slow at n = 39:
+     * ceil(37.05) = 38 = n - 1). Each sample is two events. */
+    assert_int_equal(i->event_no, 2u * 40u);
+}
+
+static void lag(struct fx *f, int64_t ts, long v)
+{
+    feed(f, "{\"type\":\"metric\",\"ts\":%lld,\"name\":\"consumer_lag\",\"value\":%ld}",
+         (long long)ts, v);
+}
+
+static void test_detect_bus_lag_hysteresis_and_kafka_heartbeat(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    lag(f, t, 1000);
+    last(f, 0);
+    lag(f, t, 1001);
+    const struct inc *i = last(f, 1);
+    assert_int_equal(i->event_no, 2);
+    assert_string_equal(i->scenario, "bus_failure");
+    assert_string_equal(i->detail, "consumer lag 1001 > 1000");
+    lag(f, t, 500);
+    lag(f, t, 100);
+    last(f, 1);
+    lag(f, t, 99);
+    i = last(f, 2);
+    assert_string_equal(i->status, "monitoring");
+    assert_string_equal(i->detail, "consumer lag 99 < 100");
+    feed(f, "{\"type\":\"heartbeat\",\"ts\":%lld,\"component\":\"kafka\",\"status\":\"down\"}",
+         (long long)t);
+    i = last(f, 3);
+    assert_string_equal(i->status, "open");
+    assert_string_equal(i->detail, "kafka heartbeat down");
+    feed(f, "{\"type\":\"heartbeat\",\"ts\":%lld,\"component\":\"kafka\",\"status\":\"up\"}",
+         (long long)t);
+    i = last(f, 4);
+    assert_string_equal(i->status, "monitoring");
+}
+
+static void hb(struct fx *f, int64_t ts, const char *status)
+{
+    feed(f, "{\"type\":\"heartbeat\",\"ts\":%lld,\"component\":\"broker\",\"status\":\"%s\"}",
+         (long long)ts, status);
+}
+
+static void test_detect_broker_heartbeat_timeout_and_down(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    hb(f, t, "up");
+    /* Exactly 30 s without a heartbeat is not more than 30 s. */
+    lag(f, t + 30 * WD_NS_PER_S, 0);
+    last(f, 0);
+    lag(f, t + 30 * WD_NS_PER_S + 1, 0);
+    const struct inc *i = last(f, 1);
+    assert_int_equal(i->event_no, 3);
+    assert_string_equal(i->scenario, "broker_disconnect");
+    assert_string_equal(i->severity, "P1");
+    assert_string_equal(i->detail, "no broker heartbeat for 30s (> 30s)");
+    hb(f, t + 31 * WD_NS_PER_S, "up");
+    i = last(f, 2);
+    assert_string_equal(i->status, "monitoring");
+    hb(f, t + 32 * WD_NS_PER_S, "down");
+    i = last(f, 3);
+    assert_string_equal(i->status, "open");
+    assert_string_equal(i->detail, "broker heartbeat down");
+}
+
+static void test_detect_broker_down_with_open_positions_is_p0(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    feed(f,
+         "{\"type\":\"fill\",\"ts\":%lld,\"id\":\"x\",\"symbol\":\"XYZ\",\"side\":\"BUY\","
+         "\"qty\":10,\"price\":10}",
+         (long long)t);
+    hb(f, t, "down");
+    const struct inc *i = last(f, 1);
+    assert_string_equal(i->scenario, "broker_disconnect");
+    assert_string_equal(i->severity, "P0");
+}
+
+static void quote(struct fx *f, int64_t ts)
+{
+    feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"symbol\":\"XYZ\",\"bid\":9.99,\"ask\":10.01}",
+         (long long)ts);
+}
+
+static void test_detect_market_data_staleness_only_while_open(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    quote(f, t);
+    lag(f, t + 60 * WD_NS_PER_S, 0);
+    last(f, 0);
+    lag(f, t + 60 * WD_NS_PER_S + 1, 0);
+    const struct inc *i = last(f, 1);
+    assert_string_equal(i->detail, "no market data for 60s (> 60s) while the market is open");
+    quote(f, t + 61 * WD_NS_PER_S);
+    last(f, 2);
+    /* After the close, silence is normal. */
+    quote(f, ny(15, 59, 30, 0));
+    lag(f, ny(17, 0, 0, 0), 0);
+    last(f, 2);
+}
+
+static void test_detect_reject_top_reasons_order(void **state)
+{
+    (void)state;
+    struct wd_reject_window w;
+    char buf[128];
+    assert_int_equal(wd_reject_init(&w, 10, 300), WD_OK);
+    wd_reject_add(&w, 1, true, (struct wd_str){"B", 1});
+    wd_reject_add(&w, 1, true, (struct wd_str){"A", 1});
+    wd_reject_add(&w, 1, true, (struct wd_str){"A", 1});
+    wd_reject_add(&w, 1, false, (struct wd_str){"", 0});
+    wd_reject_add(&w, 1, true, (struct wd_str){"", 0});
+    wd_reject_top(&w, 2, buf, sizeof buf);
+    assert_string_equal(buf, "2 A, 1 B");
+    wd_reject_top(&w, 5, buf, sizeof buf);
+    assert_string_equal(buf, "2 A, 1 B, 1 (no reason)");
+    /* The count window: 10 acks, the oldest leave first. */
+    for (int i = 0; i < 9; i++) {
+        wd_reject_add(&w, 2, false, (struct wd_str){"", 0});
+    }
+    assert_int_equal(w.count, 10);
+    assert_int_equal(w.rejected, 1); /* only the "(no reason)" one is left */
+    wd_reject_destroy(&w);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_detect_reject_spike_opens_and_recovers_with_hysteresis),
+        T(test_detect_reject_window_drops_old_acks_by_time),
+        T(test_detect_latency_p95_opens_above_1s_closes_below_200ms),
+        T(test_detect_bus_lag_hysteresis_and_kafka_heartbeat),
+        T(test_detect_broker_heartbeat_timeout_and_down),
+        T(test_detect_broker_down_with_open_positions_is_p0),
+        T(test_detect_market_data_staleness_only_while_open),
+        cmocka_unit_test(test_detect_reject_top_reasons_order),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
