@@ -91,6 +91,8 @@ struct wd_config {
         struct {
             int64_t open, close; /* 1000, 100 */
         } consumer_lag;
+        bool unknown_fills; /* true: a fill for an order never seen is P0-3;
+                               false where people also trade by hand */
     } detect;
 
     struct {

@@ -128,6 +128,10 @@ void wd_engine_get_state(const struct wd_engine *e, const char *scope, struct wd
 size_t wd_engine_state_count(const struct wd_engine *e);
 const struct wd_scope_state *wd_engine_state_at(const struct wd_engine *e, size_t i);
 
+/* Whether an unauthorized fill (P0-3) built or grew position p, which
+ * `warden flatten --filter unauthorized` then closes. */
+bool wd_engine_position_unauthorized(const struct wd_engine *e, const struct wd_position *p);
+
 /* Appends a snapshot of the engine's event-derived state to w: the book,
  * open orders, quotes, kill-switch edges and PSR windows. Trading states
  * are not included: the store keeps them, and they are set with

@@ -1885,6 +1885,8 @@ static const struct field detect_fields[] = {
             "a whole number of seconds from 1 to 86400"),
     {.key = "completeness", .kind = K_MAP, .sub = completeness_fields},
     {.key = "consumer_lag", .kind = K_MAP, .sub = lag_fields},
+    {.key = "unknown_fills", .kind = K_BOOL, .off = OFF(detect.unknown_fills),
+     .expect = "true or false"},
     {.key = NULL, .kind = K_END},
 };
 

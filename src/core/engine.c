@@ -46,6 +46,8 @@ struct order {
     uint32_t pos;     /* book position index it trades against, or NO_POS */
     int64_t intent_ns; /* when the intent was accepted, for intent->ack latency */
     bool acked;
+    bool rejected;     /* the gate rejected this intent: any fill is unauthorized */
+    char reason[24];   /* the rejection's reason code */
 };
 
 #define NO_POS UINT32_MAX
@@ -125,7 +127,17 @@ static struct order *om_find(const struct order_map *m, struct wd_str id)
 static enum wd_status om_insert(struct order_map *m, struct wd_str id, struct order **out)
 {
     if (m->used >= m->max) {
-        return WD_EFULL;
+        /* Remembered rejected intents make room for live orders. */
+        for (uint32_t i = 0; i <= m->mask; i++) {
+            if (m->slots[i].slot == SLOT_USED && m->slots[i].rejected) {
+                m->slots[i].slot = SLOT_TOMB;
+                m->used--;
+                m->tombs++;
+            }
+        }
+        if (m->used >= m->max) {
+            return WD_EFULL;
+        }
     }
     if ((uint64_t)(m->used + m->tombs + 1u) * 2u > m->mask + 1u) {
         uint32_t n = m->mask + 1u;
@@ -217,6 +229,8 @@ struct detectors {
     int64_t market_ns;           /* last market data event */
     struct det_slot broker_s;
     char broker_why[96];
+    uint8_t *unauth;  /* by book position index: 1 if an unauthorized fill built it */
+    uint32_t n_unauth;
 };
 
 /* Fewer acknowledgements (or latency samples) than this in the window say
@@ -415,6 +429,7 @@ void wd_engine_free(struct wd_engine *e)
     }
     kill_state_free(&e->firm_ks);
     wd_reject_destroy(&e->det.rej);
+    free(e->det.unauth);
     wd_hist_window_destroy(&e->det.lat);
     free(e->ax);
     free(e->sx);
@@ -1392,6 +1407,124 @@ static void detect(struct wd_engine *e, const struct wd_event *ev)
 
 /* ---- events --------------------------------------------------------------------------- */
 
+/* A rejected intent is remembered (without exposure), so that a fill for
+ * it — the order reached the broker anyway — is recognised. Best effort:
+ * when the table is full it is not remembered. */
+static void remember_rejected(struct wd_engine *e, const struct wd_event *ev, const char *reason)
+{
+    struct order *o = om_find(&e->orders, ev->u.intent.id);
+    if (o != NULL || om_insert(&e->orders, ev->u.intent.id, &o) != WD_OK) {
+        return; /* an order with that id is open: leave it as it is */
+    }
+    o->account = ev->account;
+    o->symbol = ev->symbol;
+    o->side = (int8_t)ev->u.intent.side;
+    o->remaining = 0;
+    o->price = 0;
+    o->pos = NO_POS;
+    o->intent_ns = ev->ts_ns;
+    o->acked = true;
+    o->rejected = true;
+    copy_text(o->reason, sizeof o->reason, reason);
+}
+
+/* P0-3 on a fill: halt the account, cancel its orders, open one incident
+ * per account (later findings while it is open are alerts), and mark the
+ * position so that `warden flatten --filter unauthorized` closes it. */
+static enum wd_status unauthorized_fill(struct wd_engine *e, const struct wd_event *ev,
+                                        const char *why, struct wd_error *err)
+{
+    char scope[WD_SCOPE_MAX], title[] = "Unauthorized trading detected";
+    const struct wd_position *p = wd_book_find_position(e->book, ev->account, ev->symbol);
+    if (p != NULL) {
+        uint32_t pi = wd_book_position_index(e->book, p);
+        if (wd__array_grow((void **)&e->det.unauth, &e->det.n_unauth, pi + 1u, 1u) != WD_OK) {
+            return wd_error_set(err, WD_ENOMEM, "out of memory");
+        }
+        e->det.unauth[pi] = 1;
+    }
+    snprintf(scope, sizeof scope, "account:%s", wd_intern_name(&e->accounts, ev->account));
+    uint32_t idx;
+    enum wd_status st = scope_slot(e, scope, &idx, err);
+    if (st != WD_OK) {
+        return st;
+    }
+    struct wd_scope_state *sc = &e->scopes[idx];
+    if (sc->state == WD_TS_HALTED && strcmp(sc->scenario, "unauthorized_trading") == 0) {
+        struct wd_output a = {.type = WD_OUT_ALERT};
+        a.u.alert.scenario = "unauthorized_trading";
+        a.u.alert.severity = "P0";
+        a.u.alert.detail = why;
+        a.u.alert.scope = scope;
+        emit(e, &a);
+        return WD_OK;
+    }
+    char incident[WD_INCIDENT_ID_MAX], msg[320];
+    next_incident_id(e, incident, sizeof incident);
+    snprintf(msg, sizeof msg, "%s: %s", title, why);
+    emit_log(e, WD_LOG_CRIT, "detect", msg);
+    struct wd_scope_state ns = *sc;
+    ns.state = WD_TS_HALTED;
+    ns.since_ns = e->ts_ns;
+    copy_text(ns.reason, sizeof ns.reason, title);
+    copy_text(ns.by, sizeof ns.by, "warden");
+    copy_text(ns.scenario, sizeof ns.scenario, "unauthorized_trading");
+    copy_text(ns.incident, sizeof ns.incident, incident);
+    ns.ramp_until_ns = 0;
+    set_slot_state(e, idx, &ns);
+    emit_state(e, &e->scopes[idx]);
+    emit_control(e, "halt", scope, title, incident);
+    emit_control(e, "cancel_all", scope, title, incident);
+    struct wd_output o = {.type = WD_OUT_INCIDENT};
+    o.u.incident.id = incident;
+    o.u.incident.severity = "P0";
+    o.u.incident.scenario = "unauthorized_trading";
+    o.u.incident.status = "open";
+    o.u.incident.title = title;
+    o.u.incident.detail = why;
+    o.u.incident.scope = scope;
+    emit(e, &o);
+    return WD_OK;
+}
+
+/* Why a fill is unauthorized, or NULL. */
+static const char *fill_problem(struct wd_engine *e, const struct wd_event *ev,
+                                const struct order *o, char *buf, size_t cap)
+{
+    const struct wd_ev_fill *fl = &ev->u.fill;
+    const struct wd_config *c = e->cfg;
+    if (o == NULL && c->detect.unknown_fills) {
+        snprintf(buf, cap, "fill for order %.*s, which warden never saw open", (int)fl->id.len,
+                 fl->id.ptr);
+    } else if (o != NULL && o->rejected) {
+        snprintf(buf, cap, "fill for intent %.*s, which the gate rejected (%s)", (int)fl->id.len,
+                 fl->id.ptr, o->reason);
+    } else if (c->limits.n_symbols > 0 && (ev->symbol >= e->n_sx || !e->sx[ev->symbol].allowed)) {
+        snprintf(buf, cap, "fill in %s, a symbol not in limits.symbols",
+                 wd_intern_name(&e->symbols, ev->symbol));
+    } else if (!in_session(e, ev->ts_ns)) {
+        snprintf(buf, cap, "fill for %.*s outside trading hours", (int)fl->id.len, fl->id.ptr);
+    } else {
+        const struct wd_position *p = wd_book_find_position(e->book, ev->account, ev->symbol);
+        if (c->limits.box_lim > 0 && p != NULL && notional(p->qty, fl->price) > c->limits.box_lim) {
+            char a[40], b[40];
+            wd_fix_format(notional(p->qty, fl->price), 2, a, sizeof a);
+            wd_fix_format(c->limits.box_lim, 2, b, sizeof b);
+            snprintf(buf, cap, "position in %s worth %s over box_lim %s",
+                     wd_intern_name(&e->symbols, ev->symbol), a, b);
+        } else {
+            return NULL;
+        }
+    }
+    return buf;
+}
+
+bool wd_engine_position_unauthorized(const struct wd_engine *e, const struct wd_position *p)
+{
+    uint32_t pi = wd_book_position_index(e->book, p);
+    return pi < e->det.n_unauth && e->det.unauth[pi] != 0;
+}
+
 static enum wd_status on_intent(struct wd_engine *e, const struct wd_event *ev,
                                 struct wd_error *err)
 {
@@ -1411,8 +1544,23 @@ static enum wd_status on_intent(struct wd_engine *e, const struct wd_event *ev,
         } else if (st != WD_OK) {
             return wd_error_set(err, st, "out of memory");
         }
+    } else {
+        remember_rejected(e, ev, reason);
     }
     emit(e, &o);
+    if (reason != NULL && strncmp(reason, "unauthorized:", 13) == 0) {
+        /* Blocked, so no money moved; but an unknown source, a bad
+         * signature or an order for a forbidden symbol is P0-3's symptom. */
+        char detail[256];
+        struct wd_output a = {.type = WD_OUT_ALERT};
+        snprintf(detail, sizeof detail, "intent %.*s blocked: %s (%s)", (int)ev->u.intent.id.len,
+                 ev->u.intent.id.ptr, reason, v.detail);
+        a.u.alert.scenario = "unauthorized_trading";
+        a.u.alert.severity = "P0";
+        a.u.alert.detail = detail;
+        a.u.alert.scope = "firm";
+        emit(e, &a);
+    }
     return WD_OK;
 }
 
@@ -1472,7 +1620,12 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
         return check_all_kills(e, err);
     case WD_EV_FILL: {
         struct order *o = om_find(&e->orders, ev->u.fill.id);
-        if (o != NULL) {
+        char why[256];
+        if (fill_problem(e, ev, o, why, sizeof why) != NULL &&
+            (st = unauthorized_fill(e, ev, why, err)) != WD_OK) {
+            return st;
+        }
+        if (o != NULL && !o->rejected) {
             order_done(e, o, ev->u.fill.qty);
         }
         return check_all_kills(e, err);
@@ -1488,7 +1641,7 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
 /* ---- snapshots ------------------------------------------------------------------------ */
 
 #define ENGINE_MAGIC 0x4e454457u /* "WDEN" */
-#define ENGINE_VERSION 2u
+#define ENGINE_VERSION 3u
 
 static void save_kills(struct wd_wbuf *w, const struct kill_state *k)
 {
@@ -1698,8 +1851,23 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
         wd_w_i64(w, o->remaining);
         wd_w_i64(w, o->price);
         wd_w_i64(w, o->intent_ns);
+        wd_w_u8(w, o->rejected ? 1u : 0u);
+        save_str(w, o->reason);
     }
     save_detectors(w, &e->det);
+    /* Positions marked by unauthorized fills, by name. */
+    uint32_t nu = 0;
+    for (uint32_t i = 0; i < e->det.n_unauth; i++) {
+        nu += e->det.unauth[i] != 0 ? 1u : 0u;
+    }
+    wd_w_u32(w, nu);
+    for (uint32_t i = 0; i < e->det.n_unauth; i++) {
+        const struct wd_position *p = wd_book_position(e->book, i);
+        if (e->det.unauth[i] != 0 && p != NULL) {
+            save_str(w, wd_intern_name(&e->accounts, p->account));
+            save_str(w, wd_intern_name(&e->symbols, p->symbol));
+        }
+    }
 }
 
 static enum wd_status read_name(struct wd_rbuf *r, struct wd_intern *t, uint32_t *id)
@@ -1766,7 +1934,9 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
         o->remaining = wd_r_i64(&r);
         o->price = wd_r_i64(&r);
         o->intent_ns = wd_r_i64(&r);
-        if (o->remaining <= 0 || o->price < 0) { /* never saved so */
+        o->rejected = wd_r_u8(&r) != 0;
+        load_text(&r, o->reason, sizeof o->reason);
+        if ((o->remaining <= 0 && !o->rejected) || o->price < 0) { /* never saved so */
             st = WD_EINVAL;
             goto bad;
         }
@@ -1780,6 +1950,24 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
     }
     if ((st = load_detectors(&r, &e->det)) != WD_OK) {
         goto bad;
+    }
+    n = wd_r_u32(&r);
+    for (uint32_t k = 0; k < n && !r.bad; k++) {
+        const struct wd_position *p;
+        if ((st = read_name(&r, &e->accounts, &id)) != WD_OK ||
+            (st = read_name(&r, &e->symbols, &sym)) != WD_OK) {
+            goto bad;
+        }
+        if ((p = wd_book_find_position(e->book, id, sym)) == NULL) {
+            st = WD_EINVAL;
+            goto bad;
+        }
+        uint32_t pi = wd_book_position_index(e->book, p);
+        if ((st = wd__array_grow((void **)&e->det.unauth, &e->det.n_unauth, pi + 1u, 1u)) !=
+            WD_OK) {
+            goto bad;
+        }
+        e->det.unauth[pi] = 1;
     }
     if (r.bad || r.pos != r.len) {
         st = WD_EINVAL;

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "warden/book.h"
 #include "warden/detect.h"
 #include "warden/engine.h"
 #include "warden/timeutil.h"
@@ -27,6 +28,8 @@ struct inc {
 };
 
 struct fx {
+    unsigned n_alerts, n_controls;
+    char last_alert[320], last_control[64];
     struct wd_config cfg;
     struct wd_tz *tz;
     struct wd_engine *e;
@@ -39,6 +42,18 @@ struct fx {
 static void on_output(void *ctx, const struct wd_output *o)
 {
     struct fx *f = ctx;
+    if (o->type == WD_OUT_ALERT) {
+        f->n_alerts++;
+        snprintf(f->last_alert, sizeof f->last_alert, "%s %s %s: %s", o->u.alert.scenario,
+                 o->u.alert.severity, o->u.alert.scope, o->u.alert.detail);
+        return;
+    }
+    if (o->type == WD_OUT_CONTROL) {
+        f->n_controls++;
+        snprintf(f->last_control, sizeof f->last_control, "%s %s", o->u.control.action,
+                 o->u.control.scope);
+        return;
+    }
     if (o->type != WD_OUT_INCIDENT || f->n_inc == 64) {
         return;
     }
@@ -291,6 +306,7 @@ static void test_detect_broker_heartbeat_timeout_and_down(void **state)
 static void test_detect_broker_down_with_open_positions_is_p0(void **state)
 {
     struct fx *f = *state;
+    f->cfg.detect.unknown_fills = false; /* a desk trading by hand: bare fills are fine */
     start(f);
     int64_t t = ny(10, 0, 0, 0);
     feed(f,
@@ -328,6 +344,95 @@ static void test_detect_market_data_staleness_only_while_open(void **state)
     last(f, 2);
 }
 
+static void fill(struct fx *f, int64_t ts, const char *id, const char *sym, long qty)
+{
+    feed(f,
+         "{\"type\":\"fill\",\"ts\":%lld,\"account\":\"A\",\"id\":\"%s\",\"symbol\":\"%s\","
+         "\"side\":\"BUY\",\"qty\":%ld,\"price\":10}",
+         (long long)ts, id, sym, qty);
+}
+
+static const struct wd_position *position(struct fx *f, const char *acct, const char *sym)
+{
+    uint32_t a, s;
+    assert_int_equal(wd_intern_find(wd_engine_accounts(f->e), acct, strlen(acct), &a), WD_OK);
+    assert_int_equal(wd_intern_find(wd_engine_symbols(f->e), sym, strlen(sym), &s), WD_OK);
+    const struct wd_position *p = wd_book_find_position(wd_engine_book(f->e), a, s);
+    assert_non_null(p);
+    return p;
+}
+
+static void test_detect_unknown_fill_halts_and_marks_the_position(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    feed(f,
+         "{\"type\":\"intent\",\"ts\":%lld,\"account\":\"A\",\"id\":\"ok1\","
+         "\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":5,\"source\":\"s\"}",
+         (long long)t);
+    fill(f, t, "ok1", "XYZ", 5); /* known: fine */
+    last(f, 0);
+    fill(f, t, "ghost", "ABC", 7); /* never seen */
+    const struct inc *i = last(f, 1);
+    assert_int_equal(i->event_no, 3);
+    assert_string_equal(i->scenario, "unauthorized_trading");
+    assert_string_equal(i->severity, "P0");
+    assert_string_equal(i->title, "Unauthorized trading detected");
+    assert_string_equal(i->detail, "fill for order ghost, which warden never saw open");
+    assert_int_equal(f->n_controls, 2);
+    assert_string_equal(f->last_control, "cancel_all account:A");
+    struct wd_scope_state st;
+    wd_engine_get_state(f->e, "account:A", &st);
+    assert_int_equal(st.state, WD_TS_HALTED);
+    assert_string_equal(st.scenario, "unauthorized_trading");
+    /* Only the offending position is marked for flatten --filter unauthorized. */
+    assert_true(wd_engine_position_unauthorized(f->e, position(f, "A", "ABC")));
+    assert_false(wd_engine_position_unauthorized(f->e, position(f, "A", "XYZ")));
+    /* A second one while the account is halted for it: an alert, no new incident. */
+    fill(f, t, "ghost2", "XYZ", 1);
+    last(f, 1);
+    assert_int_equal(f->n_alerts, 1);
+    assert_string_equal(f->last_alert, "unauthorized_trading P0 account:A: fill for order ghost2, "
+                                       "which warden never saw open");
+    assert_true(wd_engine_position_unauthorized(f->e, position(f, "A", "XYZ")));
+}
+
+static void test_detect_fill_for_a_rejected_intent(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    /* 08:00 New York: outside trading hours, the gate rejects it... */
+    int64_t t = ny(8, 0, 0, 0);
+    feed(f,
+         "{\"type\":\"intent\",\"ts\":%lld,\"account\":\"A\",\"id\":\"r1\","
+         "\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":5,\"source\":\"s\"}",
+         (long long)t);
+    /* ...with a P0-3 alert (nothing moved yet). */
+    assert_int_equal(f->n_alerts, 1);
+    assert_string_equal(f->last_alert, "unauthorized_trading P0 firm: intent r1 blocked: "
+                                       "unauthorized:hours (outside trading hours)");
+    last(f, 0);
+    /* ...and the broker fills it anyway. */
+    fill(f, t + WD_NS_PER_S, "r1", "XYZ", 5);
+    const struct inc *i = last(f, 1);
+    assert_string_equal(i->detail,
+                        "fill for intent r1, which the gate rejected (unauthorized:hours)");
+}
+
+static void test_detect_unknown_fills_can_be_allowed(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.detect.unknown_fills = false;
+    start(f);
+    fill(f, ny(10, 0, 0, 0), "desk1", "XYZ", 5);
+    last(f, 0);
+    /* ...but a fill outside hours still is one. */
+    fill(f, ny(17, 0, 0, 0), "desk2", "XYZ", 5);
+    const struct inc *i = last(f, 1);
+    assert_string_equal(i->detail, "fill for desk2 outside trading hours");
+}
+
 static void test_detect_reject_top_reasons_order(void **state)
 {
     (void)state;
@@ -363,6 +468,9 @@ int main(void)
         T(test_detect_broker_heartbeat_timeout_and_down),
         T(test_detect_broker_down_with_open_positions_is_p0),
         T(test_detect_market_data_staleness_only_while_open),
+        T(test_detect_unknown_fill_halts_and_marks_the_position),
+        T(test_detect_fill_for_a_rejected_intent),
+        T(test_detect_unknown_fills_can_be_allowed),
         cmocka_unit_test(test_detect_reject_top_reasons_order),
     };
 #undef T
