@@ -65,6 +65,11 @@ struct wd_store;
 /* Opens the store at db, or cfg->store.path when db is NULL. */
 int cli_open_store(const struct wd_config *cfg, const char *db, struct wd_store **out);
 
+struct wd_engine;
+
+/* Sets every trading state recorded in the store on the engine. */
+int cli_load_states(struct wd_store *store, struct wd_engine *engine);
+
 /* Formats money with thousands separators and 2 decimals for tables. */
 void cli_fmt_money(wd_fix v, char *buf, size_t cap);
 

@@ -425,6 +425,24 @@ int cli_open_store(const struct wd_config *cfg, const char *db, struct wd_store 
     return CLI_OK;
 }
 
+int cli_load_states(struct wd_store *store, struct wd_engine *engine)
+{
+    struct wd_error err = {0};
+    struct wd_scope_state *states = NULL;
+    size_t n = 0;
+    if (wd_store_load_states(store, &states, &n, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (wd_engine_set_state(engine, &states[i], &err) != WD_OK) {
+            cli_errorf("store: state of %s: %s (ignored)", states[i].scope, err.msg);
+        }
+    }
+    free(states);
+    return CLI_OK;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     struct replay rp;
@@ -465,19 +483,9 @@ int cmd_replay(int argc, char **argv)
         goto out;
     }
     /* Durable trading states first: a halted scope is halted from event 1. */
-    struct wd_scope_state *states = NULL;
-    size_t n_states = 0;
-    if (wd_store_load_states(rp.store, &states, &n_states, &err) != WD_OK) {
-        cli_errorf("store: %s", err.msg);
-        rc = CLI_FAIL;
+    if ((rc = cli_load_states(rp.store, rp.engine)) != CLI_OK) {
         goto out;
     }
-    for (size_t i = 0; i < n_states; i++) {
-        if (wd_engine_set_state(rp.engine, &states[i], &err) != WD_OK) {
-            cli_errorf("store: state of %s: %s", states[i].scope, err.msg);
-        }
-    }
-    free(states);
 
     if (wd_jsonl_open(&reader, rp.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK) {
         cli_errorf("%s", err.msg);

@@ -13,5 +13,6 @@ int cmd_halt(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_flatten(int argc, char **argv);
 
 #endif /* WD_CLI_CMDS_H */

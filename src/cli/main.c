@@ -26,6 +26,7 @@ static const struct subcommand subcommands[] = {
     {"halt", cmd_halt, "halt a scope (emergency_halt); --reduce-only for REDUCE_ONLY"},
     {"resume", cmd_resume, "approve resuming a halted scope (Risk Officer; + CTO after a drawdown kill)"},
     {"status", cmd_status, "trading state per scope: why, since when, who can resume"},
+    {"flatten", cmd_flatten, "closing intents for open positions (--filter unauthorized) --confirm"},
     {"config", cmd_config, "config check FILE: validate a configuration, every problem with its line"},
 };
 

@@ -105,5 +105,26 @@ expect_rc "config check of a bad file" 2 $?
 sed "s|$tmp/||" "$tmp/err" >"$tmp/err.rel"
 check "config check messages" "$exp/config-check.stderr" "$tmp/err.rel"
 
+# P0-3: flatten --filter unauthorized closes exactly the positions that
+# unauthorized fills built, and the gate accepts warden's closing intents
+# although the accounts are halted.
+"$warden" flatten --db "$tmp/fl.db" --events data/unauthorized.jsonl --filter unauthorized \
+    --confirm >"$tmp/flat.jsonl" 2>/dev/null
+expect_rc "flatten --filter unauthorized" 0 $?
+check "flatten --filter unauthorized intents" "$exp/flatten-unauthorized.jsonl" "$tmp/flat.jsonl"
+cat data/unauthorized.jsonl "$tmp/flat.jsonl" >"$tmp/with-flatten.jsonl"
+"$warden" replay --db "$tmp/fl2.db" "$tmp/with-flatten.jsonl" >"$tmp/replay.out" 2>/dev/null
+n_ok=$(grep -c '"id":"warden-flatten-[0-9]*-[0-9]","verdict":"accept"' "$tmp/replay.out")
+[ "$n_ok" -eq 2 ] && passes=$((passes + 1)) || {
+    echo "FAIL: the gate accepted $n_ok of 2 flatten intents"
+    fails=$((fails + 1))
+}
+grep -q '"action":"halt","scope":"account:alpha"' "$tmp/replay.out" &&
+    grep -q '"scenario":"unauthorized_trading"' "$tmp/replay.out" &&
+    passes=$((passes + 1)) || {
+    echo "FAIL: no unauthorized_trading halt in the replay"
+    fails=$((fails + 1))
+}
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -1,0 +1,183 @@
+/*
+ * `warden flatten` (the playbook's close_all_positions.py --confirm, and
+ * close_positions.py --filter unauthorized): runs the events through the
+ * engine (book, gate, detectors; trading states read from the store, nothing
+ * written), then prints one closing intent per open position, with source
+ * `warden` (which the gate lets through, reducing only). With
+ * --filter unauthorized, only the positions that unauthorized fills built.
+ * Without --confirm it prints the plan and emits nothing.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus/hmac.h"
+#include "bus/jsonl.h"
+#include "cli/cli.h"
+#include "cli/cmds.h"
+#include "cli/jsonout.h"
+#include "store/store.h"
+#include "warden/engine.h"
+#include "warden/timeutil.h"
+
+static const char usage_text[] =
+    "Usage: warden flatten --events FILE [--filter unauthorized] [--confirm]\n"
+    "                      [--config FILE] [--db PATH]\n"
+    "\n"
+    "Closes positions: replays FILE through the engine (trading states from the\n"
+    "store, nothing written back), then, with --confirm, prints one closing\n"
+    "intent per open position on stdout as JSON Lines (source \"warden\", the\n"
+    "opposite side, the whole quantity, ts of the last event), ready for the\n"
+    "order path. The gate accepts warden's intents while halted, and only if\n"
+    "they reduce a position. Without --confirm the plan is printed on stderr\n"
+    "and nothing is emitted.\n"
+    "\n"
+    "  --filter unauthorized   only positions built by unauthorized fills (P0-3)\n"
+    "  --confirm               emit the intents (the playbook's --confirm)\n";
+
+struct flat {
+    uint64_t events, malformed;
+    struct wd_engine *engine;
+    struct wd_decoder *dec;
+    const char *path;
+    int64_t last_ts;
+};
+
+static void ignore_output(void *ctx, const struct wd_output *o)
+{
+    (void)ctx;
+    (void)o;
+}
+
+static enum wd_status on_line(void *ctx, const struct wd_line *line)
+{
+    struct flat *fl = ctx;
+    struct wd_event ev;
+    struct wd_error err = {0};
+    if (line->overlong || line->len == 0) {
+        fl->malformed += line->overlong ? 1u : 0u;
+        return WD_OK;
+    }
+    enum wd_status st = wd_decode_line(fl->dec, line->ptr, line->len, &ev, &err);
+    if (st == WD_ENOMEM) {
+        return st;
+    }
+    if (st != WD_OK) {
+        fl->malformed++;
+        return WD_OK;
+    }
+    fl->events++;
+    fl->last_ts = ev.ts_ns;
+    return wd_engine_process(fl->engine, &ev, fl->events, &err);
+}
+
+int cmd_flatten(int argc, char **argv)
+{
+    enum { OPT_DB = 256, OPT_FILTER, OPT_CONFIRM };
+    static const struct option longopts[] = {
+        {"events", required_argument, NULL, 'e'}, {"config", required_argument, NULL, 'c'},
+        {"db", required_argument, NULL, OPT_DB},    {"filter", required_argument, NULL, OPT_FILTER},
+        {"confirm", no_argument, NULL, OPT_CONFIRM}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *config = NULL, *db = NULL;
+    bool only_unauth = false, confirm = false;
+    struct flat fl = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "e:c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e': fl.path = optarg; break;
+        case 'c': config = optarg; break;
+        case OPT_DB: db = optarg; break;
+        case OPT_FILTER:
+            if (strcmp(optarg, "unauthorized") != 0) {
+                cli_errorf("flatten: --filter '%s': the only filter is 'unauthorized'", optarg);
+                return CLI_USAGE;
+            }
+            only_unauth = true;
+            break;
+        case OPT_CONFIRM: confirm = true; break;
+        case 'h': fputs(usage_text, stdout); return CLI_OK;
+        default: fputs(usage_text, stderr); return CLI_USAGE;
+        }
+    }
+    if (fl.path == NULL && optind < argc) {
+        fl.path = argv[optind++];
+    }
+    if (fl.path == NULL || optind < argc) {
+        fputs(usage_text, stderr);
+        return CLI_USAGE;
+    }
+
+    struct wd_config cfg;
+    struct wd_tz *tz = NULL;
+    struct wd_store *store = NULL;
+    struct wd_jsonl_reader r = {.fd = -1};
+    struct wd_error err = {0};
+    int rc;
+    if ((rc = cli_config_load(&cfg, config)) != CLI_OK || (rc = cli_tz_load(&cfg, &tz)) != CLI_OK ||
+        (rc = cli_open_store(&cfg, db, &store)) != CLI_OK) {
+        goto out;
+    }
+    struct wd_engine_opts eo = {.cfg = &cfg,
+                                .tz = tz,
+                                .emit = ignore_output,
+                                .hmac_verify = wd_hmac_sha256_verify};
+    if (wd_engine_new(&eo, &fl.engine, &err) != WD_OK ||
+        wd_decoder_new(wd_engine_symbols(fl.engine), wd_engine_accounts(fl.engine), &fl.dec) !=
+            WD_OK) {
+        cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if ((rc = cli_load_states(store, fl.engine)) != CLI_OK) {
+        goto out;
+    }
+    if (wd_jsonl_open(&r, fl.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK ||
+        wd_jsonl_read_all(&r, on_line, &fl, NULL, &err) != WD_OK) {
+        cli_errorf("%s", err.msg);
+        rc = CLI_FAIL;
+        goto out;
+    }
+
+    const struct wd_book *book = wd_engine_book(fl.engine);
+    const struct wd_intern *accts = wd_engine_accounts(fl.engine);
+    const struct wd_intern *syms = wd_engine_symbols(fl.engine);
+    size_t planned = 0;
+    for (size_t i = 0; i < wd_book_position_count(book); i++) {
+        const struct wd_position *p = wd_book_position(book, i);
+        if (p->qty == 0 || (only_unauth && !wd_engine_position_unauthorized(fl.engine, p))) {
+            continue;
+        }
+        char qty[40];
+        const char *side = p->qty > 0 ? "SELL" : "BUY";
+        wd_fix_format(p->qty < 0 ? -p->qty : p->qty, 0, qty, sizeof qty);
+        planned++;
+        if (!confirm) {
+            fprintf(stderr, "would %s %s %s in account %s\n", side, qty,
+                    wd_intern_name(syms, p->symbol), wd_intern_name(accts, p->account));
+            continue;
+        }
+        /* The quantity as a JSON number; ids say what they are for. */
+        printf("{\"type\":\"intent\",\"ts\":%" PRId64 ",\"account\":", fl.last_ts);
+        jw_write_escaped(stdout, wd_intern_name(accts, p->account));
+        printf(",\"id\":\"warden-flatten-%" PRId64 "-%zu\",\"symbol\":", fl.last_ts, planned);
+        jw_write_escaped(stdout, wd_intern_name(syms, p->symbol));
+        printf(",\"side\":\"%s\",\"qty\":%s,\"order_type\":\"MKT\",\"source\":\"warden\"}\n", side,
+               qty);
+    }
+    fprintf(stderr, "warden: flatten: %zu position%s %s%s\n", planned, planned == 1 ? "" : "s",
+            only_unauth ? "built by unauthorized fills " : "",
+            confirm ? "closed by the intents above" : "to close; add --confirm to emit the intents");
+out:
+    if (r.buf != NULL) {
+        wd_jsonl_close(&r);
+    }
+    wd_decoder_free(fl.dec);
+    wd_engine_free(fl.engine);
+    wd_store_close(store);
+    wd_tz_free(tz);
+    wd_config_destroy(&cfg);
+    return rc;
+}
