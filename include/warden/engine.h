@@ -128,6 +128,12 @@ void wd_engine_get_state(const struct wd_engine *e, const char *scope, struct wd
 size_t wd_engine_state_count(const struct wd_engine *e);
 const struct wd_scope_state *wd_engine_state_at(const struct wd_engine *e, size_t i);
 
+/* A malformed input line (P2-2 data quality): counted, and reported as a
+ * data_quality alert with the line number and reason; event_no and ts of
+ * the alert are those of the last event processed. */
+void wd_engine_report_malformed(struct wd_engine *e, uint64_t line, const char *reason);
+uint64_t wd_engine_malformed_count(const struct wd_engine *e);
+
 /* Whether an unauthorized fill (P0-3) built or grew position p, which
  * `warden flatten --filter unauthorized` then closes. */
 bool wd_engine_position_unauthorized(const struct wd_engine *e, const struct wd_position *p);

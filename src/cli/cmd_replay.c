@@ -327,6 +327,7 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
         rp->malformed++;
         fprintf(stderr, "warden: %s:%" PRIu64 ": malformed event skipped: line too long (%zu bytes, max %d)\n",
                 rp->path, line->no, line->len, WD_DECODE_MAX_LINE);
+        wd_engine_report_malformed(rp->engine, line->no, "line too long");
         return WD_OK;
     }
     size_t k = 0;
@@ -346,6 +347,7 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
             fprintf(stderr, "warden: %s:%" PRIu64 ":%u: malformed event skipped: %s\n", rp->path,
                     line->no, err.column, err.msg);
         }
+        wd_engine_report_malformed(rp->engine, line->no, err.msg);
         return WD_OK;
     }
     rp->events++;

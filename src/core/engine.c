@@ -193,7 +193,8 @@ struct acct_x {
 
 struct sym_x {
     wd_fix mid;
-    int64_t quote_ts; /* 0: never quoted */
+    int64_t quote_ts;  /* 0: never quoted */
+    int64_t market_ts; /* last quote, trade or bar; 0: none */
     bool allowed;
 };
 
@@ -231,6 +232,12 @@ struct detectors {
     char broker_why[96];
     uint8_t *unauth;  /* by book position index: 1 if an unauthorized fill built it */
     uint32_t n_unauth;
+    /* P2-2 data quality */
+    bool seq_seen[4];
+    uint64_t seq_last[4];   /* by stream: market, intents, exec reports, system */
+    int64_t dq_next_check;  /* event time of the next staleness sweep */
+    struct det_slot dq_s;
+    uint64_t malformed;
 };
 
 /* Fewer acknowledgements (or latency samples) than this in the window say
@@ -1351,10 +1358,119 @@ static bool str_is(struct wd_str s, const char *lit)
     return s.len == n && memcmp(s.ptr, lit, n) == 0;
 }
 
+static void dq_alert(struct wd_engine *e, const char *detail)
+{
+    struct wd_output a = {.type = WD_OUT_ALERT};
+    a.u.alert.scenario = "data_quality";
+    a.u.alert.severity = "P2";
+    a.u.alert.detail = detail;
+    a.u.alert.scope = "firm";
+    emit(e, &a);
+}
+
+/* Producer sequence numbers, per stream (SPEC section 2: gaps are
+ * data-quality findings). */
+static void dq_seq(struct wd_engine *e, const struct wd_event *ev)
+{
+    static const char *const streams[] = {"market_events", "order_intents", "exec_reports",
+                                          "system_events"};
+    unsigned sidx;
+    switch (ev->type) {
+    case WD_EV_QUOTE: case WD_EV_TRADE: case WD_EV_BAR: sidx = 0; break;
+    case WD_EV_INTENT: sidx = 1; break;
+    case WD_EV_ACK: case WD_EV_FILL: sidx = 2; break;
+    default: sidx = 3; break;
+    }
+    struct detectors *d = &e->det;
+    if (!ev->has_seq) {
+        return;
+    }
+    if (d->seq_seen[sidx] && ev->seq != d->seq_last[sidx] + 1u) {
+        char detail[160];
+        if (ev->seq > d->seq_last[sidx]) {
+            snprintf(detail, sizeof detail,
+                     "sequence gap on %s: expected %llu, got %llu (%llu missing)", streams[sidx],
+                     (unsigned long long)(d->seq_last[sidx] + 1u), (unsigned long long)ev->seq,
+                     (unsigned long long)(ev->seq - d->seq_last[sidx] - 1u));
+        } else {
+            snprintf(detail, sizeof detail,
+                     "sequence went back on %s: %llu after %llu (duplicate or reordered)",
+                     streams[sidx], (unsigned long long)ev->seq,
+                     (unsigned long long)d->seq_last[sidx]);
+        }
+        dq_alert(e, detail);
+    }
+    if (!d->seq_seen[sidx] || ev->seq > d->seq_last[sidx]) {
+        d->seq_last[sidx] = ev->seq;
+    }
+    d->seq_seen[sidx] = true;
+}
+
+/* Per-symbol staleness while the market is open, swept once per second of
+ * event time: the playbook's "Data quality gate failed" / "Staleness > 60s". */
+static void dq_staleness(struct wd_engine *e)
+{
+    struct detectors *d = &e->det;
+    if (e->ts_ns < d->dq_next_check) {
+        return;
+    }
+    d->dq_next_check = e->ts_ns + WD_NS_PER_S;
+    int64_t limit = e->cfg->detect.staleness_s * WD_NS_PER_S;
+    char list[200] = "";
+    size_t len = 0;
+    unsigned stale = 0;
+    if (in_session(e, e->ts_ns)) {
+        for (uint32_t i = 0; i < e->n_sx; i++) {
+            int64_t last = e->sx[i].market_ts;
+            if (last == 0 || e->ts_ns - last <= limit) {
+                continue;
+            }
+            stale++;
+            if (len + 40 < sizeof list) {
+                int w = snprintf(list + len, sizeof list - len, "%s%s (%llds)", len ? ", " : "",
+                                 wd_intern_name(&e->symbols, i),
+                                 (long long)((e->ts_ns - last) / WD_NS_PER_S));
+                len += w > 0 ? (size_t)w : 0u;
+            }
+        }
+    }
+    if ((stale > 0) == d->dq_s.open) {
+        return;
+    }
+    char detail[320];
+    if (stale > 0) {
+        snprintf(detail, sizeof detail, "Staleness > %llds: %u symbol%s: %s",
+                 (long long)e->cfg->detect.staleness_s, stale, stale == 1 ? "" : "s", list);
+    } else {
+        snprintf(detail, sizeof detail, "every symbol fresh again (< %llds)",
+                 (long long)e->cfg->detect.staleness_s);
+    }
+    struct wd_severity_facts f = {.degraded = true};
+    det_transition(e, &d->dq_s, WD_SC_DATA_QUALITY, stale > 0, &f,
+                   stale > 0 ? "Data quality gate failed" : "Data quality recovered", detail);
+}
+
+void wd_engine_report_malformed(struct wd_engine *e, uint64_t line, const char *reason)
+{
+    char detail[320];
+    e->det.malformed++;
+    snprintf(detail, sizeof detail, "malformed event at line %llu skipped: %s (%llu so far)",
+             (unsigned long long)line, reason, (unsigned long long)e->det.malformed);
+    dq_alert(e, detail);
+}
+
+uint64_t wd_engine_malformed_count(const struct wd_engine *e) { return e->det.malformed; }
+
 /* Feeds the detectors with one event (after the book took it). */
 static void detect(struct wd_engine *e, const struct wd_event *ev)
 {
     struct detectors *d = &e->det;
+    dq_seq(e, ev);
+    if (ev->symbol != WD_NO_ID &&
+        (ev->type == WD_EV_QUOTE || ev->type == WD_EV_TRADE || ev->type == WD_EV_BAR)) {
+        e->sx[ev->symbol].market_ts = ev->ts_ns;
+    }
+    dq_staleness(e);
     switch (ev->type) {
     case WD_EV_QUOTE:
     case WD_EV_TRADE:
@@ -1641,7 +1757,7 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
 /* ---- snapshots ------------------------------------------------------------------------ */
 
 #define ENGINE_MAGIC 0x4e454457u /* "WDEN" */
-#define ENGINE_VERSION 3u
+#define ENGINE_VERSION 4u
 
 static void save_kills(struct wd_wbuf *w, const struct kill_state *k)
 {
@@ -1772,6 +1888,13 @@ static void save_detectors(struct wd_wbuf *w, const struct detectors *d)
     wd_w_i64(w, d->market_ns);
     save_slot(w, &d->broker_s);
     save_str(w, d->broker_why);
+    for (unsigned i = 0; i < 4; i++) {
+        wd_w_u8(w, d->seq_seen[i] ? 1u : 0u);
+        wd_w_u64(w, d->seq_last[i]);
+    }
+    wd_w_i64(w, d->dq_next_check);
+    save_slot(w, &d->dq_s);
+    wd_w_u64(w, d->malformed);
 }
 
 static enum wd_status load_detectors(struct wd_rbuf *r, struct detectors *d)
@@ -1808,6 +1931,13 @@ static enum wd_status load_detectors(struct wd_rbuf *r, struct detectors *d)
     d->market_ns = wd_r_i64(r);
     load_slot(r, &d->broker_s);
     load_text(r, d->broker_why, sizeof d->broker_why);
+    for (unsigned i = 0; i < 4; i++) {
+        d->seq_seen[i] = wd_r_u8(r) != 0;
+        d->seq_last[i] = wd_r_u64(r);
+    }
+    d->dq_next_check = wd_r_i64(r);
+    load_slot(r, &d->dq_s);
+    d->malformed = wd_r_u64(r);
     return r->bad ? WD_EINVAL : WD_OK;
 }
 
@@ -1828,14 +1958,15 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
     }
     n = 0;
     for (uint32_t i = 0; i < e->n_sx && i < wd_intern_count(&e->symbols); i++) {
-        n += e->sx[i].quote_ts != 0 ? 1u : 0u;
+        n += e->sx[i].quote_ts != 0 || e->sx[i].market_ts != 0 ? 1u : 0u;
     }
     wd_w_u32(w, n);
     for (uint32_t i = 0; i < e->n_sx && i < wd_intern_count(&e->symbols); i++) {
-        if (e->sx[i].quote_ts != 0) {
+        if (e->sx[i].quote_ts != 0 || e->sx[i].market_ts != 0) {
             save_str(w, wd_intern_name(&e->symbols, i));
             wd_w_i64(w, e->sx[i].mid);
             wd_w_i64(w, e->sx[i].quote_ts);
+            wd_w_i64(w, e->sx[i].market_ts);
         }
     }
     wd_w_u32(w, e->orders.used);
@@ -1907,6 +2038,7 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
         }
         e->sx[sym].mid = wd_r_i64(&r);
         e->sx[sym].quote_ts = wd_r_i64(&r);
+        e->sx[sym].market_ts = wd_r_i64(&r);
     }
     n = wd_r_u32(&r);
     for (uint32_t k = 0; k < n && !r.bad; k++) {

@@ -433,6 +433,65 @@ static void test_detect_unknown_fills_can_be_allowed(void **state)
     assert_string_equal(i->detail, "fill for desk2 outside trading hours");
 }
 
+static void test_detect_sequence_gaps_are_data_quality_alerts(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    for (int sq = 1; sq <= 3; sq++) {
+        feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"seq\":%d,\"symbol\":\"X\",\"bid\":1,"
+                "\"ask\":2}", (long long)t, sq);
+    }
+    assert_int_equal(f->n_alerts, 0);
+    feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"seq\":7,\"symbol\":\"X\",\"bid\":1,"
+            "\"ask\":2}", (long long)t);
+    assert_int_equal(f->n_alerts, 1);
+    assert_string_equal(f->last_alert, "data_quality P2 firm: sequence gap on market_events: "
+                                       "expected 4, got 7 (3 missing)");
+    /* Another stream keeps its own numbering. */
+    feed(f, "{\"type\":\"metric\",\"ts\":%lld,\"seq\":1,\"name\":\"m\",\"value\":1}",
+         (long long)t);
+    assert_int_equal(f->n_alerts, 1);
+    feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"seq\":7,\"symbol\":\"X\",\"bid\":1,"
+            "\"ask\":2}", (long long)t);
+    assert_string_equal(f->last_alert, "data_quality P2 firm: sequence went back on "
+                                       "market_events: 7 after 7 (duplicate or reordered)");
+    wd_engine_report_malformed(f->e, 42, "missing key 'symbol'");
+    assert_string_equal(f->last_alert, "data_quality P2 firm: malformed event at line 42 "
+                                       "skipped: missing key 'symbol' (1 so far)");
+    assert_int_equal(wd_engine_malformed_count(f->e), 1);
+}
+
+static void test_detect_symbol_staleness_opens_and_recovers(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.detect.staleness_s = 60;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    /* Two symbols; AAA keeps quoting every 10 s, BBB stops after t. */
+    feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"symbol\":\"BBB\",\"bid\":1,\"ask\":2}",
+         (long long)t);
+    for (int k = 0; k <= 6; k++) {
+        feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"symbol\":\"AAA\",\"bid\":1,\"ask\":2}",
+             (long long)(t + k * 10 * WD_NS_PER_S));
+    }
+    last(f, 0); /* BBB is exactly 60 s old: not more */
+    feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"symbol\":\"AAA\",\"bid\":1,\"ask\":2}",
+         (long long)(t + 61 * WD_NS_PER_S));
+    const struct inc *i = last(f, 1);
+    assert_string_equal(i->scenario, "data_quality");
+    assert_string_equal(i->title, "Data quality gate failed");
+    assert_string_equal(i->detail, "Staleness > 60s: 1 symbol: BBB (61s)");
+    feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"symbol\":\"BBB\",\"bid\":1,\"ask\":2}",
+         (long long)(t + 63 * WD_NS_PER_S));
+    i = last(f, 2);
+    assert_string_equal(i->status, "monitoring");
+    /* After the close nothing is stale. */
+    feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"symbol\":\"AAA\",\"bid\":1,\"ask\":2}",
+         (long long)ny(16, 30, 0, 0));
+    last(f, 2);
+}
+
 static void test_detect_reject_top_reasons_order(void **state)
 {
     (void)state;
@@ -471,6 +530,8 @@ int main(void)
         T(test_detect_unknown_fill_halts_and_marks_the_position),
         T(test_detect_fill_for_a_rejected_intent),
         T(test_detect_unknown_fills_can_be_allowed),
+        T(test_detect_sequence_gaps_are_data_quality_alerts),
+        T(test_detect_symbol_staleness_opens_and_recovers),
         cmocka_unit_test(test_detect_reject_top_reasons_order),
     };
 #undef T
