@@ -42,6 +42,9 @@ struct flat {
     struct wd_decoder *dec;
     const char *path;
     int64_t last_ts;
+    int64_t from_ns; /* audit --today: outputs before this are not shown */
+    bool json;
+    uint64_t shown;
 };
 
 static void ignore_output(void *ctx, const struct wd_output *o)
@@ -65,6 +68,7 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
     }
     if (st != WD_OK) {
         fl->malformed++;
+        wd_engine_report_malformed(fl->engine, line->no, err.msg);
         return WD_OK;
     }
     fl->events++;
@@ -170,6 +174,186 @@ int cmd_flatten(int argc, char **argv)
     fprintf(stderr, "warden: flatten: %zu position%s %s%s\n", planned, planned == 1 ? "" : "s",
             only_unauth ? "built by unauthorized fills " : "",
             confirm ? "closed by the intents above" : "to close; add --confirm to emit the intents");
+out:
+    if (r.buf != NULL) {
+        wd_jsonl_close(&r);
+    }
+    wd_decoder_free(fl.dec);
+    wd_engine_free(fl.engine);
+    wd_store_close(store);
+    wd_tz_free(tz);
+    wd_config_destroy(&cfg);
+    return rc;
+}
+
+/* ---- audit ----------------------------------------------------------------------- */
+
+static const char audit_usage[] =
+    "Usage: warden audit --events FILE [--today] [--json] [--config FILE] [--db PATH]\n"
+    "\n"
+    "The playbook's audit_trades: replays FILE through the engine (trading\n"
+    "states from the store, nothing written) and lists every anomaly with its\n"
+    "reason: rejected intents (gate reason), unauthorized trading (fills never\n"
+    "seen, fills for rejected intents, forbidden symbols, out of hours, over a\n"
+    "limit), kill-switches, detector incidents and data-quality alerts.\n"
+    "--today: only the last local day of the input. --json: JSON Lines.\n";
+
+static void audit_output(void *ctx, const struct wd_output *o)
+{
+    struct flat *fl = ctx;
+    char ts[40];
+    if (o->ts_ns < fl->from_ns) {
+        return;
+    }
+    const char *kind = NULL, *what = "", *why = "", *extra = "";
+    char idbuf[80];
+    switch (o->type) {
+    case WD_OUT_DECISION:
+        if (o->u.decision.accept) {
+            return;
+        }
+        kind = "reject";
+        snprintf(idbuf, sizeof idbuf, "intent %.*s", (int)o->u.decision.id.len,
+                 o->u.decision.id.ptr);
+        what = idbuf;
+        why = o->u.decision.reason;
+        extra = o->u.decision.detail;
+        break;
+    case WD_OUT_INCIDENT:
+        kind = "incident";
+        what = o->u.incident.scenario;
+        why = o->u.incident.status;
+        extra = o->u.incident.detail;
+        break;
+    case WD_OUT_ALERT:
+        kind = "alert";
+        what = o->u.alert.scenario;
+        why = o->u.alert.severity;
+        extra = o->u.alert.detail;
+        break;
+    default:
+        return;
+    }
+    fl->shown++;
+    if (fl->json) {
+        struct jw w;
+        jw_init(&w, stdout);
+        jw_obj_begin(&w);
+        jw_key(&w, "kind");
+        jw_str(&w, kind);
+        jw_key(&w, "event_no");
+        jw_int(&w, (int64_t)o->event_no);
+        jw_key(&w, "ts");
+        jw_int(&w, o->ts_ns);
+        jw_key(&w, "what");
+        jw_str(&w, what);
+        jw_key(&w, "why");
+        jw_str(&w, why);
+        jw_key(&w, "detail");
+        jw_str(&w, extra);
+        jw_obj_end(&w);
+        fputc('\n', stdout);
+        return;
+    }
+    wd_time_format_utc(o->ts_ns, ts, sizeof ts);
+    printf("%s  #%-8" PRIu64 " %-8s %-24s %-26s %s\n", ts, o->event_no, kind, what, why, extra);
+}
+
+static enum wd_status find_last_ts(void *ctx, const struct wd_line *line)
+{
+    struct flat *fl = ctx;
+    struct wd_event ev;
+    if (!line->overlong && line->len > 0 &&
+        wd_decode_line(fl->dec, line->ptr, line->len, &ev, NULL) == WD_OK && ev.ts_ns > fl->last_ts) {
+        fl->last_ts = ev.ts_ns;
+    }
+    return WD_OK;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+    enum { OPT_DB = 256, OPT_TODAY };
+    static const struct option longopts[] = {
+        {"events", required_argument, NULL, 'e'}, {"config", required_argument, NULL, 'c'},
+        {"db", required_argument, NULL, OPT_DB},    {"today", no_argument, NULL, OPT_TODAY},
+        {"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *config = NULL, *db = NULL;
+    bool today = false;
+    struct flat fl = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "e:c:jh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e': fl.path = optarg; break;
+        case 'c': config = optarg; break;
+        case OPT_DB: db = optarg; break;
+        case OPT_TODAY: today = true; break;
+        case 'j': fl.json = true; break;
+        case 'h': fputs(audit_usage, stdout); return CLI_OK;
+        default: fputs(audit_usage, stderr); return CLI_USAGE;
+        }
+    }
+    if (fl.path == NULL && optind < argc) {
+        fl.path = argv[optind++];
+    }
+    if (fl.path == NULL || optind < argc) {
+        fputs(audit_usage, stderr);
+        return CLI_USAGE;
+    }
+    struct wd_config cfg;
+    struct wd_tz *tz = NULL;
+    struct wd_store *store = NULL;
+    struct wd_jsonl_reader r = {.fd = -1};
+    struct wd_error err = {0};
+    int rc;
+    if ((rc = cli_config_load(&cfg, config)) != CLI_OK || (rc = cli_tz_load(&cfg, &tz)) != CLI_OK ||
+        (rc = cli_open_store(&cfg, db, &store)) != CLI_OK) {
+        goto out;
+    }
+    struct wd_engine_opts eo = {.cfg = &cfg,
+                                .tz = tz,
+                                .emit = audit_output,
+                                .emit_ctx = &fl,
+                                .hmac_verify = wd_hmac_sha256_verify};
+    if (wd_engine_new(&eo, &fl.engine, &err) != WD_OK ||
+        wd_decoder_new(wd_engine_symbols(fl.engine), wd_engine_accounts(fl.engine), &fl.dec) !=
+            WD_OK) {
+        cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if ((rc = cli_load_states(store, fl.engine)) != CLI_OK) {
+        goto out;
+    }
+    if (today) {
+        /* A first pass finds the input's last local day. */
+        if (wd_jsonl_open(&r, fl.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK ||
+            wd_jsonl_read_all(&r, find_last_ts, &fl, NULL, &err) != WD_OK) {
+            cli_errorf("%s", err.msg);
+            rc = CLI_FAIL;
+            goto out;
+        }
+        wd_jsonl_close(&r);
+        int64_t start;
+        (void)wd_tz_local_day(tz, fl.last_ts, &start, NULL);
+        fl.from_ns = start;
+        fl.last_ts = 0;
+    } else {
+        fl.from_ns = INT64_MIN;
+    }
+    if (!fl.json) {
+        printf("%-24s  %-9s %-8s %-24s %-26s %s\n", "TIME (UTC)", "EVENT", "KIND", "WHAT", "WHY",
+               "DETAIL");
+    }
+    if (wd_jsonl_open(&r, fl.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK ||
+        wd_jsonl_read_all(&r, on_line, &fl, NULL, &err) != WD_OK) {
+        cli_errorf("%s", err.msg);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    fprintf(stderr, "warden: audit: %" PRIu64 " events, %" PRIu64 " anomalies%s\n", fl.events,
+            fl.shown, today ? " on the last day" : "");
 out:
     if (r.buf != NULL) {
         wd_jsonl_close(&r);

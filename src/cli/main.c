@@ -26,6 +26,7 @@ static const struct subcommand subcommands[] = {
     {"halt", cmd_halt, "halt a scope (emergency_halt); --reduce-only for REDUCE_ONLY"},
     {"resume", cmd_resume, "approve resuming a halted scope (Risk Officer; + CTO after a drawdown kill)"},
     {"status", cmd_status, "trading state per scope: why, since when, who can resume"},
+    {"audit", cmd_audit, "every anomaly with its reason (audit_trades): rejects, P0-3, incidents, alerts"},
     {"flatten", cmd_flatten, "closing intents for open positions (--filter unauthorized) --confirm"},
     {"config", cmd_config, "config check FILE: validate a configuration, every problem with its line"},
 };

@@ -126,5 +126,10 @@ grep -q '"action":"halt","scope":"account:alpha"' "$tmp/replay.out" &&
     fails=$((fails + 1))
 }
 
+# audit_trades: every anomaly with its reason.
+"$warden" audit --db "$tmp/au.db" --events data/unauthorized.jsonl >"$tmp/audit.txt" 2>/dev/null
+expect_rc "audit" 0 $?
+check "audit table" "$exp/audit-unauthorized.txt" "$tmp/audit.txt"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
