@@ -43,6 +43,7 @@ struct wd_figures {
     wd_fix peak;       /* high-water mark, from the starting capital */
     double drawdown;     /* (peak - equity) / peak */
     double max_drawdown; /* largest drawdown seen */
+    uint64_t version;    /* bumped whenever any figure above changes (not saved) */
 };
 
 /* unrealized = mtm - cost; total = realized + unrealized. */

@@ -105,6 +105,7 @@ wd_fix wd_position_avg_cost(const struct wd_position *p)
 /* Recomputes equity, peak and drawdown after cash or mtm moved. */
 static void refresh(struct wd_figures *f)
 {
+    f->version++;
     f->equity = f->cash + f->mtm; /* range-checked by the caller */
     if (f->equity > f->peak) {
         f->peak = f->equity;
@@ -484,9 +485,11 @@ static enum wd_status roll_day(struct wd_book *b, int64_t ts, struct day_undo *u
         if (b->accts[i].present) {
             b->saved_day_open[i] = b->accts[i].f.day_open;
             b->accts[i].f.day_open = b->accts[i].f.equity;
+            b->accts[i].f.version++;
         }
     }
     b->firm.day_open = b->firm.equity;
+    b->firm.version++;
     return WD_OK;
 }
 
@@ -501,6 +504,7 @@ static void unroll_day(struct wd_book *b, const struct day_undo *u)
     for (uint32_t i = 0; i < b->n_accts && i < b->n_saved; i++) {
         if (b->accts[i].present) {
             b->accts[i].f.day_open = b->saved_day_open[i];
+            b->accts[i].f.version--; /* roll_day bumped it once */
         }
     }
     b->firm.day_open = u->firm_day_open;
@@ -657,6 +661,7 @@ enum wd_status wd_book_apply(struct wd_book *b, const struct wd_event *ev, struc
     }
     b->created_account = WD_NO_ID;
     b->created_position = false;
+    uint64_t firm_version = b->firm.version;
     /* The day rolls before the event is applied: day-open equity is the
      * equity before the first event of the day. */
     if ((st = roll_day(b, ev->ts_ns, &undo)) != WD_OK) {
@@ -695,10 +700,11 @@ enum wd_status wd_book_apply(struct wd_book *b, const struct wd_event *ev, struc
     }
     if (st != WD_OK) {
         /* A refused event is as if absent: no account, no position, no
-         * new day. */
+         * new day, and the firm's figures exactly as they were. */
         uncreate_position(b);
         uncreate_account(b);
         unroll_day(b, &undo);
+        b->firm.version = firm_version;
         return st;
     }
     b->events++;

@@ -179,6 +179,7 @@ static void om_remove(struct order_map *m, struct order *o)
  * scope is halted again only by a fresh breach. */
 struct kill_state {
     bool pnl_on, dd_on, psr_on; /* fired and not yet re-armed */
+    uint64_t seen;              /* the figures' version last evaluated */
     struct wd_psr_window *psr; /* NULL until the scope's first equity change */
 };
 
@@ -276,6 +277,8 @@ struct wd_engine {
 
     int64_t seq_day;
     uint32_t seq;
+    int64_t sess_minute; /* in_session's cache: the UTC minute, and its answer */
+    bool sess_open;
 
     struct detectors det;
 
@@ -364,6 +367,7 @@ enum wd_status wd_engine_new(const struct wd_engine_opts *opts, struct wd_engine
     e->hmac_ctx = opts->hmac_ctx;
     e->incident_seq = opts->incident_seq;
     e->incident_seq_ctx = opts->incident_seq_ctx;
+    e->sess_minute = INT64_MIN;
     e->seq_day = INT64_MIN;
     if ((st = wd_intern_init(&e->symbols, 1000000u)) != WD_OK ||
         (st = wd_intern_init(&e->accounts, 100000u)) != WD_OK ||
@@ -658,10 +662,24 @@ static bool any_in(const struct governing *g, enum wd_tstate st)
 /* ---- the pre-trade gate ------------------------------------------------------- */
 
 /* Trading hours: weekday in session.days, not a holiday, and local time in
- * [open, close). */
-static bool in_session(const struct wd_engine *e, int64_t ts_ns)
+ * [open, close). The answer cannot change inside a UTC minute (session
+ * times, holidays and UTC offsets are all whole minutes), so it is
+ * remembered per minute: one zone lookup per minute of events, not one per
+ * event. */
+static bool session_at(const struct wd_engine *e, int64_t utc_s);
+
+static bool in_session(struct wd_engine *e, int64_t ts_ns)
 {
-    int64_t utc_s = wd_floor_div(ts_ns, WD_NS_PER_S);
+    int64_t minute = wd_floor_div(ts_ns, 60 * WD_NS_PER_S);
+    if (minute != e->sess_minute) {
+        e->sess_minute = minute;
+        e->sess_open = session_at(e, minute * 60);
+    }
+    return e->sess_open;
+}
+
+static bool session_at(const struct wd_engine *e, int64_t utc_s)
+{
     int64_t local_s = utc_s + wd_tz_offset_s(e->tz, utc_s);
     int64_t day = wd_floor_div(local_s, 86400);
     int64_t minute = (local_s - day * 86400) / 60;
@@ -1107,6 +1125,12 @@ static enum wd_status check_kills(struct wd_engine *e, uint32_t account,
     enum wd_status st = WD_OK;
     uint32_t sref = account == WD_NO_ID ? e->firm_scope : e->ax[account].scope;
     bool halted = sref != 0 && e->scopes[sref - 1u].state == WD_TS_HALTED;
+    /* Nothing moved since the last look and no PSR sample is due: every
+     * answer would be the same. */
+    if (f->version == k->seen && k->psr != NULL && e->ts_ns < k->psr->next_sample_ns) {
+        return WD_OK;
+    }
+    k->seen = f->version;
 
     double pnl = wd_figures_pnl_ratio(f);
     bool on = pnl < c->limits.kill_pnl;
