@@ -57,6 +57,7 @@ test: test-plain test-asan test-fuzz
 
 bench: build
 	@build/bench/bench_decode
+	@build/bench/bench_gate --signed-intents 0
 
 clean:
 	rm -rf build build-dev build-asan build-fuzz

@@ -15,6 +15,9 @@
  * after one warm-up pass of each, and reports per phase the median, min and
  * max events/s over the runs and the ratio decode+book / tokenize.
  *
+ * The generator lives in gen.c (shared with bench_gate, which replays the
+ * same bytes through the engine).
+ *
  * This is a tool, not core code: it reads the monotonic clock and prints.
  * It never gates the tests. Usage: bench_decode [--events N] [--runs R]
  * [--days D] [--seed S] [--only PHASE] [--json] [--dump] (--only times one
@@ -35,6 +38,8 @@
 #include "warden/intern.h"
 #include "warden/tz.h"
 
+#include "gen.h"
+
 /* jsmn exactly as src/core/decode.c compiles it, for the baseline. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wconversion"
@@ -45,282 +50,7 @@
 #include <jsmn.h>
 #pragma GCC diagnostic pop
 
-#define N_SYMBOLS 200u
-#define N_ACCOUNTS 4u
 #define MAX_RUNS 101u
-/* 2025-11-17T14:30:00Z, a Monday, 09:30 in New York. */
-#define START_NS 1763389800000000000LL
-#define NS_PER_DAY 86400000000000LL
-
-/* ---- deterministic generator ---------------------------------------------- */
-
-struct rng {
-    uint64_t s;
-};
-
-/* xorshift64* (Vigna): fast, deterministic, good enough for a workload. */
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t x = r->s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    r->s = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-/* Uniform-ish in [0, n); n > 0. The modulo bias is irrelevant here. */
-static uint64_t rng_below(struct rng *r, uint64_t n)
-{
-    return (rng_next(r) >> 11) % n;
-}
-
-/* A growable output buffer. */
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void buf_reserve(struct buf *b, size_t extra)
-{
-    if (b->len + extra <= b->cap) {
-        return;
-    }
-    size_t ncap = b->cap ? b->cap : (size_t)1 << 20;
-    while (ncap < b->len + extra) {
-        ncap *= 2u;
-    }
-    char *np = realloc(b->p, ncap);
-    if (np == NULL) {
-        fprintf(stderr, "bench_decode: out of memory (%zu bytes)\n", ncap);
-        exit(1);
-    }
-    b->p = np;
-    b->cap = ncap;
-}
-
-static void put_str(struct buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    buf_reserve(b, n);
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-static void put_u64(struct buf *b, uint64_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0);
-    buf_reserve(b, n);
-    while (n > 0) {
-        b->p[b->len++] = tmp[--n];
-    }
-}
-
-/* v / 10^dec with exactly dec decimals, e.g. (18952, 2) -> "189.52". */
-static void put_dec(struct buf *b, int64_t v, unsigned dec)
-{
-    if (v < 0) {
-        put_str(b, "-");
-        v = -v;
-    }
-    uint64_t scale = 1;
-    for (unsigned i = 0; i < dec; i++) {
-        scale *= 10u;
-    }
-    uint64_t u = (uint64_t)v;
-    put_u64(b, u / scale);
-    if (dec > 0) {
-        char frac[24];
-        uint64_t f = u % scale;
-        for (unsigned i = dec; i > 0; i--) {
-            frac[i - 1u] = (char)('0' + f % 10u);
-            f /= 10u;
-        }
-        frac[dec] = '\0';
-        put_str(b, ".");
-        put_str(b, frac);
-    }
-}
-
-/* A key and the start of its value: ,"key": */
-static void put_key(struct buf *b, const char *key)
-{
-    put_str(b, ",\"");
-    put_str(b, key);
-    put_str(b, "\":");
-}
-
-static void put_kstr(struct buf *b, const char *key, const char *val)
-{
-    put_key(b, key);
-    put_str(b, "\"");
-    put_str(b, val);
-    put_str(b, "\"");
-}
-
-struct market {
-    char names[N_SYMBOLS][8];
-    int64_t px_cents[N_SYMBOLS];
-};
-
-static void market_init(struct market *m, struct rng *r)
-{
-    for (unsigned i = 0; i < N_SYMBOLS; i++) {
-        /* Distinct 4-letter tickers: i * 7919 is a bijection modulo 26^4. */
-        uint32_t k = (i * 7919u + 12345u) % (26u * 26u * 26u * 26u);
-        for (int c = 3; c >= 0; c--) {
-            m->names[i][c] = (char)('A' + k % 26u);
-            k /= 26u;
-        }
-        m->names[i][4] = '\0';
-        m->px_cents[i] = 1000 + (int64_t)rng_below(r, 49000); /* $10 .. $500 */
-    }
-}
-
-/* A symbol, skewed so that a few names are much more active (roughly what
- * real feeds look like): half the traffic on the first 20 symbols. */
-static unsigned pick_symbol(struct rng *r)
-{
-    return rng_below(r, 2) ? (unsigned)rng_below(r, 20) : (unsigned)rng_below(r, N_SYMBOLS);
-}
-
-static void put_head(struct buf *b, const char *type, int64_t ts, uint64_t seq)
-{
-    put_str(b, "{\"type\":\"");
-    put_str(b, type);
-    put_str(b, "\",\"ts\":");
-    put_u64(b, (uint64_t)ts);
-    put_key(b, "seq");
-    put_u64(b, seq);
-}
-
-static const char *const accounts[N_ACCOUNTS] = {"acct_momo", "acct_mr", "acct_arb", "acct_mm"};
-static const char *const sources[N_ACCOUNTS] = {"strat_momo", "strat_mr", "strat_arb", "strat_mm"};
-
-/* Appends n events (one JSON object per line) to b. */
-static void generate(struct buf *b, uint64_t n, unsigned days, uint64_t seed)
-{
-    struct rng r = {seed ? seed : 0x9E3779B97F4A7C15ULL};
-    static struct market m;
-    market_init(&m, &r);
-    uint64_t mean_step = (uint64_t)days * (uint64_t)NS_PER_DAY / (n ? n : 1u);
-    if (mean_step < 1u) {
-        mean_step = 1u;
-    }
-    int64_t ts = START_NS;
-    uint64_t next_order = 1, last_intent = 0;
-    /* Fills follow the latest intent: same account, symbol and side. */
-    unsigned last_sym = 0, last_acct = 0;
-    const char *last_side = "BUY";
-    for (uint64_t seq = 1; seq <= n; seq++) {
-        ts += 1 + (int64_t)rng_below(&r, 2u * mean_step);
-        unsigned s = pick_symbol(&r);
-        unsigned a = (unsigned)rng_below(&r, N_ACCOUNTS);
-        uint64_t roll = rng_below(&r, 10000);
-        /* The price walks by a few cents on every market event. */
-        int64_t px = m.px_cents[s] + (int64_t)rng_below(&r, 5) - 2;
-        if (px < 100) {
-            px = 100;
-        }
-        m.px_cents[s] = px;
-        if (roll < 7000) {
-            put_head(b, "quote", ts, seq);
-            put_kstr(b, "symbol", m.names[s]);
-            put_key(b, "bid");
-            put_dec(b, px, 2);
-            put_key(b, "ask");
-            put_dec(b, px + 1 + (int64_t)rng_below(&r, 3), 2);
-            put_key(b, "bid_size");
-            put_u64(b, 100u * (1u + rng_below(&r, 20)));
-            put_key(b, "ask_size");
-            put_u64(b, 100u * (1u + rng_below(&r, 20)));
-        } else if (roll < 8000) {
-            put_head(b, "trade", ts, seq);
-            put_kstr(b, "symbol", m.names[s]);
-            put_key(b, "price");
-            put_dec(b, px, 2);
-            put_key(b, "size");
-            put_u64(b, 1u + rng_below(&r, 1000));
-        } else if (roll < 8800) {
-            put_head(b, "intent", ts, seq);
-            put_kstr(b, "account", accounts[a]);
-            put_key(b, "id");
-            put_str(b, "\"o");
-            put_u64(b, next_order);
-            put_str(b, "\"");
-            last_intent = next_order++;
-            last_sym = s;
-            last_acct = a;
-            last_side = rng_below(&r, 2) ? "BUY" : "SELL";
-            put_kstr(b, "symbol", m.names[s]);
-            put_kstr(b, "side", last_side);
-            put_key(b, "qty");
-            put_u64(b, 10u * (1u + rng_below(&r, 50)));
-            put_kstr(b, "source", sources[a]);
-            if (rng_below(&r, 2)) {
-                put_kstr(b, "order_type", "LMT");
-                put_key(b, "limit");
-                put_dec(b, px, 2);
-            }
-        } else if (roll < 9400) {
-            put_head(b, "ack", ts, seq);
-            put_kstr(b, "account", accounts[a]);
-            put_key(b, "id");
-            put_str(b, "\"o");
-            put_u64(b, last_intent ? last_intent : 1u);
-            put_str(b, "\"");
-            if (rng_below(&r, 20) == 0) {
-                put_kstr(b, "status", "rejected");
-                put_kstr(b, "reason", "limit:max_order_qty");
-            } else {
-                put_kstr(b, "status", rng_below(&r, 10) ? "accepted" : "cancelled");
-            }
-        } else if (roll < 9900) {
-            put_head(b, "fill", ts, seq);
-            put_kstr(b, "account", accounts[last_acct]);
-            put_key(b, "id");
-            put_str(b, "\"o");
-            put_u64(b, last_intent ? last_intent : 1u);
-            put_str(b, "\"");
-            put_kstr(b, "symbol", m.names[last_sym]);
-            put_kstr(b, "side", last_side);
-            put_key(b, "qty");
-            put_u64(b, 10u * (1u + rng_below(&r, 50)));
-            put_key(b, "price");
-            put_dec(b, m.px_cents[last_sym], 2);
-            put_key(b, "commission");
-            put_dec(b, 35 + (int64_t)rng_below(&r, 100), 2);
-            put_key(b, "exec_id");
-            put_str(b, "\"x");
-            put_u64(b, seq);
-            put_str(b, "\"");
-        } else if (roll < 9934) {
-            static const char *const comps[] = {"md_feed", "oms", "risk_gw"};
-            put_head(b, "heartbeat", ts, seq);
-            put_kstr(b, "component", comps[rng_below(&r, 3)]);
-            put_kstr(b, "status", "up");
-        } else if (roll < 9967) {
-            put_head(b, "account", ts, seq);
-            put_kstr(b, "account", accounts[a]);
-            put_key(b, "equity");
-            put_dec(b, 100000000 + (int64_t)rng_below(&r, 1000000), 2);
-            put_key(b, "cash");
-            put_dec(b, 50000000 + (int64_t)rng_below(&r, 1000000), 2);
-        } else {
-            put_head(b, "metric", ts, seq);
-            put_kstr(b, "name", "order_latency_ms");
-            put_key(b, "value");
-            put_dec(b, 100 + (int64_t)rng_below(&r, 5000), 3);
-            put_str(b, ",\"labels\":{\"venue\":\"XNAS\",\"path\":\"oms\"}");
-        }
-        put_str(b, "}\n");
-    }
-}
 
 /* ---- the three phases -------------------------------------------------- */
 
@@ -508,6 +238,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    bench_progname = "bench_decode";
     uint64_t n_events = 5000000u, runs = 5u, days = 5u, seed = 0x5EEDu;
     bool json = false, dump = false;
     int only = -1; /* a phase, or -1 for all */
@@ -561,9 +292,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct buf b = {NULL, 0, 0};
+    struct bench_buf b = {NULL, 0, 0};
     double g0 = now_s();
-    generate(&b, n_events, (unsigned)days, seed);
+    bench_gen_session(&b, n_events, (unsigned)days, seed);
     double gen_s = now_s() - g0;
     if (dump) {
         int rc = fwrite(b.p, 1, b.len, stdout) == b.len && fflush(stdout) == 0 ? 0 : 1;

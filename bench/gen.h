@@ -43,7 +43,6 @@ struct bench_buf {
 
 void bench_buf_reserve(struct bench_buf *b, size_t extra);
 void bench_put_str(struct bench_buf *b, const char *s);
-void bench_put_mem(struct bench_buf *b, const char *s, size_t n);
 void bench_put_u64(struct bench_buf *b, uint64_t v);
 /* v / 10^dec with exactly dec decimals, e.g. (18952, 2) -> "189.52". */
 void bench_put_dec(struct bench_buf *b, int64_t v, unsigned dec);
@@ -68,9 +67,18 @@ unsigned bench_pick_symbol(struct bench_rng *r);
 extern const char *const bench_accounts[BENCH_N_ACCOUNTS];
 extern const char *const bench_sources[BENCH_N_ACCOUNTS];
 
+/* How the session numbers `seq`: one counter over every line (what
+ * bench_decode has always generated), or one per producer stream as the
+ * engine's data-quality detector reads them (market: quote, trade;
+ * intents; exec reports: ack, fill; system: the rest). */
+enum bench_seq { BENCH_SEQ_GLOBAL, BENCH_SEQ_PER_STREAM };
+
 /* Appends n events of the realistic mixed session (one JSON object per
  * line, see bench_decode.c) spanning `days` days from BENCH_START_NS to b.
- * seed 0 uses a fixed non-zero seed. */
+ * seed 0 uses a fixed non-zero seed. bench_gen_session numbers seq
+ * globally. */
 void bench_gen_session(struct bench_buf *b, uint64_t n, unsigned days, uint64_t seed);
+void bench_gen_session_seq(struct bench_buf *b, uint64_t n, unsigned days, uint64_t seed,
+                           enum bench_seq seq_mode);
 
 #endif /* WD_BENCH_GEN_H */
