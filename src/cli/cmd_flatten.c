@@ -37,6 +37,9 @@ static const char usage_text[] =
     "  --confirm               emit the intents (the playbook's --confirm)\n";
 
 struct flat {
+    struct wd_config cfg;
+    struct wd_tz *tz;
+    struct wd_store *store;
     uint64_t events, malformed;
     struct wd_engine *engine;
     struct wd_decoder *dec;
@@ -74,6 +77,57 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
     fl->events++;
     fl->last_ts = ev.ts_ns;
     return wd_engine_process(fl->engine, &ev, fl->events, &err);
+}
+
+/* Configuration, zone, store (states only read), engine and decoder. */
+static int flat_open(struct flat *fl, const char *config, const char *db, wd_emit_fn emit)
+{
+    struct wd_error err = {0};
+    int rc;
+    if ((rc = cli_config_load(&fl->cfg, config)) != CLI_OK ||
+        (rc = cli_tz_load(&fl->cfg, &fl->tz)) != CLI_OK ||
+        (rc = cli_open_store(&fl->cfg, db, &fl->store)) != CLI_OK) {
+        return rc;
+    }
+    struct wd_engine_opts eo = {.cfg = &fl->cfg,
+                                .tz = fl->tz,
+                                .emit = emit,
+                                .emit_ctx = fl,
+                                .hmac_verify = wd_hmac_sha256_verify};
+    if (wd_engine_new(&eo, &fl->engine, &err) != WD_OK ||
+        wd_decoder_new(wd_engine_symbols(fl->engine), wd_engine_accounts(fl->engine), &fl->dec) !=
+            WD_OK) {
+        cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
+        return CLI_USAGE;
+    }
+    return cli_load_states(fl->store, fl->engine);
+}
+
+/* Reads fl->path to the end, a line at a time through fn. */
+static int flat_read(struct flat *fl, wd_line_fn fn)
+{
+    struct wd_jsonl_reader r;
+    struct wd_error err = {0};
+    if (wd_jsonl_open(&r, fl->path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK) {
+        cli_errorf("%s", err.msg);
+        return CLI_FAIL;
+    }
+    enum wd_status st = wd_jsonl_read_all(&r, fn, fl, NULL, &err);
+    wd_jsonl_close(&r);
+    if (st != WD_OK) {
+        cli_errorf("%s", err.msg[0] ? err.msg : wd_status_str(st));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static void flat_close(struct flat *fl)
+{
+    wd_decoder_free(fl->dec);
+    wd_engine_free(fl->engine);
+    wd_store_close(fl->store);
+    wd_tz_free(fl->tz);
+    wd_config_destroy(&fl->cfg);
 }
 
 int cmd_flatten(int argc, char **argv)
@@ -114,34 +168,9 @@ int cmd_flatten(int argc, char **argv)
         return CLI_USAGE;
     }
 
-    struct wd_config cfg;
-    struct wd_tz *tz = NULL;
-    struct wd_store *store = NULL;
-    struct wd_jsonl_reader r = {.fd = -1};
-    struct wd_error err = {0};
     int rc;
-    if ((rc = cli_config_load(&cfg, config)) != CLI_OK || (rc = cli_tz_load(&cfg, &tz)) != CLI_OK ||
-        (rc = cli_open_store(&cfg, db, &store)) != CLI_OK) {
-        goto out;
-    }
-    struct wd_engine_opts eo = {.cfg = &cfg,
-                                .tz = tz,
-                                .emit = ignore_output,
-                                .hmac_verify = wd_hmac_sha256_verify};
-    if (wd_engine_new(&eo, &fl.engine, &err) != WD_OK ||
-        wd_decoder_new(wd_engine_symbols(fl.engine), wd_engine_accounts(fl.engine), &fl.dec) !=
-            WD_OK) {
-        cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
-        rc = CLI_USAGE;
-        goto out;
-    }
-    if ((rc = cli_load_states(store, fl.engine)) != CLI_OK) {
-        goto out;
-    }
-    if (wd_jsonl_open(&r, fl.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK ||
-        wd_jsonl_read_all(&r, on_line, &fl, NULL, &err) != WD_OK) {
-        cli_errorf("%s", err.msg);
-        rc = CLI_FAIL;
+    if ((rc = flat_open(&fl, config, db, ignore_output)) != CLI_OK ||
+        (rc = flat_read(&fl, on_line)) != CLI_OK) {
         goto out;
     }
 
@@ -175,14 +204,7 @@ int cmd_flatten(int argc, char **argv)
             only_unauth ? "built by unauthorized fills " : "",
             confirm ? "closed by the intents above" : "to close; add --confirm to emit the intents");
 out:
-    if (r.buf != NULL) {
-        wd_jsonl_close(&r);
-    }
-    wd_decoder_free(fl.dec);
-    wd_engine_free(fl.engine);
-    wd_store_close(store);
-    wd_tz_free(tz);
-    wd_config_destroy(&cfg);
+    flat_close(&fl);
     return rc;
 }
 
@@ -301,42 +323,17 @@ int cmd_audit(int argc, char **argv)
         fputs(audit_usage, stderr);
         return CLI_USAGE;
     }
-    struct wd_config cfg;
-    struct wd_tz *tz = NULL;
-    struct wd_store *store = NULL;
-    struct wd_jsonl_reader r = {.fd = -1};
-    struct wd_error err = {0};
     int rc;
-    if ((rc = cli_config_load(&cfg, config)) != CLI_OK || (rc = cli_tz_load(&cfg, &tz)) != CLI_OK ||
-        (rc = cli_open_store(&cfg, db, &store)) != CLI_OK) {
-        goto out;
-    }
-    struct wd_engine_opts eo = {.cfg = &cfg,
-                                .tz = tz,
-                                .emit = audit_output,
-                                .emit_ctx = &fl,
-                                .hmac_verify = wd_hmac_sha256_verify};
-    if (wd_engine_new(&eo, &fl.engine, &err) != WD_OK ||
-        wd_decoder_new(wd_engine_symbols(fl.engine), wd_engine_accounts(fl.engine), &fl.dec) !=
-            WD_OK) {
-        cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
-        rc = CLI_USAGE;
-        goto out;
-    }
-    if ((rc = cli_load_states(store, fl.engine)) != CLI_OK) {
+    if ((rc = flat_open(&fl, config, db, audit_output)) != CLI_OK) {
         goto out;
     }
     if (today) {
         /* A first pass finds the input's last local day. */
-        if (wd_jsonl_open(&r, fl.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK ||
-            wd_jsonl_read_all(&r, find_last_ts, &fl, NULL, &err) != WD_OK) {
-            cli_errorf("%s", err.msg);
-            rc = CLI_FAIL;
+        if ((rc = flat_read(&fl, find_last_ts)) != CLI_OK) {
             goto out;
         }
-        wd_jsonl_close(&r);
         int64_t start;
-        (void)wd_tz_local_day(tz, fl.last_ts, &start, NULL);
+        (void)wd_tz_local_day(fl.tz, fl.last_ts, &start, NULL);
         fl.from_ns = start;
         fl.last_ts = 0;
     } else {
@@ -346,22 +343,12 @@ int cmd_audit(int argc, char **argv)
         printf("%-24s  %-9s %-8s %-24s %-26s %s\n", "TIME (UTC)", "EVENT", "KIND", "WHAT", "WHY",
                "DETAIL");
     }
-    if (wd_jsonl_open(&r, fl.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK ||
-        wd_jsonl_read_all(&r, on_line, &fl, NULL, &err) != WD_OK) {
-        cli_errorf("%s", err.msg);
-        rc = CLI_FAIL;
+    if ((rc = flat_read(&fl, on_line)) != CLI_OK) {
         goto out;
     }
     fprintf(stderr, "warden: audit: %" PRIu64 " events, %" PRIu64 " anomalies%s\n", fl.events,
             fl.shown, today ? " on the last day" : "");
 out:
-    if (r.buf != NULL) {
-        wd_jsonl_close(&r);
-    }
-    wd_decoder_free(fl.dec);
-    wd_engine_free(fl.engine);
-    wd_store_close(store);
-    wd_tz_free(tz);
-    wd_config_destroy(&cfg);
+    flat_close(&fl);
     return rc;
 }
