@@ -205,21 +205,6 @@ static struct stats summarize(const double *rates, unsigned n)
     return s;
 }
 
-static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (s == NULL || *s == '\0' || *s == '-') {
-        return false;
-    }
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max) {
-        return false;
-    }
-    *out = (uint64_t)v;
-    return true;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -247,16 +232,16 @@ int main(int argc, char **argv)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         bool ok = true;
         if (strcmp(arg, "--events") == 0) {
-            ok = parse_u64(val, 1u, 1000000000u, &n_events);
+            ok = bench_parse_u64(val, 1u, 1000000000u, &n_events);
             i++;
         } else if (strcmp(arg, "--runs") == 0) {
-            ok = parse_u64(val, 1u, MAX_RUNS, &runs);
+            ok = bench_parse_u64(val, 1u, MAX_RUNS, &runs);
             i++;
         } else if (strcmp(arg, "--days") == 0) {
-            ok = parse_u64(val, 1u, 3650u, &days);
+            ok = bench_parse_u64(val, 1u, 3650u, &days);
             i++;
         } else if (strcmp(arg, "--seed") == 0) {
-            ok = parse_u64(val, 0u, UINT64_MAX, &seed);
+            ok = bench_parse_u64(val, 0u, UINT64_MAX, &seed);
             i++;
         } else if (strcmp(arg, "--only") == 0) {
             ok = false;

@@ -1225,21 +1225,6 @@ static void print_replay_json(const struct replay_result *rr)
 
 /* ---- command line ---------------------------------------------------------------------------- */
 
-static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (s == NULL || *s == '\0' || *s == '-') {
-        return false;
-    }
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max) {
-        return false;
-    }
-    *out = (uint64_t)v;
-    return true;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -1284,31 +1269,31 @@ int main(int argc, char **argv)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         bool ok = true;
         if (strcmp(arg, "--intents") == 0) {
-            ok = parse_u64(val, 1u, 200000000u, &pp.intents);
+            ok = bench_parse_u64(val, 1u, 200000000u, &pp.intents);
             i++;
         } else if (strcmp(arg, "--signed-intents") == 0) {
-            ok = parse_u64(val, 0u, 200000000u, &pp.signed_intents);
+            ok = bench_parse_u64(val, 0u, 200000000u, &pp.signed_intents);
             i++;
         } else if (strcmp(arg, "--events") == 0) {
-            ok = parse_u64(val, 1u, 1000000000u, &pp.events);
+            ok = bench_parse_u64(val, 1u, 1000000000u, &pp.events);
             i++;
         } else if (strcmp(arg, "--runs") == 0) {
-            ok = parse_u64(val, 1u, MAX_RUNS, &pp.runs);
+            ok = bench_parse_u64(val, 1u, MAX_RUNS, &pp.runs);
             i++;
         } else if (strcmp(arg, "--days") == 0) {
-            ok = parse_u64(val, 1u, 3650u, &pp.days);
+            ok = bench_parse_u64(val, 1u, 3650u, &pp.days);
             i++;
         } else if (strcmp(arg, "--seed") == 0) {
-            ok = parse_u64(val, 0u, UINT64_MAX, &pp.seed);
+            ok = bench_parse_u64(val, 0u, UINT64_MAX, &pp.seed);
             i++;
         } else if (strcmp(arg, "--max-orders-per-s") == 0) {
-            ok = parse_u64(val, 0u, 1000000u, &pp.max_per_s);
+            ok = bench_parse_u64(val, 0u, 1000000u, &pp.max_per_s);
             i++;
         } else if (strcmp(arg, "--intent-rate") == 0) {
-            ok = parse_u64(val, 1u, 50000u, &pp.intent_rate);
+            ok = bench_parse_u64(val, 1u, 50000u, &pp.intent_rate);
             i++;
         } else if (strcmp(arg, "--reject-bp") == 0) {
-            ok = parse_u64(val, 0u, 10000u, &pp.reject_bp);
+            ok = bench_parse_u64(val, 0u, 10000u, &pp.reject_bp);
             i++;
         } else if (strcmp(arg, "--seq") == 0) {
             ok = val != NULL && (strcmp(val, "stream") == 0 || strcmp(val, "global") == 0);

@@ -6,6 +6,7 @@
  * --dump | sha256sum before and after) or say so in docs/PERFORMANCE.md.
  */
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,4 +282,19 @@ void bench_gen_session_seq(struct bench_buf *b, uint64_t n, unsigned days, uint6
         bench_put_str(b, "}\n");
     }
 #undef SEQ
+}
+
+bool bench_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (s == NULL || *s == '\0' || *s == '-') {
+        return false;
+    }
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max) {
+        return false;
+    }
+    *out = (uint64_t)v;
+    return true;
 }

@@ -13,6 +13,7 @@
 #ifndef WD_BENCH_GEN_H
 #define WD_BENCH_GEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,5 +81,8 @@ enum bench_seq { BENCH_SEQ_GLOBAL, BENCH_SEQ_PER_STREAM };
 void bench_gen_session(struct bench_buf *b, uint64_t n, unsigned days, uint64_t seed);
 void bench_gen_session_seq(struct bench_buf *b, uint64_t n, unsigned days, uint64_t seed,
                            enum bench_seq seq_mode);
+
+/* A whole number in [min, max] from a command-line argument. */
+bool bench_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 #endif /* WD_BENCH_GEN_H */
