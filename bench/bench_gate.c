@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /*
  * Benchmark of the engine (include/warden/engine.h): how long the pre-trade
  * gate takes to decide one intent, and how much of the replay rate is left
@@ -303,6 +304,7 @@ struct params {
     uint64_t intent_rate; /* intents per second of event time, all accounts */
     uint64_t reject_bp;   /* intents built to be rejected, per 10,000 */
     bool seq_global;      /* replay bench_decode's exact bytes (one seq counter) */
+    bool broker_filter;   /* replay: the broker executes accepted orders only */
     bool json;
     int only; /* -1 all, 0 latency, 1 replay */
 };
@@ -1041,6 +1043,146 @@ static struct rpass replay_engine(const char *data, size_t len, const struct wd_
     return r;
 }
 
+/* ---- a broker that only executes accepted orders ------------------------------------------ *
+ * The generator's broker acknowledges and fills every intent, including
+ * those the gate rejects; the first such fill is unauthorized trading
+ * (P0-3), which halts the account, and every later intent of the account
+ * is rejected `halted`: the replay then measures an incident, not trading.
+ * filter_rejected() drops the acks and fills of rejected intents, repeating
+ * until the engine rejects no further intent whose execution is still in
+ * the session, so the replayed session is the one a real broker behind
+ * warden would have produced. */
+
+#define RSET_BITS 22u
+
+struct rset {
+    uint64_t *slots; /* id hashes, 0 = empty */
+    size_t n;
+};
+
+static uint64_t id_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ (uint8_t)p[i]) * 1099511628211ULL;
+    }
+    return h | 1u;
+}
+
+static void rset_add(struct rset *r, uint64_t h)
+{
+    size_t mask = ((size_t)1 << RSET_BITS) - 1u, i = (size_t)h & mask;
+    while (r->slots[i] != 0 && r->slots[i] != h) {
+        i = (i + 1u) & mask;
+    }
+    if (r->slots[i] == 0 && r->n + 1u < mask / 2u) {
+        r->slots[i] = h;
+        r->n++;
+    }
+}
+
+static bool rset_has(const struct rset *r, uint64_t h)
+{
+    size_t mask = ((size_t)1 << RSET_BITS) - 1u, i = (size_t)h & mask;
+    while (r->slots[i] != 0) {
+        if (r->slots[i] == h) {
+            return true;
+        }
+        i = (i + 1u) & mask;
+    }
+    return false;
+}
+
+struct rsink {
+    struct rset *set;
+};
+
+static void rsink_emit(void *ctx, const struct wd_output *o)
+{
+    struct rsink *s = ctx;
+    if (o->type == WD_OUT_DECISION && !o->u.decision.accept) {
+        rset_add(s->set, id_hash(o->u.decision.id.ptr, o->u.decision.id.len));
+    }
+}
+
+/* The id of an ack or fill line, or NULL. */
+static const char *exec_id(const char *line, size_t n, size_t *len)
+{
+    if (memmem(line, n, "\"type\":\"ack\"", 12) == NULL &&
+        memmem(line, n, "\"type\":\"fill\"", 13) == NULL) {
+        return NULL;
+    }
+    const char *k = memmem(line, n, "\"id\":\"", 6);
+    if (k == NULL) {
+        return NULL;
+    }
+    k += 6;
+    const char *q = memchr(k, '"', (size_t)(line + n - k));
+    if (q == NULL) {
+        return NULL;
+    }
+    *len = (size_t)(q - k);
+    return k;
+}
+
+static void filter_rejected(struct bench_buf *b, const struct wd_config *cfg,
+                            const struct wd_tz *tz, unsigned *passes, size_t *dropped)
+{
+    struct rset set = {calloc((size_t)1 << RSET_BITS, sizeof(uint64_t)), 0};
+    if (set.slots == NULL) {
+        die("out of memory");
+    }
+    *dropped = 0;
+    for (*passes = 1; *passes <= 6; (*passes)++) {
+        size_t before = set.n;
+        struct rsink rs = {&set};
+        struct wd_engine *e;
+        struct wd_decoder *dec;
+        struct wd_error err = {0};
+        struct wd_engine_opts o = {.cfg = cfg, .tz = tz, .emit = rsink_emit, .emit_ctx = &rs,
+                                   .hmac_verify = wd_hmac_sha256_verify};
+        if (wd_engine_new(&o, &e, &err) != WD_OK ||
+            wd_decoder_new(wd_engine_symbols(e), wd_engine_accounts(e), &dec) != WD_OK) {
+            die("cannot create the engine");
+        }
+        struct wd_event ev;
+        uint64_t no = 0;
+        const char *p = b->p, *end = b->p + b->len;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            if (wd_decode_line(dec, p, n, &ev, &err) == WD_OK &&
+                wd_engine_process(e, &ev, ++no, &err) != WD_OK) {
+                die("the engine failed while filtering the session");
+            }
+            p += n + 1u;
+        }
+        wd_decoder_free(dec);
+        wd_engine_free(e);
+        /* Drop the executions of every intent rejected so far. */
+        size_t w = 0;
+        p = b->p;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            size_t idn;
+            const char *id = exec_id(p, n, &idn);
+            if (id != NULL && rset_has(&set, id_hash(id, idn))) {
+                (*dropped)++;
+            } else {
+                memmove(b->p + w, p, n + 1u);
+                w += n + 1u;
+            }
+            p += n + 1u;
+        }
+        b->len = w;
+        if (set.n == before) {
+            break;
+        }
+    }
+    free(set.slots);
+}
+
 struct replay_result {
     bool seq_global;
     uint64_t events;
@@ -1068,15 +1210,26 @@ static void run_replay(struct replay_result *rr, const struct params *pp,
     bench_market_init(&m, &r); /* the session's ticker names */
     struct wd_config cfg;
     config_make(&cfg, &m, false, (uint32_t)pp->max_per_s);
+    unsigned passes = 0;
+    size_t dropped = 0;
+    if (pp->broker_filter) {
+        filter_rejected(&b, &cfg, tz, &passes, &dropped);
+        rr->events = pp->events - dropped;
+        rr->bytes = b.len;
+    }
     if (!quiet) {
         printf("  session: %llu events, %.1f MB (%.1f bytes/event), generated in %.2f s\n",
-               (unsigned long long)pp->events, (double)b.len / 1e6,
-               (double)b.len / (double)pp->events, (double)(now_ns() - g0) / 1e9);
+               (unsigned long long)rr->events, (double)b.len / 1e6,
+               (double)b.len / (double)rr->events, (double)(now_ns() - g0) / 1e9);
+        if (pp->broker_filter) {
+            printf("  broker executes accepted orders only: %zu acks/fills of rejected intents "
+                   "dropped in %u passes\n", dropped, passes);
+        }
         fflush(stdout);
     }
     struct rpass wb = replay_book(b.p, b.len, tz);
     rr->eng = replay_engine(b.p, b.len, &cfg, tz, &rr->reasons);
-    if (wb.ok != pp->events || rr->eng.ok != pp->events) {
+    if (wb.ok != rr->events || rr->eng.ok != rr->events) {
         die("the generated session is not fully accepted");
     }
     unsigned runs = (unsigned)pp->runs;
@@ -1087,8 +1240,8 @@ static void run_replay(struct replay_result *rr, const struct params *pp,
         if (pb.check != wb.check || pe.check != rr->eng.check) {
             die("a replay pass is not deterministic");
         }
-        book[run] = (double)pp->events / pb.seconds;
-        eng[run] = (double)pp->events / pe.seconds;
+        book[run] = (double)rr->events / pb.seconds;
+        eng[run] = (double)rr->events / pe.seconds;
         ratio[run] = eng[run] / book[run];
     }
     rr->book[0] = median(book, runs);
@@ -1244,6 +1397,8 @@ static void usage(FILE *f)
             "  --reject-bp N       intents built to be rejected, per 10,000 (default 100)\n"
             "  --seq M             replay: seq numbered per producer stream (default), or\n"
             "                      global: bench_decode's exact bytes, one counter\n"
+            "  --broker M          replay: 'accepted' (default) executes only the orders the\n"
+            "                      engine accepts; 'all' fills every intent (a broken broker)\n"
             "  --only P            run only part P\n"
             "  --json              print the figures as one JSON object\n",
             MAX_RUNS);
@@ -1261,6 +1416,7 @@ int main(int argc, char **argv)
                         .intent_rate = 200u,
                         .reject_bp = 100u,
                         .seq_global = false,
+                        .broker_filter = true,
                         .json = false,
                         .only = -1};
     bench_progname = "bench_gate";
@@ -1299,6 +1455,12 @@ int main(int argc, char **argv)
             ok = val != NULL && (strcmp(val, "stream") == 0 || strcmp(val, "global") == 0);
             if (ok) {
                 pp.seq_global = strcmp(val, "global") == 0;
+            }
+            i++;
+        } else if (strcmp(arg, "--broker") == 0) {
+            ok = val != NULL && (strcmp(val, "accepted") == 0 || strcmp(val, "all") == 0);
+            if (ok) {
+                pp.broker_filter = strcmp(val, "accepted") == 0;
             }
             i++;
         } else if (strcmp(arg, "--only") == 0) {
