@@ -166,11 +166,15 @@ void bench_gen_session_seq(struct bench_buf *b, uint64_t n, unsigned days, uint6
     struct bench_rng r = {seed ? seed : 0x9E3779B97F4A7C15ULL};
     static struct bench_market m;
     bench_market_init(&m, &r);
-    uint64_t mean_step = (uint64_t)days * (uint64_t)BENCH_NS_PER_DAY / (n ? n : 1u);
+    /* Events flow during the New York session only (09:30-16:00, from
+     * Monday BENCH_START_NS on, weekdays), as a real feed would: `trading`
+     * is time within sessions, mapped to the wall clock below. */
+    const int64_t session_ns = 23400LL * 1000000000LL; /* 6.5 hours */
+    uint64_t mean_step = (uint64_t)days * (uint64_t)session_ns / (n ? n : 1u);
     if (mean_step < 1u) {
         mean_step = 1u;
     }
-    int64_t ts = BENCH_START_NS;
+    int64_t trading = 0, ts = BENCH_START_NS;
     uint64_t next_order = 1, last_intent = 0;
     /* Fills follow the latest intent: same account, symbol and side. */
     unsigned last_sym = 0, last_acct = 0;
@@ -179,7 +183,11 @@ void bench_gen_session_seq(struct bench_buf *b, uint64_t n, unsigned days, uint6
     uint64_t sseq[4] = {0, 0, 0, 0};
 #define SEQ(stream) (seq_mode == BENCH_SEQ_GLOBAL ? seq : ++sseq[(stream)])
     for (uint64_t seq = 1; seq <= n; seq++) {
-        ts += 1 + (int64_t)bench_rng_below(&r, 2u * mean_step);
+        trading += 1 + (int64_t)bench_rng_below(&r, 2u * mean_step);
+        {
+            int64_t k = trading / session_ns; /* the k-th weekday session */
+            ts = BENCH_START_NS + (k + 2 * (k / 5)) * BENCH_NS_PER_DAY + trading % session_ns;
+        }
         unsigned s = bench_pick_symbol(&r);
         unsigned a = (unsigned)bench_rng_below(&r, BENCH_N_ACCOUNTS);
         uint64_t roll = bench_rng_below(&r, 10000);
