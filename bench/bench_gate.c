@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* memmem */
 /*
  * Benchmark of the engine (include/warden/engine.h): how long the pre-trade
  * gate takes to decide one intent, and how much of the replay rate is left
@@ -37,6 +36,7 @@
  * timed regions and prints. It never gates the tests. Usage: bench_gate
  * --help; figures and method in docs/PERFORMANCE.md.
  */
+#define _GNU_SOURCE /* memmem, for the broker filter */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
