@@ -149,6 +149,11 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w);
 enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
                               struct wd_error *err) WD_MUST_USE;
 
+/* The notional of an account's open orders (sum of remaining qty x order
+ * price, saturated at INT64_MAX): what max_gross_exposure counts besides
+ * the positions. 0 for an unknown account. */
+wd_fix wd_engine_open_notional(const struct wd_engine *e, uint32_t account);
+
 /* Gate decision for one intent as a pure query (no state change): the
  * reason code, "" when it would be accepted. For benchmarks and tests. */
 const char *wd_engine_check_intent(struct wd_engine *e, const struct wd_event *ev);

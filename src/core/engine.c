@@ -463,6 +463,15 @@ void wd_engine_free(struct wd_engine *e)
 
 struct wd_intern *wd_engine_symbols(struct wd_engine *e) { return &e->symbols; }
 struct wd_intern *wd_engine_accounts(struct wd_engine *e) { return &e->accounts; }
+wd_fix wd_engine_open_notional(const struct wd_engine *e, uint32_t account)
+{
+    if (account >= e->n_ax) {
+        return 0;
+    }
+    wd_i128 v = e->ax[account].open_notional;
+    return v > INT64_MAX ? INT64_MAX : (wd_fix)v;
+}
+
 const struct wd_book *wd_engine_book(const struct wd_engine *e) { return e->book; }
 
 /* ---- outputs ------------------------------------------------------------------- */
