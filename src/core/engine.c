@@ -30,24 +30,58 @@
 #define ORDER_ID_MAX 64
 #define WARDEN_SOURCE "warden"
 
+/* ---- the gate's reason codes (SPEC section 3) ------------------------------------ */
+
+enum reason_code {
+    RS_HALTED, RS_UNAUTH_SOURCE, RS_UNAUTH_SIGNATURE, RS_UNAUTH_SYMBOL, RS_UNAUTH_HOURS,
+    RS_REDUCE_ONLY, RS_MAX_ORDER_QTY, RS_RAMP_SIZE, RS_MAX_ORDER_NOTIONAL, RS_BOX_LIM,
+    RS_MAX_GROSS_EXPOSURE, RS_PRICE_COLLAR, RS_RATE, RS_OPEN_ORDERS, RS_INVALID, RS_COUNT
+};
+
+/* One object per reason, so that a reason is known by its pointer. */
+static const char *const k_reasons[RS_COUNT] = {
+    "halted", "unauthorized:source", "unauthorized:signature", "unauthorized:symbol",
+    "unauthorized:hours", "reduce_only", "limit:max_order_qty", "ramp:size",
+    "limit:max_order_notional", "limit:box_lim", "limit:max_gross_exposure",
+    "limit:price_collar", "limit:rate", "limit:open_orders", "invalid"};
+
+#define RS(name) k_reasons[RS_##name]
+
+/* The code of a reason string from k_reasons (by pointer, else by text);
+ * RS_COUNT if it is none of them. */
+static unsigned reason_code(const char *r)
+{
+    for (unsigned i = 0; i < RS_COUNT; i++) {
+        if (k_reasons[i] == r) {
+            return i;
+        }
+    }
+    for (unsigned i = 0; i < RS_COUNT; i++) {
+        if (strcmp(k_reasons[i], r) == 0) {
+            return i;
+        }
+    }
+    return RS_COUNT;
+}
+
 /* ---- open orders ------------------------------------------------------------ */
 
 enum { SLOT_FREE = 0, SLOT_USED, SLOT_TOMB };
 
+/* An accepted order still open. The fields a probe and a fill read come
+ * first; the id last. */
 struct order {
     uint8_t slot;
     uint8_t id_len;
     int8_t side;
-    char id[ORDER_ID_MAX];
+    bool acked;
     uint32_t hash;
     uint32_t account, symbol;
-    wd_fix remaining; /* quantity not yet filled */
-    wd_fix price;     /* reference price at acceptance (limit, else mark); 0 unknown */
-    uint32_t pos;     /* book position index it trades against, or NO_POS */
+    uint32_t pos;      /* book position index it trades against, or NO_POS */
+    wd_fix remaining;  /* quantity not yet filled */
+    wd_fix price;      /* reference price at acceptance (limit, else mark); 0 unknown */
     int64_t intent_ns; /* when the intent was accepted, for intent->ack latency */
-    bool acked;
-    bool rejected;     /* the gate rejected this intent: any fill is unauthorized */
-    char reason[24];   /* the rejection's reason code */
+    char id[ORDER_ID_MAX];
 };
 
 #define NO_POS UINT32_MAX
@@ -113,31 +147,26 @@ static enum wd_status om_init(struct order_map *m, uint32_t max)
     return m->slots != NULL ? WD_OK : WD_ENOMEM;
 }
 
+static bool id_ok(struct wd_str id) { return id.len > 0 && id.len <= ORDER_ID_MAX; }
+
 static struct order *om_find(const struct order_map *m, struct wd_str id)
 {
     bool found;
-    if (id.len == 0 || id.len > ORDER_ID_MAX) {
+    if (!id_ok(id)) {
         return NULL;
     }
     struct order *o = om_probe(m, id.ptr, id.len, wd__fnv1a(id.ptr, id.len), &found);
     return found ? o : NULL;
 }
 
-/* Inserts a new order (the caller checked it is absent). */
-static enum wd_status om_insert(struct order_map *m, struct wd_str id, struct order **out)
+/* The order with this id (*found), else a new zeroed one inserted for it:
+ * one probe. WD_EFULL when max orders are open, WD_EINVAL for an id that
+ * cannot be stored. */
+static enum wd_status om_upsert(struct order_map *m, struct wd_str id, struct order **out,
+                                bool *found)
 {
-    if (m->used >= m->max) {
-        /* Remembered rejected intents make room for live orders. */
-        for (uint32_t i = 0; i <= m->mask; i++) {
-            if (m->slots[i].slot == SLOT_USED && m->slots[i].rejected) {
-                m->slots[i].slot = SLOT_TOMB;
-                m->used--;
-                m->tombs++;
-            }
-        }
-        if (m->used >= m->max) {
-            return WD_EFULL;
-        }
+    if (!id_ok(id)) {
+        return WD_EINVAL;
     }
     if ((uint64_t)(m->used + m->tombs + 1u) * 2u > m->mask + 1u) {
         uint32_t n = m->mask + 1u;
@@ -147,9 +176,15 @@ static enum wd_status om_insert(struct order_map *m, struct wd_str id, struct or
             return st;
         }
     }
-    bool found;
     uint32_t h = wd__fnv1a(id.ptr, id.len);
-    struct order *o = om_probe(m, id.ptr, id.len, h, &found);
+    struct order *o = om_probe(m, id.ptr, id.len, h, found);
+    if (*found) {
+        *out = o;
+        return WD_OK;
+    }
+    if (m->used >= m->max) {
+        return WD_EFULL;
+    }
     if (o->slot == SLOT_TOMB) {
         m->tombs--;
     }
@@ -170,6 +205,149 @@ static void om_remove(struct order_map *m, struct order *o)
     m->tombs++;
 }
 
+/* ---- rejected intents --------------------------------------------------------- */
+
+/* The last REJ_CAP intents the gate rejected, so that a fill for one (the
+ * order reached the broker anyway) is recognised as such: a ring, oldest
+ * first, indexed by an open-addressed table of ring positions. Fixed size,
+ * allocated at the first rejection: no event pays for a rehash, and a
+ * rejection older than the last REJ_CAP is forgotten (a fill for it is
+ * then one "warden never saw open", still unauthorized). */
+#define REJ_CAP 65536u
+#define REJ_INDEX (2u * REJ_CAP)
+
+struct rejected {
+    uint32_t hash;
+    uint8_t id_len;
+    uint8_t reason; /* enum reason_code */
+    char id[ORDER_ID_MAX];
+};
+
+struct rej_ring {
+    struct rejected *ring; /* REJ_CAP entries */
+    uint32_t *index;       /* REJ_INDEX slots: ring position + 1, 0 free */
+    uint32_t head, count;
+};
+
+/* The index slot holding ring position pos+1 for (id, h), or the free slot
+ * where it would go. */
+static uint32_t rej_slot(const struct rej_ring *r, const char *id, size_t n, uint32_t h,
+                         bool *found)
+{
+    uint32_t i = h & (REJ_INDEX - 1u);
+    for (;; i = (i + 1u) & (REJ_INDEX - 1u)) {
+        uint32_t v = r->index[i];
+        if (v == 0) {
+            *found = false;
+            return i;
+        }
+        const struct rejected *x = &r->ring[v - 1u];
+        if (x->hash == h && x->id_len == n && memcmp(x->id, id, n) == 0) {
+            *found = true;
+            return i;
+        }
+    }
+}
+
+/* Removes index slot i, shifting the run after it back (no tombstones). */
+static void rej_unindex(struct rej_ring *r, uint32_t i)
+{
+    const uint32_t mask = REJ_INDEX - 1u;
+    uint32_t j = i;
+    r->index[i] = 0;
+    for (;;) {
+        j = (j + 1u) & mask;
+        uint32_t v = r->index[j];
+        if (v == 0) {
+            return;
+        }
+        uint32_t home = r->ring[v - 1u].hash & mask;
+        /* Move v back into the hole unless its home lies in (i, j]. */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            r->index[i] = v;
+            r->index[j] = 0;
+            i = j;
+        }
+    }
+}
+
+static const struct rejected *rej_find(const struct rej_ring *r, struct wd_str id)
+{
+    bool found;
+    if (r->ring == NULL || !id_ok(id)) {
+        return NULL;
+    }
+    uint32_t i = rej_slot(r, id.ptr, id.len, wd__fnv1a(id.ptr, id.len), &found);
+    return found ? &r->ring[r->index[i] - 1u] : NULL;
+}
+
+static void rej_forget(struct rej_ring *r, struct wd_str id)
+{
+    bool found;
+    if (r->ring == NULL || !id_ok(id)) {
+        return;
+    }
+    uint32_t i = rej_slot(r, id.ptr, id.len, wd__fnv1a(id.ptr, id.len), &found);
+    if (found) {
+        /* The entry stays in the ring, unindexed, until it is overwritten. */
+        r->ring[r->index[i] - 1u].id_len = 0;
+        rej_unindex(r, i);
+    }
+}
+
+/* Remembers (or re-remembers, with the newer reason) a rejected id. */
+static enum wd_status rej_add(struct rej_ring *r, struct wd_str id, unsigned reason)
+{
+    bool found;
+    if (!id_ok(id)) {
+        return WD_OK;
+    }
+    if (r->ring == NULL) {
+        r->ring = calloc(REJ_CAP, sizeof *r->ring);
+        r->index = calloc(REJ_INDEX, sizeof *r->index);
+        if (r->ring == NULL || r->index == NULL) {
+            free(r->ring);
+            free(r->index);
+            r->ring = NULL;
+            r->index = NULL;
+            return WD_ENOMEM;
+        }
+    }
+    uint32_t h = wd__fnv1a(id.ptr, id.len);
+    uint32_t i = rej_slot(r, id.ptr, id.len, h, &found);
+    if (found) {
+        r->ring[r->index[i] - 1u].reason = (uint8_t)reason;
+        return WD_OK;
+    }
+    uint32_t pos;
+    if (r->count == REJ_CAP) {
+        pos = r->head; /* the oldest leaves */
+        r->head = (r->head + 1u) & (REJ_CAP - 1u);
+        struct rejected *old = &r->ring[pos];
+        if (old->id_len > 0) {
+            bool f2;
+            rej_unindex(r, rej_slot(r, old->id, old->id_len, old->hash, &f2));
+        }
+        i = rej_slot(r, id.ptr, id.len, h, &found); /* the run may have moved */
+    } else {
+        pos = (r->head + r->count) & (REJ_CAP - 1u);
+        r->count++;
+    }
+    struct rejected *x = &r->ring[pos];
+    x->hash = h;
+    x->id_len = (uint8_t)id.len;
+    x->reason = (uint8_t)reason;
+    memcpy(x->id, id.ptr, id.len);
+    r->index[i] = pos + 1u;
+    return WD_OK;
+}
+
+static void rej_free(struct rej_ring *r)
+{
+    free(r->ring);
+    free(r->index);
+}
+
 /* ---- per-account and per-scope state ----------------------------------------- */
 
 /* A kill-switch's latch: a switch fires when its condition holds and it is
@@ -186,7 +364,8 @@ struct kill_state {
 struct acct_x {
     wd_i128 open_notional; /* sum over open orders of remaining * price; each term
                               saturates at INT64_MAX, so the sum needs 128 bits */
-    int64_t *rate;        /* ring of accept times within the last second */
+    int64_t *rate;        /* ring of the max_orders_per_s latest accept times, in time
+                             order from rate_head (see rate_push) */
     uint32_t rate_head, rate_count;
     struct kill_state ks;
     uint32_t scope;       /* index + 1 into e->scopes, 0 if none */
@@ -258,6 +437,7 @@ struct wd_engine {
     struct wd_intern symbols, accounts, strategies;
     struct wd_book *book;
     struct order_map orders;
+    struct rej_ring rejected;
 
     struct acct_x *ax; /* by account id */
     uint32_t n_ax;
@@ -454,6 +634,7 @@ void wd_engine_free(struct wd_engine *e)
     free(e->keys);
     free(e->scopes);
     free(e->orders.slots);
+    rej_free(&e->rejected);
     wd_book_free(e->book);
     wd_intern_destroy(&e->symbols);
     wd_intern_destroy(&e->accounts);
@@ -803,7 +984,40 @@ static const char *size_check(struct verdict *v, wd_fix value, wd_fix limit, dou
     if (!limit_ok(value, limit, 1.0)) {
         return reject(v, reason, "%s %s > limit %s", what, a, b);
     }
-    return reject(v, "ramp:size", "%s %s > %g x limit %s during ramp-up", what, a, ramp, b);
+    return reject(v, RS(RAMP_SIZE), "%s %s > %g x limit %s during ramp-up", what, a, ramp, b);
+}
+
+/* The account's ring keeps the cap = max_orders_per_s latest accept times
+ * in time order, the oldest at rate_head. There are cap accepts within the
+ * second before ts exactly when the ring is full and its oldest is within
+ * it: one comparison. */
+static bool rate_full(const struct acct_x *ax, uint32_t cap, int64_t ts)
+{
+    return ax->rate != NULL && ax->rate_count == cap && ts - ax->rate[ax->rate_head] < WD_NS_PER_S;
+}
+
+/* Records an accept at ts: the oldest time leaves a full ring, and ts goes
+ * in its place in time order (at the end, unless the accept came out of
+ * event-time order). */
+static void rate_push(struct acct_x *ax, uint32_t cap, int64_t ts)
+{
+    if (ax->rate_count == cap) {
+        ax->rate_head = ax->rate_head + 1u == cap ? 0u : ax->rate_head + 1u;
+        ax->rate_count--;
+    }
+    uint32_t k = ax->rate_count;
+    for (; k > 0; k--) {
+        uint32_t prev = ax->rate_head + k - 1u, at = ax->rate_head + k;
+        prev -= prev >= cap ? cap : 0u;
+        at -= at >= cap ? cap : 0u;
+        if (ax->rate[prev] <= ts) {
+            break;
+        }
+        ax->rate[at] = ax->rate[prev];
+    }
+    uint32_t at = ax->rate_head + k;
+    ax->rate[at - (at >= cap ? cap : 0u)] = ts;
+    ax->rate_count++;
 }
 
 static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct verdict *v)
@@ -820,28 +1034,28 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
     governing_states(e, ev->account, in->source, &g);
     const struct wd_scope_state *ws = most_restrictive(&g, &worst);
     if (worst == WD_TS_HALTED && !is_warden) {
-        return reject(v, "halted", "%s is HALTED (%s)", ws->scope, ws->reason);
+        return reject(v, RS(HALTED), "%s is HALTED (%s)", ws->scope, ws->reason);
     }
     if (!is_warden) {
         if (c->limits.n_sources > 0) {
             long si = find_source(e, in->source);
             if (si < 0) {
-                return reject(v, "unauthorized:source", "source '%.*s' is not configured",
+                return reject(v, RS(UNAUTH_SOURCE), "source '%.*s' is not configured",
                               (int)in->source.len, in->source.ptr);
             }
             if (e->keys[si].key != NULL && !signature_ok(e, &e->keys[si], ev)) {
-                return reject(v, "unauthorized:signature",
+                return reject(v, RS(UNAUTH_SIGNATURE),
                               in->sig.len == 0 ? "source '%.*s' must sign its intents"
                                                : "bad signature from source '%.*s'",
                               (int)in->source.len, in->source.ptr);
             }
         }
         if (c->limits.n_symbols > 0 && (ev->symbol >= e->n_sx || !e->sx[ev->symbol].allowed)) {
-            return reject(v, "unauthorized:symbol", "symbol %s is not in limits.symbols",
+            return reject(v, RS(UNAUTH_SYMBOL), "symbol %s is not in limits.symbols",
                           wd_intern_name(&e->symbols, ev->symbol));
         }
         if (!in_session(e, ev->ts_ns)) {
-            return reject(v, "unauthorized:hours", "outside trading hours");
+            return reject(v, RS(UNAUTH_HOURS), "outside trading hours");
         }
     }
 
@@ -861,7 +1075,7 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
         bool shrinks = held != 0 && (held > 0) != (q > 0) &&
                        (wd_i128)fabs_fix(q) + pending <= fabs_fix(held);
         if (!shrinks) {
-            return reject(v, "reduce_only",
+            return reject(v, RS(REDUCE_ONLY),
                           held == 0 ? "no position to reduce"
                                     : "order would grow or flip the position");
         }
@@ -869,7 +1083,7 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
 
     double ramp = any_in(&g, WD_TS_RAMP_UP) ? c->ramp.fraction : 1.0;
     const char *r;
-    if ((r = size_check(v, in->qty, c->limits.max_order_qty, ramp, "limit:max_order_qty",
+    if ((r = size_check(v, in->qty, c->limits.max_order_qty, ramp, RS(MAX_ORDER_QTY),
                         "qty")) != NULL) {
         return r;
     }
@@ -881,14 +1095,14 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
     bool needs_price = c->limits.max_order_notional > 0 || c->limits.box_lim > 0 ||
                        c->limits.max_gross_exposure > 0;
     if (needs_price && v->price == 0) {
-        return reject(v, c->limits.max_order_notional > 0 ? "limit:max_order_notional"
-                         : c->limits.box_lim > 0          ? "limit:box_lim"
-                                                          : "limit:max_gross_exposure",
+        return reject(v, c->limits.max_order_notional > 0 ? RS(MAX_ORDER_NOTIONAL)
+                         : c->limits.box_lim > 0          ? RS(BOX_LIM)
+                                                          : RS(MAX_GROSS_EXPOSURE),
                       "no price to value the order (no limit, no mark): fail closed");
     }
     wd_fix value = notional(in->qty, v->price);
     if ((r = size_check(v, value, c->limits.max_order_notional, ramp,
-                        "limit:max_order_notional", "notional")) != NULL) {
+                        RS(MAX_ORDER_NOTIONAL), "notional")) != NULL) {
         return r;
     }
 
@@ -896,14 +1110,14 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
         const struct sym_x *sx = ev->symbol < e->n_sx ? &e->sx[ev->symbol] : NULL;
         if (sx == NULL || sx->quote_ts == 0 ||
             ev->ts_ns - sx->quote_ts > c->detect.staleness_s * WD_NS_PER_S) {
-            return reject(v, "limit:price_collar", "no fresh quote: fail closed");
+            return reject(v, RS(PRICE_COLLAR), "no fresh quote: fail closed");
         }
         if (in->order_type == WD_ORDER_LMT &&
             fabs((double)(in->limit - sx->mid)) > c->limits.price_collar * (double)sx->mid) {
             char a[40], b[40];
             wd_fix_format(in->limit, 2, a, sizeof a);
             wd_fix_format(sx->mid, 2, b, sizeof b);
-            return reject(v, "limit:price_collar", "limit %s is more than %g%% from mid %s", a,
+            return reject(v, RS(PRICE_COLLAR), "limit %s is more than %g%% from mid %s", a,
                           c->limits.price_collar * 100.0, b);
         }
     }
@@ -911,10 +1125,10 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
     if (c->limits.box_lim > 0) {
         wd_fix after;
         if (wd_fix_add(held, q, &after) != WD_OK) {
-            return reject(v, "limit:box_lim", "position out of range");
+            return reject(v, RS(BOX_LIM), "position out of range");
         }
         if ((r = size_check(v, notional(after, v->price), c->limits.box_lim, ramp,
-                            "limit:box_lim", "position notional")) != NULL) {
+                            RS(BOX_LIM), "position notional")) != NULL) {
             return r;
         }
     }
@@ -926,23 +1140,15 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
                         (ax != NULL ? ax->open_notional : 0) + value;
         wd_fix gv = gross > INT64_MAX ? INT64_MAX : (wd_fix)gross;
         if ((r = size_check(v, gv, c->limits.max_gross_exposure, ramp,
-                            "limit:max_gross_exposure", "gross exposure")) != NULL) {
+                            RS(MAX_GROSS_EXPOSURE), "gross exposure")) != NULL) {
             return r;
         }
     }
 
-    if (c->limits.max_orders_per_s > 0 && ax != NULL && ax->rate != NULL) {
-        uint32_t cnt = 0;
-        uint32_t cap = c->limits.max_orders_per_s;
-        for (uint32_t k = 0; k < ax->rate_count; k++) {
-            int64_t t = ax->rate[(ax->rate_head + cap - 1u - k) % cap];
-            if (ev->ts_ns - t < WD_NS_PER_S) {
-                cnt++;
-            }
-        }
-        if (cnt >= cap) {
-            return reject(v, "limit:rate", "%u orders in the last second (max %u)", cnt, cap);
-        }
+    if (c->limits.max_orders_per_s > 0 && ax != NULL && rate_full(ax, c->limits.max_orders_per_s,
+                                                                  ev->ts_ns)) {
+        return reject(v, RS(RATE), "%u orders in the last second (max %u)",
+                      c->limits.max_orders_per_s, c->limits.max_orders_per_s);
     }
     return NULL;
 }
@@ -988,12 +1194,13 @@ static enum wd_status record_accept(struct wd_engine *e, const struct wd_event *
             return WD_ENOMEM;
         }
     }
-    struct order *o = om_find(&e->orders, in->id);
-    if (o == NULL) {
-        if ((st = om_insert(&e->orders, in->id, &o)) != WD_OK) {
-            return st; /* nothing recorded: the intent is rejected */
-        }
-    } else {
+    struct order *o;
+    bool found;
+    if ((st = om_upsert(&e->orders, in->id, &o, &found)) != WD_OK) {
+        return st; /* nothing recorded: the intent is rejected */
+    }
+    rej_forget(&e->rejected, in->id); /* accepted now: its fills are authorized */
+    if (found) {
         /* A reused id replaces the old order's exposure, in the account
          * that placed it. */
         e->ax[o->account].open_notional -= notional(o->remaining, o->price);
@@ -1014,11 +1221,7 @@ static enum wd_status record_accept(struct wd_engine *e, const struct wd_event *
     }
     ax->open_notional += notional(in->qty, price);
     if (cap > 0) {
-        ax->rate[ax->rate_head] = ev->ts_ns;
-        ax->rate_head = (ax->rate_head + 1u) % cap;
-        if (ax->rate_count < cap) {
-            ax->rate_count++;
-        }
+        rate_push(ax, cap, ev->ts_ns);
     }
     return WD_OK;
 }
@@ -1556,25 +1759,16 @@ static void detect(struct wd_engine *e, const struct wd_event *ev)
 
 /* ---- events --------------------------------------------------------------------------- */
 
-/* A rejected intent is remembered (without exposure), so that a fill for
- * it — the order reached the broker anyway — is recognised. Best effort:
- * when the table is full it is not remembered. */
-static void remember_rejected(struct wd_engine *e, const struct wd_event *ev, const char *reason)
+/* A rejected intent is remembered, so that a fill for it (the order
+ * reached the broker anyway) is recognised. An open order with the same
+ * id stays as it is. */
+static enum wd_status remember_rejected(struct wd_engine *e, const struct wd_event *ev,
+                                        const char *reason)
 {
-    struct order *o = om_find(&e->orders, ev->u.intent.id);
-    if (o != NULL || om_insert(&e->orders, ev->u.intent.id, &o) != WD_OK) {
-        return; /* an order with that id is open: leave it as it is */
+    if (om_find(&e->orders, ev->u.intent.id) != NULL) {
+        return WD_OK;
     }
-    o->account = ev->account;
-    o->symbol = ev->symbol;
-    o->side = (int8_t)ev->u.intent.side;
-    o->remaining = 0;
-    o->price = 0;
-    o->pos = NO_POS;
-    o->intent_ns = ev->ts_ns;
-    o->acked = true;
-    o->rejected = true;
-    copy_text(o->reason, sizeof o->reason, reason);
+    return rej_add(&e->rejected, ev->u.intent.id, reason_code(reason));
 }
 
 /* P0-3 on a fill: halt the account, cancel its orders, open one incident
@@ -1642,12 +1836,13 @@ static const char *fill_problem(struct wd_engine *e, const struct wd_event *ev,
 {
     const struct wd_ev_fill *fl = &ev->u.fill;
     const struct wd_config *c = e->cfg;
-    if (o == NULL && c->detect.unknown_fills) {
+    const struct rejected *r = o == NULL ? rej_find(&e->rejected, fl->id) : NULL;
+    if (r != NULL) {
+        snprintf(buf, cap, "fill for intent %.*s, which the gate rejected (%s)", (int)fl->id.len,
+                 fl->id.ptr, r->reason < RS_COUNT ? k_reasons[r->reason] : "rejected");
+    } else if (o == NULL && c->detect.unknown_fills) {
         snprintf(buf, cap, "fill for order %.*s, which warden never saw open", (int)fl->id.len,
                  fl->id.ptr);
-    } else if (o != NULL && o->rejected) {
-        snprintf(buf, cap, "fill for intent %.*s, which the gate rejected (%s)", (int)fl->id.len,
-                 fl->id.ptr, o->reason);
     } else if (c->limits.n_symbols > 0 && (ev->symbol >= e->n_sx || !e->sx[ev->symbol].allowed)) {
         snprintf(buf, cap, "fill in %s, a symbol not in limits.symbols",
                  wd_intern_name(&e->symbols, ev->symbol));
@@ -1688,13 +1883,13 @@ static enum wd_status on_intent(struct wd_engine *e, const struct wd_event *ev,
         enum wd_status st = record_accept(e, ev, v.price);
         if (st == WD_EFULL) {
             o.u.decision.accept = false;
-            o.u.decision.reason = "limit:open_orders";
+            o.u.decision.reason = RS(OPEN_ORDERS);
             o.u.decision.detail = "too many open orders to track";
         } else if (st != WD_OK) {
             return wd_error_set(err, st, "out of memory");
         }
-    } else {
-        remember_rejected(e, ev, reason);
+    } else if (remember_rejected(e, ev, reason) != WD_OK) {
+        return wd_error_set(err, WD_ENOMEM, "out of memory");
     }
     emit(e, &o);
     if (reason != NULL && strncmp(reason, "unauthorized:", 13) == 0) {
@@ -1744,7 +1939,7 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
             struct wd_output o = {.type = WD_OUT_DECISION};
             o.u.decision.id = ev->u.intent.id;
             o.u.decision.accept = false;
-            o.u.decision.reason = "invalid";
+            o.u.decision.reason = RS(INVALID);
             o.u.decision.detail = berr.msg;
             emit(e, &o);
         }
@@ -1774,7 +1969,7 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
             (st = unauthorized_fill(e, ev, why, err)) != WD_OK) {
             return st;
         }
-        if (o != NULL && !o->rejected) {
+        if (o != NULL) {
             order_done(e, o, ev->u.fill.qty);
         }
         return check_all_kills(e, err);
@@ -1790,7 +1985,7 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
 /* ---- snapshots ------------------------------------------------------------------------ */
 
 #define ENGINE_MAGIC 0x4e454457u /* "WDEN" */
-#define ENGINE_VERSION 4u
+#define ENGINE_VERSION 5u
 
 static void save_kills(struct wd_wbuf *w, const struct kill_state *k)
 {
@@ -2015,8 +2210,20 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
         wd_w_i64(w, o->remaining);
         wd_w_i64(w, o->price);
         wd_w_i64(w, o->intent_ns);
-        wd_w_u8(w, o->rejected ? 1u : 0u);
-        save_str(w, o->reason);
+    }
+    /* Rejected intents still remembered, oldest first. */
+    const struct rej_ring *rr = &e->rejected;
+    uint32_t nr = 0;
+    for (uint32_t k = 0; k < rr->count; k++) {
+        nr += rr->ring[(rr->head + k) & (REJ_CAP - 1u)].id_len > 0 ? 1u : 0u;
+    }
+    wd_w_u32(w, nr);
+    for (uint32_t k = 0; k < rr->count; k++) {
+        const struct rejected *x = &rr->ring[(rr->head + k) & (REJ_CAP - 1u)];
+        if (x->id_len > 0) {
+            wd_w_bytes(w, x->id, x->id_len);
+            save_str(w, x->reason < RS_COUNT ? k_reasons[x->reason] : "");
+        }
     }
     save_detectors(w, &e->det);
     /* Positions marked by unauthorized fills, by name. */
@@ -2085,11 +2292,12 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
             goto bad;
         }
         struct wd_str sid = {idp, (uint32_t)idn};
-        if (om_find(&e->orders, sid) != NULL) {
-            st = WD_EINVAL;
+        bool dup;
+        if ((st = om_upsert(&e->orders, sid, &o, &dup)) != WD_OK) {
             goto bad;
         }
-        if ((st = om_insert(&e->orders, sid, &o)) != WD_OK) {
+        if (dup) {
+            st = WD_EINVAL;
             goto bad;
         }
         o->account = id;
@@ -2099,9 +2307,7 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
         o->remaining = wd_r_i64(&r);
         o->price = wd_r_i64(&r);
         o->intent_ns = wd_r_i64(&r);
-        o->rejected = wd_r_u8(&r) != 0;
-        load_text(&r, o->reason, sizeof o->reason);
-        if ((o->remaining <= 0 && !o->rejected) || o->price < 0) { /* never saved so */
+        if (o->remaining <= 0 || o->price < 0) { /* never saved so */
             st = WD_EINVAL;
             goto bad;
         }
@@ -2110,6 +2316,21 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
         o->pos = p != NULL ? wd_book_position_index(e->book, p) : NO_POS;
         o->acked = (fl & 2u) != 0;
         if ((st = po_add(e, o, o->remaining)) != WD_OK) {
+            goto bad;
+        }
+    }
+    n = wd_r_u32(&r);
+    for (uint32_t k = 0; k < n && !r.bad; k++) {
+        size_t idn;
+        const char *idp = wd_r_bytes(&r, ORDER_ID_MAX, &idn);
+        char reason[32];
+        load_text(&r, reason, sizeof reason);
+        if (r.bad || idn == 0) {
+            st = WD_EINVAL;
+            goto bad;
+        }
+        if ((st = rej_add(&e->rejected, (struct wd_str){idp, (uint32_t)idn},
+                          reason_code(reason))) != WD_OK) {
             goto bad;
         }
     }

@@ -20,6 +20,7 @@
 #include "warden/book.h"
 #include "warden/detect.h"
 #include "warden/engine.h"
+#include "warden/serial.h"
 #include "warden/timeutil.h"
 
 struct inc {
@@ -420,6 +421,109 @@ static void test_detect_fill_for_a_rejected_intent(void **state)
                         "fill for intent r1, which the gate rejected (unauthorized:hours)");
 }
 
+/* An id the gate rejected and then accepted (a corrected resubmission) is
+ * an authorized order: its fill is not P0-3. */
+static void test_detect_rejected_then_accepted_id_is_authorized(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    feed(f,
+         "{\"type\":\"intent\",\"ts\":%lld,\"account\":\"A\",\"id\":\"r1\","
+         "\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":5,\"source\":\"s\"}",
+         (long long)ny(8, 0, 0, 0));
+    assert_int_equal(f->n_alerts, 1); /* blocked: unauthorized:hours */
+    feed(f,
+         "{\"type\":\"intent\",\"ts\":%lld,\"account\":\"A\",\"id\":\"r1\","
+         "\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":5,\"source\":\"s\"}",
+         (long long)ny(10, 0, 0, 0));
+    fill(f, ny(10, 0, 1, 0), "r1", "XYZ", 5);
+    last(f, 0);
+    assert_int_equal(f->n_alerts, 1);
+    assert_int_equal(f->n_controls, 0);
+}
+
+/* The last 65,536 rejected intents are remembered, the oldest forgotten
+ * first (a fill for a forgotten one is still unauthorized, as an order
+ * warden never saw open); ids accepted later leave the table from the
+ * middle, and every other id is still found afterwards. */
+static void test_detect_rejected_intents_remembered_up_to_65536(void **state)
+{
+    struct fx *f = *state;
+    enum { CAP = 65536, EXTRA = 10, N = CAP + EXTRA };
+    start(f);
+    int64_t t = ny(8, 0, 0, 0);
+    for (int k = 0; k < N; k++) {
+        feed(f,
+             "{\"type\":\"intent\",\"ts\":%lld,\"account\":\"A\",\"id\":\"r%d\","
+             "\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":1,\"source\":\"s\"}",
+             (long long)t, k);
+    }
+    assert_int_equal(f->n_alerts, N);
+    /* Every 7th id among the remembered is resubmitted and accepted. */
+    unsigned accepted = 0;
+    for (int k = EXTRA; k < N; k += 7) {
+        feed(f,
+             "{\"type\":\"intent\",\"ts\":%lld,\"account\":\"A\",\"id\":\"r%d\","
+             "\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":1,\"source\":\"s\"}",
+             (long long)ny(10, 0, 0, 0), k);
+        accepted++;
+    }
+    assert_int_equal(f->n_alerts, N);
+    /* The oldest are forgotten: never seen open. */
+    fill(f, ny(10, 0, 1, 0), "r0", "XYZ", 1);
+    assert_string_equal(last(f, 1)->detail, "fill for order r0, which warden never saw open");
+    char id[16], want[160];
+    unsigned alerts = f->n_alerts;
+    for (int k = 1; k < N; k++) {
+        snprintf(id, sizeof id, "r%d", k);
+        fill(f, ny(10, 0, 1, 0), id, "XYZ", 1);
+        if (k >= EXTRA && (k - EXTRA) % 7 == 0) {
+            assert_int_equal(f->n_alerts, alerts); /* accepted: authorized */
+            continue;
+        }
+        alerts++;
+        assert_int_equal(f->n_alerts, alerts);
+        if (k < EXTRA) {
+            snprintf(want, sizeof want,
+                     "unauthorized_trading P0 account:A: fill for order r%d, which warden never "
+                     "saw open",
+                     k);
+        } else {
+            snprintf(want, sizeof want,
+                     "unauthorized_trading P0 account:A: fill for intent r%d, which the gate "
+                     "rejected (unauthorized:hours)",
+                     k);
+        }
+        assert_string_equal(f->last_alert, want);
+    }
+    assert_int_equal(alerts, (unsigned)N + (unsigned)(N - 1) - accepted);
+    last(f, 1);
+}
+
+/* Remembered rejections survive a snapshot: after a restart, a fill for an
+ * intent the gate rejected before is still recognised as such. */
+static void test_detect_rejected_intents_survive_a_snapshot(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    feed(f,
+         "{\"type\":\"intent\",\"ts\":%lld,\"account\":\"A\",\"id\":\"r1\","
+         "\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":5,\"source\":\"s\"}",
+         (long long)ny(8, 0, 0, 0));
+    struct wd_wbuf w;
+    wd_wbuf_init(&w);
+    wd_engine_save(f->e, &w);
+    assert_int_equal(w.st, WD_OK);
+    wd_decoder_free(f->dec);
+    wd_engine_free(f->e);
+    start(f);
+    assert_int_equal(wd_engine_load(f->e, w.data, w.len, NULL), WD_OK);
+    wd_wbuf_free(&w);
+    fill(f, ny(10, 0, 1, 0), "r1", "XYZ", 5);
+    assert_string_equal(last(f, 1)->detail,
+                        "fill for intent r1, which the gate rejected (unauthorized:hours)");
+}
+
 static void test_detect_unknown_fills_can_be_allowed(void **state)
 {
     struct fx *f = *state;
@@ -529,6 +633,9 @@ int main(void)
         T(test_detect_market_data_staleness_only_while_open),
         T(test_detect_unknown_fill_halts_and_marks_the_position),
         T(test_detect_fill_for_a_rejected_intent),
+        T(test_detect_rejected_then_accepted_id_is_authorized),
+        T(test_detect_rejected_intents_remembered_up_to_65536),
+        T(test_detect_rejected_intents_survive_a_snapshot),
         T(test_detect_unknown_fills_can_be_allowed),
         T(test_detect_sequence_gaps_are_data_quality_alerts),
         T(test_detect_symbol_staleness_opens_and_recovers),

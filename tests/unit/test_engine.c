@@ -976,6 +976,40 @@ static void test_gate_rate_limit_one_second_window(void **state)
     EXPECT(f, ACCEPTED);
 }
 
+/* Accepts that arrive out of event-time order still count by their own
+ * times: the oldest accept in the window is not always the first one. */
+static void test_gate_rate_limit_out_of_order_times(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.limits.max_orders_per_s = 3;
+    fx_start(f);
+    int64_t t = ny(10, 0, 0);
+
+    intent(f, t + MS(500), "A", "q1", "XYZ", "BUY", "1", "strat_a", NULL);
+    EXPECT(f, ACCEPTED);
+    intent(f, t, "A", "q2", "XYZ", "BUY", "1", "strat_a", NULL); /* late */
+    EXPECT(f, ACCEPTED);
+    intent(f, t + MS(600), "A", "q3", "XYZ", "BUY", "1", "strat_a", NULL);
+    EXPECT(f, ACCEPTED);
+    /* Three accepts within the second before t + 999 ms: full. */
+    intent(f, t + MS(999), "A", "q4", "XYZ", "BUY", "1", "strat_a", NULL);
+    EXPECT(f, "limit:rate");
+    /* At t + 1 s the late q2 (stamped t) has aged out, though it was not
+     * the first accepted. */
+    intent(f, t + MS(1000), "A", "q5", "XYZ", "BUY", "1", "strat_a", NULL);
+    EXPECT(f, ACCEPTED);
+    /* Now q1 (t + 500 ms), q3 (t + 600 ms), q5 (t + 1 s). */
+    intent(f, t + MS(1499), "A", "q6", "XYZ", "BUY", "1", "strat_a", NULL);
+    EXPECT(f, "limit:rate");
+    intent(f, t + MS(1500), "A", "q7", "XYZ", "BUY", "1", "strat_a", NULL);
+    EXPECT(f, ACCEPTED);
+    /* Back in order: q3, q5, q7; the ring is sorted again. */
+    intent(f, t + MS(1599), "A", "q8", "XYZ", "BUY", "1", "strat_a", NULL);
+    EXPECT(f, "limit:rate");
+    intent(f, t + MS(1600), "A", "q9", "XYZ", "BUY", "1", "strat_a", NULL);
+    EXPECT(f, ACCEPTED);
+}
+
 static void test_gate_price_collar_fails_closed(void **state)
 {
     struct fx *f = *state;
@@ -2594,6 +2628,7 @@ int main(void)
         T(test_gate_gross_exposure_reused_id_across_accounts),
         T(test_gate_open_orders_huge_notionals_do_not_wrap),
         T(test_gate_rate_limit_one_second_window),
+        T(test_gate_rate_limit_out_of_order_times),
         T(test_gate_price_collar_fails_closed),
         T(test_gate_symbols_allow_list),
         T(test_gate_sources_without_key),
