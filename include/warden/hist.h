@@ -19,6 +19,7 @@
 #ifndef WD_CORE_HIST_H
 #define WD_CORE_HIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "warden/status.h"
@@ -33,6 +34,8 @@
 #define WD_HIST_GROUPS (WD_HIST_MAX_BITS - WD_HIST_SUB_BITS + 1) /* 35 */
 #define WD_HIST_BUCKETS (WD_HIST_GROUPS * WD_HIST_SUB_COUNT)      /* 8960 */
 
+#define WD_HIST_WATCHES 2 /* bounds a histogram can watch (see wd_hist_watch) */
+
 /* Caller-owned; fields are read-only outside src/core/hist.c. */
 struct wd_hist {
     uint64_t *counts;                 /* owned: WD_HIST_BUCKETS counters, calloc()ed
@@ -40,6 +43,9 @@ struct wd_hist {
     uint64_t groups[WD_HIST_GROUPS]; /* sum of counts[] per group (quantile index) */
     uint64_t total;                   /* values currently recorded */
     uint64_t clamped;                 /* of which above WD_HIST_MAX_NS (top bucket) */
+    uint32_t watch_first[WD_HIST_WATCHES]; /* first bucket reported above the watched
+                                              bound; WD_HIST_BUCKETS: none / unused */
+    uint64_t watch_above[WD_HIST_WATCHES]; /* values in buckets from watch_first on */
 };
 
 /* Allocates the counters (WD_HIST_BUCKETS * 8 = 71,680 bytes) and starts
@@ -81,6 +87,18 @@ enum wd_status wd_hist_quantile(const struct wd_hist *h, double q, int64_t *out_
 /* The value a quantile reports for value_ns: the highest value of its
  * bucket (WD_HIST_MAX_NS above that; 0 for a negative value). */
 int64_t wd_hist_upper_ns(int64_t value_ns);
+
+/* Watches bound_ns in slot k (< WD_HIST_WATCHES): from now on h keeps the
+ * number of values that a quantile would report above bound_ns, so that
+ * wd_hist_quantile_exceeds answers in O(1) what comparing wd_hist_quantile
+ * with bound_ns would. Recounts once over the buckets; a negative bound
+ * counts every value, one of WD_HIST_MAX_NS or more none. */
+void wd_hist_watch(struct wd_hist *h, unsigned k, int64_t bound_ns);
+
+/* Whether wd_hist_quantile(h, q) would report more than the bound watched
+ * in slot k: exactly that comparison, without the walk. false when h is
+ * empty, q is outside [0, 1], or slot k watches nothing. */
+bool wd_hist_quantile_exceeds(const struct wd_hist *h, double q, unsigned k);
 
 static inline uint64_t wd_hist_count(const struct wd_hist *h) { return h->total; }
 static inline uint64_t wd_hist_clamped(const struct wd_hist *h) { return h->clamped; }

@@ -467,6 +467,8 @@ struct wd_engine {
     int64_t ts_ns;
 };
 
+static void watch_latency(struct wd_engine *e);
+
 static enum wd_status ensure_acct(struct wd_engine *e, uint32_t id)
 {
     return wd__array_grow((void **)&e->ax, &e->n_ax, id + 1u, sizeof *e->ax);
@@ -568,6 +570,7 @@ enum wd_status wd_engine_new(const struct wd_engine_opts *opts, struct wd_engine
         wd_error_set(err, st, "detectors: bad detect.reject / detect.latency settings");
         goto fail;
     }
+    watch_latency(e);
     /* Allowed symbols are interned up front so the check is an array read. */
     for (size_t i = 0; i < e->cfg->limits.n_symbols; i++) {
         const char *sym = e->cfg->limits.symbols[i];
@@ -1504,32 +1507,51 @@ static void det_rejects(struct wd_engine *e, bool rejected, struct wd_str reason
                    detail);
 }
 
+/* The latency window's watched bounds: p95 > open_p95_ms opens, and p95 <
+ * close_p95_ms, i.e. not p95 > ceil(close) - 1 ns, closes. */
+enum { LAT_WATCH_OPEN, LAT_WATCH_CLOSE };
+
+static void watch_latency(struct wd_engine *e)
+{
+    const struct wd_config *c = e->cfg;
+    double open_ns = floor(c->detect.latency.open_p95_ms * 1e6);
+    double close_ns = ceil(c->detect.latency.close_p95_ms * 1e6) - 1.0;
+    wd_hist_watch(&e->det.lat.hist, LAT_WATCH_OPEN,
+                  open_ns >= (double)WD_HIST_MAX_NS ? WD_HIST_MAX_NS : (int64_t)open_ns);
+    wd_hist_watch(&e->det.lat.hist, LAT_WATCH_CLOSE,
+                  close_ns >= (double)WD_HIST_MAX_NS ? WD_HIST_MAX_NS : (int64_t)close_ns);
+}
+
+/* P2-1 on each intent->ack latency: whether p95 crossed a threshold is a
+ * counter comparison (the window's watched bounds); the p95 itself is
+ * computed only to report a crossing. */
 static void det_latency(struct wd_engine *e, int64_t latency_ns)
 {
     struct detectors *d = &e->det;
     const struct wd_config *c = e->cfg;
-    int64_t p95 = 0;
     if (latency_ns < 0 || wd_hist_window_add(&d->lat, e->ts_ns, latency_ns) != WD_OK ||
-        wd_hist_window_count(&d->lat) < DET_MIN_SAMPLES ||
-        wd_hist_window_quantile(&d->lat, 0.95, &p95) != WD_OK) {
+        wd_hist_window_count(&d->lat) < DET_MIN_SAMPLES) {
         return;
     }
-    double p95_ms = (double)p95 / 1e6;
-    enum wd_hyst_step step = wd_hyst_update(&d->lat_h, p95_ms, c->detect.latency.open_p95_ms,
-                                            c->detect.latency.close_p95_ms, e->ts_ns);
-    if (step == WD_HYST_SAME) {
+    bool opening = !d->lat_h.open;
+    if (opening ? !wd_hist_quantile_exceeds(&d->lat.hist, 0.95, LAT_WATCH_OPEN)
+                : wd_hist_quantile_exceeds(&d->lat.hist, 0.95, LAT_WATCH_CLOSE)) {
         return;
     }
+    int64_t p95 = 0;
+    if (wd_hist_window_quantile(&d->lat, 0.95, &p95) != WD_OK) {
+        return; /* cannot be: the window holds samples */
+    }
+    d->lat_h.open = opening;
+    d->lat_h.since_ns = e->ts_ns;
     char detail[200];
     snprintf(detail, sizeof detail, "p95 intent->ack latency %.0f ms %s %g ms over %u acks",
-             p95_ms, step == WD_HYST_OPENED ? ">" : "<",
-             step == WD_HYST_OPENED ? c->detect.latency.open_p95_ms
-                                    : c->detect.latency.close_p95_ms,
+             (double)p95 / 1e6, opening ? ">" : "<",
+             opening ? c->detect.latency.open_p95_ms : c->detect.latency.close_p95_ms,
              wd_hist_window_count(&d->lat));
     struct wd_severity_facts f = {.degraded = true};
-    det_transition(e, &d->lat_s, WD_SC_HIGH_LATENCY, step == WD_HYST_OPENED, &f,
-                   step == WD_HYST_OPENED ? "High latency detected" : "Latency recovered",
-                   detail);
+    det_transition(e, &d->lat_s, WD_SC_HIGH_LATENCY, opening, &f,
+                   opening ? "High latency detected" : "Latency recovered", detail);
 }
 
 /* The bus (P1-2) is failing while consumer lag is latched high or the
@@ -1652,26 +1674,26 @@ static void dq_staleness(struct wd_engine *e)
     }
     d->dq_next_check = e->ts_ns + WD_NS_PER_S;
     int64_t limit = e->cfg->detect.staleness_s * WD_NS_PER_S;
-    char list[200] = "";
-    size_t len = 0;
     unsigned stale = 0;
     if (in_session(e, e->ts_ns)) {
         for (uint32_t i = 0; i < e->n_sx; i++) {
             int64_t last = e->sx[i].market_ts;
-            if (last == 0 || e->ts_ns - last <= limit) {
-                continue;
-            }
-            stale++;
-            if (len + 40 < sizeof list) {
-                int w = snprintf(list + len, sizeof list - len, "%s%s (%llds)", len ? ", " : "",
-                                 wd_intern_name(&e->symbols, i),
-                                 (long long)((e->ts_ns - last) / WD_NS_PER_S));
-                len += w > 0 ? (size_t)w : 0u;
-            }
+            stale += last != 0 && e->ts_ns - last > limit ? 1u : 0u;
         }
     }
     if ((stale > 0) == d->dq_s.open) {
-        return;
+        return; /* no change: nothing to say */
+    }
+    char list[200] = "";
+    size_t len = 0;
+    for (uint32_t i = 0; i < e->n_sx && stale > 0 && len + 40 < sizeof list; i++) {
+        int64_t last = e->sx[i].market_ts;
+        if (last != 0 && e->ts_ns - last > limit) {
+            int w = snprintf(list + len, sizeof list - len, "%s%s (%llds)", len ? ", " : "",
+                             wd_intern_name(&e->symbols, i),
+                             (long long)((e->ts_ns - last) / WD_NS_PER_S));
+            len += w > 0 ? (size_t)w : 0u;
+        }
     }
     char detail[320];
     if (stale > 0) {
@@ -2255,8 +2277,14 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
     enum wd_status st;
     uint32_t n, id, sym;
     wd_rbuf_init(&r, data, len);
-    if (wd_r_u32(&r) != ENGINE_MAGIC || wd_r_u32(&r) != ENGINE_VERSION) {
-        return wd_error_set(err, WD_EINVAL, "not an engine snapshot (magic or version)");
+    if (wd_r_u32(&r) != ENGINE_MAGIC) {
+        return wd_error_set(err, WD_EINVAL, "not an engine snapshot");
+    }
+    uint32_t version = wd_r_u32(&r);
+    if (version != ENGINE_VERSION) {
+        return wd_error_set(err, WD_EINVAL,
+                            "engine snapshot format %u, this warden reads format %u only",
+                            version, ENGINE_VERSION);
     }
     if ((st = wd_book_load(e->book, &r, err)) != WD_OK) {
         return st;

@@ -63,6 +63,9 @@ int64_t wd_hist_upper_ns(int64_t value_ns)
 enum wd_status wd_hist_init(struct wd_hist *h)
 {
     memset(h, 0, sizeof *h);
+    for (unsigned k = 0; k < WD_HIST_WATCHES; k++) {
+        h->watch_first[k] = WD_HIST_BUCKETS;
+    }
     h->counts = calloc(WD_HIST_BUCKETS, sizeof *h->counts);
     return h->counts == NULL ? WD_ENOMEM : WD_OK;
 }
@@ -79,6 +82,23 @@ void wd_hist_reset(struct wd_hist *h)
     memset(h->groups, 0, sizeof h->groups);
     h->total = 0;
     h->clamped = 0;
+    memset(h->watch_above, 0, sizeof h->watch_above);
+}
+
+static void watch_recount(struct wd_hist *h, unsigned k)
+{
+    h->watch_above[k] = 0;
+    for (uint32_t i = h->watch_first[k]; i < WD_HIST_BUCKETS; i++) {
+        h->watch_above[k] += h->counts[i];
+    }
+}
+
+/* Adds d (+1 or -1) to the watch counters bucket i falls under. */
+static void watch_count(struct wd_hist *h, uint32_t i, int d)
+{
+    for (unsigned k = 0; k < WD_HIST_WATCHES; k++) {
+        h->watch_above[k] += i >= h->watch_first[k] ? (uint64_t)(int64_t)d : 0u;
+    }
 }
 
 enum wd_status wd_hist_record(struct wd_hist *h, int64_t value_ns)
@@ -93,6 +113,7 @@ enum wd_status wd_hist_record(struct wd_hist *h, int64_t value_ns)
     h->counts[i]++;
     h->groups[i >> WD_HIST_SUB_BITS]++;
     h->total++;
+    watch_count(h, i, 1);
     if (value_ns > WD_HIST_MAX_NS) {
         h->clamped++;
     }
@@ -116,6 +137,7 @@ enum wd_status wd_hist_remove(struct wd_hist *h, int64_t value_ns)
     h->counts[i]--;
     h->groups[i >> WD_HIST_SUB_BITS]--;
     h->total--;
+    watch_count(h, i, -1);
     if (clamp) {
         h->clamped--;
     }
@@ -137,7 +159,31 @@ enum wd_status wd_hist_merge(struct wd_hist *dst, const struct wd_hist *src)
     }
     dst->clamped += src->clamped;
     dst->total = total;
+    for (unsigned k = 0; k < WD_HIST_WATCHES; k++) {
+        watch_recount(dst, k);
+    }
     return WD_OK;
+}
+
+void wd_hist_watch(struct wd_hist *h, unsigned k, int64_t bound_ns)
+{
+    if (k >= WD_HIST_WATCHES) {
+        return;
+    }
+    /* A quantile reports a bucket's upper edge; the first bucket whose
+     * edge passes the bound is the one holding bound_ns, unless bound_ns
+     * is that edge itself. */
+    uint32_t first;
+    if (bound_ns < 0) {
+        first = 0;
+    } else if (bound_ns >= WD_HIST_MAX_NS) {
+        first = WD_HIST_BUCKETS;
+    } else {
+        first = bucket_of((uint64_t)bound_ns);
+        first += bucket_upper(first) <= bound_ns ? 1u : 0u;
+    }
+    h->watch_first[k] = first;
+    watch_recount(h, k);
 }
 
 /*
@@ -163,6 +209,16 @@ static uint64_t rank_of(double q, uint64_t n)
         return n;
     }
     return (uint64_t)x;
+}
+
+bool wd_hist_quantile_exceeds(const struct wd_hist *h, double q, unsigned k)
+{
+    if (k >= WD_HIST_WATCHES || h->total == 0 || !(q >= 0.0 && q <= 1.0)) {
+        return false;
+    }
+    /* The rank-th smallest value lies at or past watch_first exactly when
+     * fewer than rank values lie before it. */
+    return h->total - h->watch_above[k] < rank_of(q, h->total);
 }
 
 enum wd_status wd_hist_quantile(const struct wd_hist *h, double q, int64_t *out_ns)

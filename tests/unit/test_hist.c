@@ -918,6 +918,103 @@ static void test_hist_window_p2_1_breach_and_recovery(void **state)
     wd_hist_window_destroy(&p21);
 }
 
+/* wd_hist_quantile_exceeds answers exactly what comparing wd_hist_quantile
+ * with the watched bound answers, through records, removes, a re-watch, a
+ * merge and a reset, for bounds on and around bucket edges. */
+static void check_watches(const struct wd_hist *h, const int64_t *bound)
+{
+    static const double qs[] = {0.0, 0.5, 0.95, 0.99, 1.0};
+    for (unsigned k = 0; k < WD_HIST_WATCHES; k++) {
+        for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+            bool want = h->total > 0 && quantile(h, qs[i]) > bound[k];
+            if (wd_hist_quantile_exceeds(h, qs[i], k) != want) {
+                fail_msg("watch %u bound %lld q %g: exceeds %d, quantile %lld (n %llu)", k,
+                         (long long)bound[k], qs[i], !want,
+                         (long long)(h->total ? quantile(h, qs[i]) : -1),
+                         (unsigned long long)h->total);
+            }
+        }
+    }
+}
+
+#define WATCH_N 4000
+static int64_t watch_vals[WATCH_N];
+
+static void test_hist_watch_agrees_with_quantile(void **state)
+{
+    (void)state;
+    struct rng r = {20261127u};
+    for (int d = 0; d < NDIST; d++) {
+        struct wd_hist h, other;
+        assert_int_equal(wd_hist_init(&h), WD_OK);
+        assert_int_equal(wd_hist_init(&other), WD_OK);
+        int64_t v0 = draw(&r, (enum dist)d);
+        int64_t edge = wd_hist_upper_ns(v0);
+        int64_t bound[WD_HIST_WATCHES] = {edge, edge - 1};
+        wd_hist_watch(&h, 0, bound[0]);
+        wd_hist_watch(&h, 1, bound[1]);
+        check_watches(&h, bound);
+        size_t n = 0;
+        for (int step = 0; step < 3 * WATCH_N; step++) {
+            if (n > 0 && (n == WATCH_N || rng_next(&r) % 3u == 0u)) {
+                size_t i = (size_t)(rng_next(&r) % n);
+                assert_int_equal(wd_hist_remove(&h, watch_vals[i]), WD_OK);
+                watch_vals[i] = watch_vals[--n];
+            } else {
+                /* Half the values near the edges, to hit them exactly. */
+                int64_t v = rng_next(&r) % 2u ? draw(&r, (enum dist)d)
+                                              : edge + rng_range(&r, -2, 2);
+                record(&h, v < 0 ? 0 : v);
+                watch_vals[n++] = v < 0 ? 0 : v;
+            }
+            if (step % 7 == 0) {
+                check_watches(&h, bound);
+            }
+            if (step == WATCH_N) { /* move a watch while values are in */
+                bound[1] = edge + 1;
+                wd_hist_watch(&h, 1, bound[1]);
+                check_watches(&h, bound);
+            }
+        }
+        record(&other, edge + 1);
+        record(&other, 2 * HOUR);
+        assert_int_equal(wd_hist_merge(&h, &other), WD_OK);
+        check_watches(&h, bound);
+        wd_hist_reset(&h);
+        check_watches(&h, bound);
+        record(&h, edge);
+        check_watches(&h, bound);
+        wd_hist_destroy(&h);
+        wd_hist_destroy(&other);
+    }
+}
+
+static void test_hist_watch_extreme_bounds(void **state)
+{
+    (void)state;
+    struct wd_hist h;
+    assert_int_equal(wd_hist_init(&h), WD_OK);
+    assert_false(wd_hist_quantile_exceeds(&h, 0.5, 0)); /* unused and empty */
+    wd_hist_watch(&h, 0, -1);            /* every value exceeds */
+    wd_hist_watch(&h, 1, WD_HIST_MAX_NS); /* none does, clamped ones included */
+    assert_false(wd_hist_quantile_exceeds(&h, 0.5, 0)); /* empty */
+    record(&h, 0);
+    record(&h, WD_HIST_MAX_NS + 1000);
+    assert_true(wd_hist_quantile_exceeds(&h, 0.0, 0));
+    assert_false(wd_hist_quantile_exceeds(&h, 1.0, 1));
+    assert_int_equal(quantile(&h, 1.0), WD_HIST_MAX_NS);
+    assert_false(wd_hist_quantile_exceeds(&h, 0.5, WD_HIST_WATCHES)); /* no such slot */
+    assert_false(wd_hist_quantile_exceeds(&h, 1.5, 0));               /* bad q */
+    /* Small values have buckets of their own: 511 exceeds 510, not 511. */
+    wd_hist_reset(&h);
+    wd_hist_watch(&h, 0, 510);
+    wd_hist_watch(&h, 1, 511);
+    record(&h, 511);
+    assert_true(wd_hist_quantile_exceeds(&h, 0.5, 0));
+    assert_false(wd_hist_quantile_exceeds(&h, 0.5, 1));
+    wd_hist_destroy(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -933,6 +1030,8 @@ int main(void)
         cmocka_unit_test(test_hist_remove_is_inverse_of_record),
         cmocka_unit_test(test_hist_reset_empties),
         cmocka_unit_test(test_hist_merge),
+        cmocka_unit_test(test_hist_watch_agrees_with_quantile),
+        cmocka_unit_test(test_hist_watch_extreme_bounds),
         cmocka_unit_test(test_hist_random_quantiles_within_one_percent),
         cmocka_unit_test(test_hist_window_init_rejects_bad_arguments),
         cmocka_unit_test(test_hist_window_sample_leaves_exactly_after_window),
