@@ -374,6 +374,7 @@ static void config_make(struct wd_config *cfg, const struct bench_market *m, boo
  * names the benchmark uses. */
 struct world {
     struct wd_engine *e;
+    struct wd_hmac_cache *hmac; /* keyed contexts, as warden replay keeps them */
     struct wd_decoder *dec;
     struct sink sink;
     uint64_t event_no;
@@ -392,8 +393,8 @@ static void world_open(struct world *w, const struct wd_config *cfg, const struc
                                .emit = sink_emit,
                                .emit_ctx = &w->sink,
                                .hmac_verify = wd_hmac_sha256_verify,
-                               .hmac_ctx = NULL};
-    if (wd_engine_new(&o, &w->e, &err) != WD_OK) {
+                               .hmac_ctx = w->hmac = wd_hmac_cache_new()};
+    if (w->hmac == NULL || wd_engine_new(&o, &w->e, &err) != WD_OK) {
         fprintf(stderr, "bench_gate: cannot create the engine: %s\n", err.msg);
         exit(1);
     }
@@ -419,6 +420,7 @@ static void world_close(struct world *w)
 {
     wd_decoder_free(w->dec);
     wd_engine_free(w->e);
+    wd_hmac_cache_free(w->hmac);
 }
 
 /* Pre-decoded events carry the interned ids of the first world; every

@@ -112,6 +112,11 @@ const struct wd_figures *wd_book_account(const struct wd_book *b, uint32_t accou
 /* Number of account ids the book can be asked about (some may be NULL). */
 uint32_t wd_book_account_slots(const struct wd_book *b);
 
+/* A counter that moves whenever any account's or the firm's figures may
+ * have changed (their `version`s): equal values mean no figure moved in
+ * between. */
+uint64_t wd_book_changes(const struct wd_book *b);
+
 /* Positions in creation order, including flat ones (qty == 0). */
 size_t wd_book_position_count(const struct wd_book *b);
 const struct wd_position *wd_book_position(const struct wd_book *b, size_t i);

@@ -35,6 +35,7 @@ struct replay {
     struct wd_tz *tz;
     struct wd_store *store;
     struct wd_engine *engine;
+    struct wd_hmac_cache *hmac; /* keyed contexts for signed intents */
     struct wd_decoder *dec;
     struct jw w;
     const char *path;      /* the input; "-" for stdin */
@@ -475,9 +476,10 @@ int cmd_replay(int argc, char **argv)
                                 .emit = on_output,
                                 .emit_ctx = &rp,
                                 .hmac_verify = wd_hmac_sha256_verify,
+                                .hmac_ctx = rp.hmac = wd_hmac_cache_new(),
                                 .incident_seq = incident_seq,
                                 .incident_seq_ctx = &rp};
-    if (wd_engine_new(&eo, &rp.engine, &err) != WD_OK ||
+    if (rp.hmac == NULL || wd_engine_new(&eo, &rp.engine, &err) != WD_OK ||
         wd_decoder_new(wd_engine_symbols(rp.engine), wd_engine_accounts(rp.engine), &rp.dec) !=
             WD_OK) {
         cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
@@ -543,6 +545,7 @@ out:
     }
     wd_decoder_free(rp.dec);
     wd_engine_free(rp.engine);
+    wd_hmac_cache_free(rp.hmac);
     wd_store_close(rp.store);
     wd_tz_free(rp.tz);
     wd_config_destroy(&rp.cfg);

@@ -60,6 +60,7 @@ struct wd_book {
     bool created_position;    /* the current event created the last position */
     int64_t last_ts;
     uint64_t events;
+    uint64_t changes; /* bumped with every figures' version: see wd_book_changes */
 };
 
 static bool fits(wd_i128 v) { return v <= INT64_MAX && v >= INT64_MIN; }
@@ -103,8 +104,9 @@ wd_fix wd_position_avg_cost(const struct wd_position *p)
 }
 
 /* Recomputes equity, peak and drawdown after cash or mtm moved. */
-static void refresh(struct wd_figures *f)
+static void refresh(struct wd_book *b, struct wd_figures *f)
 {
+    b->changes++;
     f->version++;
     f->equity = f->cash + f->mtm; /* range-checked by the caller */
     if (f->equity > f->peak) {
@@ -140,13 +142,13 @@ static bool shift_fits(const struct wd_figures *f, wd_fix delta)
 /* Shifts every level figure by delta (a new account's capital joining the
  * firm, or an account's starting capital set by its first account event).
  * The caller checked shift_fits. */
-static void figures_shift(struct wd_figures *f, wd_fix delta)
+static void figures_shift(struct wd_book *b, struct wd_figures *f, wd_fix delta)
 {
     f->capital += delta;
     f->cash += delta;
     f->day_open += delta;
     f->peak += delta;
-    refresh(f);
+    refresh(b, f);
 }
 
 static enum wd_status ensure_symbol(struct wd_book *b, uint32_t sym)
@@ -194,7 +196,7 @@ static enum wd_status get_account(struct wd_book *b, uint32_t id, struct acct_st
         }
         figures_init(&a->f, cap);
         a->present = true;
-        figures_shift(&b->firm, cap);
+        figures_shift(b, &b->firm, cap);
     }
     *out = a;
     return WD_OK;
@@ -413,13 +415,13 @@ static enum wd_status revalue(struct wd_book *b, uint32_t sym, wd_fix mark)
             f->gross = (wd_fix)((wd_i128)f->gross + (m < 0 ? -(wd_i128)m : m) -
                                 (p->mtm < 0 ? -(wd_i128)p->mtm : p->mtm));
             p->mtm = m;
-            refresh(f);
+            refresh(b, f);
         }
     }
     b->firm.gross = (wd_fix)(b->firm.gross + gross_delta);
     if (firm_delta != 0) {
         b->firm.mtm = (wd_fix)(b->firm.mtm + firm_delta);
-        refresh(&b->firm);
+        refresh(b, &b->firm);
     }
     return WD_OK;
 }
@@ -490,6 +492,7 @@ static enum wd_status roll_day(struct wd_book *b, int64_t ts, struct day_undo *u
     }
     b->firm.day_open = b->firm.equity;
     b->firm.version++;
+    b->changes++;
     return WD_OK;
 }
 
@@ -533,7 +536,7 @@ static void uncreate_account(struct wd_book *b)
         return;
     }
     struct acct_state *a = &b->accts[b->created_account];
-    figures_shift(&b->firm, -a->f.capital);
+    figures_shift(b, &b->firm, -a->f.capital);
     memset(a, 0, sizeof *a);
     b->created_account = WD_NO_ID;
 }
@@ -609,8 +612,8 @@ static enum wd_status apply_fill(struct wd_book *b, const struct wd_event *ev,
     st = revalue(b, ev->symbol, mark);
     if (st == WD_OK) {
         /* revalue refreshes only what moved; cash moved for sure. */
-        refresh(&a->f);
-        refresh(&b->firm);
+        refresh(b, &a->f);
+        refresh(b, &b->firm);
         return WD_OK;
     }
     *s = saved_s;
@@ -644,10 +647,10 @@ static enum wd_status apply_account(struct wd_book *b, const struct wd_event *ev
     a->saw_account_event = true;
     /* The starting capital is the baseline: peak and day-open move with it,
      * and the drawdown history restarts from it. */
-    figures_shift(&a->f, delta);
+    figures_shift(b, &a->f, delta);
     a->f.peak = a->f.equity;
     a->f.drawdown = a->f.max_drawdown = 0.0;
-    figures_shift(&b->firm, delta);
+    figures_shift(b, &b->firm, delta);
     return WD_OK;
 }
 
@@ -731,6 +734,8 @@ const struct wd_figures *wd_book_account(const struct wd_book *b, uint32_t accou
 }
 
 uint32_t wd_book_account_slots(const struct wd_book *b) { return b->n_accts; }
+
+uint64_t wd_book_changes(const struct wd_book *b) { return b->changes; }
 
 size_t wd_book_position_count(const struct wd_book *b) { return b->n_pos; }
 

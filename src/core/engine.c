@@ -454,6 +454,8 @@ struct wd_engine {
     uint32_t firm_scope; /* index + 1, 0 if none */
     uint32_t n_ramping;  /* scopes in RAMP_UP */
     struct kill_state firm_ks;
+    uint64_t kills_changes; /* wd_book_changes when the switches last looked */
+    int64_t kills_psr_due;  /* earliest PSR sample time among the scopes then */
 
     int64_t seq_day;
     uint32_t seq;
@@ -543,6 +545,7 @@ enum wd_status wd_engine_new(const struct wd_engine_opts *opts, struct wd_engine
     }
     e->cfg = opts->cfg;
     e->tz = opts->tz;
+    e->kills_changes = UINT64_MAX; /* the first equity event looks */
     e->emit = opts->emit;
     e->emit_ctx = opts->emit_ctx;
     e->hmac_verify = opts->hmac_verify;
@@ -912,23 +915,40 @@ static long find_source(const struct wd_engine *e, struct wd_str s)
     return -1;
 }
 
+/* Appends n bytes and a separator to a message being built in buf[cap];
+ * false when it would not fit. */
+static bool msg_put(char *buf, size_t cap, size_t *len, const char *p, size_t n, char sep)
+{
+    if (n + 1u > cap - *len) {
+        return false;
+    }
+    memcpy(buf + *len, p, n);
+    *len += n;
+    if (sep != '\0') {
+        buf[(*len)++] = sep;
+    }
+    return true;
+}
+
+/* The intent's canonical string id|symbol|side|qty|source|ts (SPEC
+ * section 2) verified against its sig under the source's key. */
 static bool signature_ok(const struct wd_engine *e, const struct source_key *k,
                          const struct wd_event *ev)
 {
     const struct wd_ev_intent *in = &ev->u.intent;
     char msg[512];
+    size_t n = 0;
     const char *sym = wd_intern_name(&e->symbols, ev->symbol);
-    if (in->sig.len == 0) {
+    const char *side = in->side == WD_SIDE_BUY ? "BUY" : "SELL";
+    if (in->sig.len == 0 || !msg_put(msg, sizeof msg, &n, in->id.ptr, in->id.len, '|') ||
+        !msg_put(msg, sizeof msg, &n, sym, strlen(sym), '|') ||
+        !msg_put(msg, sizeof msg, &n, side, strlen(side), '|') ||
+        !msg_put(msg, sizeof msg, &n, in->qty_text.ptr, in->qty_text.len, '|') ||
+        !msg_put(msg, sizeof msg, &n, in->source.ptr, in->source.len, '|') ||
+        !msg_put(msg, sizeof msg, &n, in->ts_text.ptr, in->ts_text.len, '\0')) {
         return false;
     }
-    int n = snprintf(msg, sizeof msg, "%.*s|%s|%s|%.*s|%.*s|%.*s", (int)in->id.len, in->id.ptr,
-                     sym, in->side == WD_SIDE_BUY ? "BUY" : "SELL", (int)in->qty_text.len,
-                     in->qty_text.ptr, (int)in->source.len, in->source.ptr,
-                     (int)in->ts_text.len, in->ts_text.ptr);
-    if (n < 0 || (size_t)n >= sizeof msg) {
-        return false;
-    }
-    return e->hmac_verify(e->hmac_ctx, k->key, k->len, msg, (size_t)n, in->sig.ptr, in->sig.len);
+    return e->hmac_verify(e->hmac_ctx, k->key, k->len, msg, n, in->sig.ptr, in->sig.len);
 }
 
 /* |a| for fixed values that fit. */
@@ -1335,17 +1355,17 @@ static enum wd_status check_kills(struct wd_engine *e, uint32_t account,
                                   const struct wd_figures *f, struct kill_state *k,
                                   struct wd_error *err)
 {
-    const struct wd_config *c = e->cfg;
-    char detail[160], a[32], b[32], sbuf[WD_SCOPE_MAX];
-    enum wd_status st = WD_OK;
-    uint32_t sref = account == WD_NO_ID ? e->firm_scope : e->ax[account].scope;
-    bool halted = sref != 0 && e->scopes[sref - 1u].state == WD_TS_HALTED;
     /* Nothing moved since the last look and no PSR sample is due: every
      * answer would be the same. */
     if (f->version == k->seen && k->psr != NULL && e->ts_ns < k->psr->next_sample_ns) {
         return WD_OK;
     }
     k->seen = f->version;
+    const struct wd_config *c = e->cfg;
+    char detail[160], a[32], b[32], sbuf[WD_SCOPE_MAX];
+    enum wd_status st = WD_OK;
+    uint32_t sref = account == WD_NO_ID ? e->firm_scope : e->ax[account].scope;
+    bool halted = sref != 0 && e->scopes[sref - 1u].state == WD_TS_HALTED;
 
     double pnl = wd_figures_pnl_ratio(f);
     bool on = pnl < c->limits.kill_pnl;
@@ -1396,10 +1416,23 @@ static enum wd_status check_kills(struct wd_engine *e, uint32_t account,
     return st;
 }
 
+static int64_t psr_due(const struct kill_state *k, int64_t due)
+{
+    return k->psr != NULL && k->psr->next_sample_ns < due ? k->psr->next_sample_ns : due;
+}
+
+/* Every scope's kill-switches, after an event that may move figures. When
+ * no figure moved since the last look and no PSR sample is due, every
+ * answer would be the same: nothing to do. */
 static enum wd_status check_all_kills(struct wd_engine *e, struct wd_error *err)
 {
     enum wd_status st;
+    uint64_t changes = wd_book_changes(e->book);
+    if (changes == e->kills_changes && e->ts_ns < e->kills_psr_due) {
+        return WD_OK;
+    }
     uint32_t slots = wd_book_account_slots(e->book), present = 0;
+    int64_t due = INT64_MAX;
     for (uint32_t id = 0; id < slots; id++) {
         const struct wd_figures *f = wd_book_account(e->book, id);
         if (f == NULL) {
@@ -1412,13 +1445,19 @@ static enum wd_status check_all_kills(struct wd_engine *e, struct wd_error *err)
         if ((st = check_kills(e, id, f, &e->ax[id].ks, err)) != WD_OK) {
             return st;
         }
+        due = psr_due(&e->ax[id].ks, due);
     }
     /* With a single account the firm's figures are that account's: its own
      * switch already halts it, and a second incident would only be noise. */
-    if (present < 2) {
-        return WD_OK;
+    if (present >= 2) {
+        if ((st = check_kills(e, WD_NO_ID, wd_book_firm(e->book), &e->firm_ks, err)) != WD_OK) {
+            return st;
+        }
+        due = psr_due(&e->firm_ks, due);
     }
-    return check_kills(e, WD_NO_ID, wd_book_firm(e->book), &e->firm_ks, err);
+    e->kills_changes = changes;
+    e->kills_psr_due = due;
+    return WD_OK;
 }
 
 /* ---- ramp-up ------------------------------------------------------------------------ */

@@ -355,7 +355,7 @@ struct eng {
 };
 
 static enum wd_status eng_open(struct eng *g, const struct wd_config *cfg, const struct wd_tz *tz,
-                               wd_hmac_verify_fn verify, struct wd_error *err)
+                               wd_hmac_verify_fn verify, void *hmac_ctx, struct wd_error *err)
 {
     memset(g, 0, sizeof *g);
     struct wd_engine_opts o = {.cfg = cfg,
@@ -363,6 +363,7 @@ static enum wd_status eng_open(struct eng *g, const struct wd_config *cfg, const
                                .emit = on_output,
                                .emit_ctx = &g->out,
                                .hmac_verify = verify,
+                               .hmac_ctx = hmac_ctx,
                                .incident_seq = store_seq,
                                .incident_seq_ctx = &g->out.store};
     enum wd_status st = wd_engine_new(&o, &g->e, err);
@@ -410,6 +411,7 @@ struct fx {
     struct wd_tz *tz;
     struct eng a;
     bool started;
+    struct wd_hmac_cache *hmac; /* NULL: one-shot HMAC */
 };
 
 static int fx_setup(void **state)
@@ -434,6 +436,7 @@ static int fx_teardown(void **state)
     }
     wd_config_destroy(&f->cfg);
     wd_tz_free(f->tz);
+    wd_hmac_cache_free(f->hmac);
     free(f);
     return 0;
 }
@@ -442,7 +445,7 @@ static int fx_teardown(void **state)
 static void fx_start(struct fx *f)
 {
     struct wd_error err = {0};
-    if (eng_open(&f->a, &f->cfg, f->tz, wd_hmac_sha256_verify, &err) != WD_OK) {
+    if (eng_open(&f->a, &f->cfg, f->tz, wd_hmac_sha256_verify, f->hmac, &err) != WD_OK) {
         fail_msg("engine: %s", err.msg);
     }
     f->started = true;
@@ -1114,9 +1117,8 @@ static void sign(const char *msg, char out[65])
     assert_true(wd_hmac_sha256_hex(key, sizeof key, msg, strlen(msg), out));
 }
 
-static void test_gate_signature_over_both_ts_forms(void **state)
+static void signature_cases(struct fx *f)
 {
-    struct fx *f = *state;
     cfg_sources(&f->cfg, (const char *const[]){"strat_s", "strat_u"},
                 (const char *const[]){SIG_KEY_HEX, NULL}, 2);
     fx_start(f);
@@ -1195,6 +1197,47 @@ static void test_gate_signature_over_both_ts_forms(void **state)
     EXPECT(f, ACCEPTED);
 }
 
+static void test_gate_signature_over_both_ts_forms(void **state) { signature_cases(*state); }
+
+/* The same through keyed contexts kept across intents (the CLI's way). */
+static void test_gate_signature_with_kept_contexts(void **state)
+{
+    struct fx *f = *state;
+    f->hmac = wd_hmac_cache_new();
+    assert_non_null(f->hmac);
+    signature_cases(f);
+}
+
+/* Kept contexts give the one-shot answers, per key by content: alternating
+ * keys, and a key at another address with the same bytes. */
+static void test_hmac_cache_matches_one_shot(void **state)
+{
+    (void)state;
+    struct wd_hmac_cache *c = wd_hmac_cache_new();
+    assert_non_null(c);
+    uint8_t k1[32], k2[20], k1b[32];
+    for (unsigned i = 0; i < 32; i++) {
+        k1[i] = (uint8_t)i;
+        k1b[i] = (uint8_t)i;
+    }
+    memset(k2, 0x5a, sizeof k2);
+    static const char *const msgs[] = {"o1|AAPL|BUY|100|s|1", "", "x|y|SELL|2.5|t|2025-11-17T15:00:00Z"};
+    for (int round = 0; round < 3; round++) {
+        for (size_t m = 0; m < 3; m++) {
+            char s1[65], s2[65];
+            assert_true(wd_hmac_sha256_hex(k1, sizeof k1, msgs[m], strlen(msgs[m]), s1));
+            assert_true(wd_hmac_sha256_hex(k2, sizeof k2, msgs[m], strlen(msgs[m]), s2));
+            assert_true(wd_hmac_sha256_verify(c, k1, sizeof k1, msgs[m], strlen(msgs[m]), s1, 64));
+            assert_true(wd_hmac_sha256_verify(c, k2, sizeof k2, msgs[m], strlen(msgs[m]), s2, 64));
+            assert_true(wd_hmac_sha256_verify(c, k1b, sizeof k1b, msgs[m], strlen(msgs[m]), s1, 64));
+            assert_false(wd_hmac_sha256_verify(c, k1, sizeof k1, msgs[m], strlen(msgs[m]), s2, 64));
+            assert_false(wd_hmac_sha256_verify(c, k2, sizeof k2, msgs[m], strlen(msgs[m]), s1, 64));
+            assert_false(wd_hmac_sha256_verify(c, k1, sizeof k1, msgs[m], strlen(msgs[m]), s1, 63));
+        }
+    }
+    wd_hmac_cache_free(c);
+}
+
 static void test_engine_new_rejects_bad_source_keys(void **state)
 {
     struct fx *f = *state;
@@ -1203,13 +1246,13 @@ static void test_engine_new_rejects_bad_source_keys(void **state)
     cfg_sources(&f->cfg, (const char *const[]){"strat_s"}, (const char *const[]){SIG_KEY_HEX},
                 1);
     /* A key but no verifier. */
-    assert_int_equal(eng_open(&g, &f->cfg, f->tz, NULL, &err), WD_EINVAL);
+    assert_int_equal(eng_open(&g, &f->cfg, f->tz, NULL, NULL, &err), WD_EINVAL);
     assert_string_equal(err.msg, "source keys need an HMAC verifier");
     /* Not hex; odd length. */
     assert_int_equal(wd_config_set_str(&f->cfg.limits.sources[0].key_hex, "zz", 2), WD_OK);
-    assert_int_equal(eng_open(&g, &f->cfg, f->tz, wd_hmac_sha256_verify, &err), WD_EINVAL);
+    assert_int_equal(eng_open(&g, &f->cfg, f->tz, wd_hmac_sha256_verify, NULL, &err), WD_EINVAL);
     assert_int_equal(wd_config_set_str(&f->cfg.limits.sources[0].key_hex, "abc", 3), WD_OK);
-    assert_int_equal(eng_open(&g, &f->cfg, f->tz, wd_hmac_sha256_verify, &err), WD_EINVAL);
+    assert_int_equal(eng_open(&g, &f->cfg, f->tz, wd_hmac_sha256_verify, NULL, &err), WD_EINVAL);
 }
 
 static void test_gate_trading_hours(void **state)
@@ -2407,7 +2450,7 @@ static enum wd_status restore(struct fx *f, struct eng *g, const struct eng *x,
                               const struct wd_wbuf *w)
 {
     struct wd_error err = {0};
-    assert_int_equal(eng_open(g, &f->cfg, f->tz, wd_hmac_sha256_verify, &err), WD_OK);
+    assert_int_equal(eng_open(g, &f->cfg, f->tz, wd_hmac_sha256_verify, NULL, &err), WD_OK);
     enum wd_status st = wd_engine_load(g->e, w->data, w->len, &err);
     if (st != WD_OK) {
         return st;
@@ -2633,6 +2676,8 @@ int main(void)
         T(test_gate_symbols_allow_list),
         T(test_gate_sources_without_key),
         T(test_gate_signature_over_both_ts_forms),
+        T(test_gate_signature_with_kept_contexts),
+        cmocka_unit_test(test_hmac_cache_matches_one_shot),
         T(test_engine_new_rejects_bad_source_keys),
         T(test_gate_trading_hours),
         T(test_gate_trading_hours_across_dst),
