@@ -22,49 +22,14 @@
 #include "warden/engine.h"
 #include "warden/timeutil.h"
 
-struct inc {
-    uint64_t event_no;
-    char scenario[32], status[16], severity[4], detail[320], title[96];
-};
+#include "recorder.h"
 
 struct fx {
-    unsigned n_alerts, n_controls;
-    char last_alert[320], last_control[64];
     struct wd_config cfg;
     struct wd_tz *tz;
-    struct wd_engine *e;
-    struct wd_decoder *dec;
-    struct inc inc[64];
-    size_t n_inc;
-    uint64_t event_no;
+    struct eng g; /* the engine, its decoder and the recorded outputs */
+    bool started;
 };
-
-static void on_output(void *ctx, const struct wd_output *o)
-{
-    struct fx *f = ctx;
-    if (o->type == WD_OUT_ALERT) {
-        f->n_alerts++;
-        snprintf(f->last_alert, sizeof f->last_alert, "%s %s %s: %s", o->u.alert.scenario,
-                 o->u.alert.severity, o->u.alert.scope, o->u.alert.detail);
-        return;
-    }
-    if (o->type == WD_OUT_CONTROL) {
-        f->n_controls++;
-        snprintf(f->last_control, sizeof f->last_control, "%s %s", o->u.control.action,
-                 o->u.control.scope);
-        return;
-    }
-    if (o->type != WD_OUT_INCIDENT || f->n_inc == 64) {
-        return;
-    }
-    struct inc *i = &f->inc[f->n_inc++];
-    i->event_no = o->event_no;
-    snprintf(i->scenario, sizeof i->scenario, "%s", o->u.incident.scenario);
-    snprintf(i->status, sizeof i->status, "%s", o->u.incident.status);
-    snprintf(i->severity, sizeof i->severity, "%s", o->u.incident.severity);
-    snprintf(i->detail, sizeof i->detail, "%s", o->u.incident.detail);
-    snprintf(i->title, sizeof i->title, "%s", o->u.incident.title);
-}
 
 static int setup(void **state)
 {
@@ -79,37 +44,35 @@ static int setup(void **state)
 
 static void start(struct fx *f)
 {
-    struct wd_engine_opts o = {.cfg = &f->cfg, .tz = f->tz, .emit = on_output, .emit_ctx = f};
-    assert_int_equal(wd_engine_new(&o, &f->e, NULL), WD_OK);
-    assert_int_equal(wd_decoder_new(wd_engine_symbols(f->e), wd_engine_accounts(f->e), &f->dec),
-                     WD_OK);
+    struct wd_error err = {0};
+    if (eng_open(&f->g, &f->cfg, f->tz, NULL, &err) != WD_OK) {
+        fail_msg("engine: %s", err.msg);
+    }
+    f->started = true;
 }
 
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    wd_decoder_free(f->dec);
-    wd_engine_free(f->e);
+    if (f->started) {
+        eng_close(&f->g);
+    }
     wd_tz_free(f->tz);
     wd_config_destroy(&f->cfg);
     free(f);
     return 0;
 }
 
-static void feed(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void feed(struct fx *f, const char *fmt, ...) WD_PRINTF(2, 3);
 static void feed(struct fx *f, const char *fmt, ...)
 {
     char line[512];
-    struct wd_event ev;
-    struct wd_error err = {0};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (wd_decode_line(f->dec, line, strlen(line), &ev, &err) != WD_OK) {
-        fail_msg("decode: %s: %s", err.msg, line);
-    }
-    assert_int_equal(wd_engine_process(f->e, &ev, ++f->event_no, &err), WD_OK);
+    assert_true(n > 0 && (size_t)n < sizeof line);
+    eng_process(&f->g, line);
 }
 
 /* Monday 2025-11-17 at h:m:s New York time (EST, UTC-5), plus ns. */
@@ -119,16 +82,55 @@ static int64_t ny(int h, int m, int s, int64_t ns)
            ns;
 }
 
-static const struct inc *last(struct fx *f, size_t expect_count)
+/* How many outputs of a type were recorded so far, and the latest. */
+static size_t count(const struct fx *f, enum wd_out_type type)
 {
-    if (f->n_inc != expect_count) {
-        fail_msg("%zu incident outputs, expected %zu (last: %s %s at event %llu: %s)", f->n_inc,
-                 expect_count, f->n_inc ? f->inc[f->n_inc - 1].scenario : "-",
-                 f->n_inc ? f->inc[f->n_inc - 1].status : "-",
-                 f->n_inc ? (unsigned long long)f->inc[f->n_inc - 1].event_no : 0ull,
-                 f->n_inc ? f->inc[f->n_inc - 1].detail : "-");
+    size_t n = 0;
+    for (size_t i = 0; i < f->g.out.n; i++) {
+        n += f->g.out.v[i].type == type;
     }
-    return expect_count ? &f->inc[expect_count - 1] : NULL;
+    return n;
+}
+
+static const struct rec *latest(const struct fx *f, enum wd_out_type type)
+{
+    for (size_t i = f->g.out.n; i-- > 0;) {
+        if (f->g.out.v[i].type == type) {
+            return &f->g.out.v[i];
+        }
+    }
+    fail_msg("no output of type %d recorded", (int)type);
+    return NULL;
+}
+
+/* The latest alert as "scenario severity scope: detail". */
+static const char *last_alert(const struct fx *f)
+{
+    static char buf[512];
+    const struct rec *r = latest(f, WD_OUT_ALERT);
+    snprintf(buf, sizeof buf, "%s %s %s: %s", r->scenario, r->severity, r->scope, r->detail);
+    return buf;
+}
+
+/* The latest control as "action scope". */
+static const char *last_control(const struct fx *f)
+{
+    static char buf[128];
+    const struct rec *r = latest(f, WD_OUT_CONTROL);
+    snprintf(buf, sizeof buf, "%s %s", r->action, r->scope);
+    return buf;
+}
+
+/* Exactly expect_count incident outputs so far; the latest of them. */
+static const struct rec *last(struct fx *f, size_t expect_count)
+{
+    size_t n = count(f, WD_OUT_INCIDENT);
+    if (n != expect_count) {
+        const struct rec *r = n ? latest(f, WD_OUT_INCIDENT) : NULL;
+        fail_msg("%zu incident outputs, expected %zu (last: %s)", n, expect_count,
+                 r ? describe(r) : "-");
+    }
+    return expect_count ? latest(f, WD_OUT_INCIDENT) : NULL;
 }
 
 static void ack(struct fx *f, int64_t ts, int n, const char *status, const char *reason)
@@ -152,7 +154,7 @@ static void test_detect_reject_spike_opens_and_recovers_with_hysteresis(void **s
     last(f, 0);
     ack(f, t, n++, "rejected", "Insufficient buying power");
     /* 3 of 21 = 14.3%: opens on this very event. */
-    const struct inc *i = last(f, 1);
+    const struct rec *i = last(f, 1);
     assert_int_equal(i->event_no, 21);
     assert_string_equal(i->scenario, "reject_spike");
     assert_string_equal(i->status, "open");
@@ -187,7 +189,7 @@ static void test_detect_reject_window_drops_old_acks_by_time(void **state)
     /* 61 s later the rejections have left the window: one accepted ack
      * alone is 0% and not enough samples to keep it open -> closes. */
     ack(f, t + 61 * WD_NS_PER_S, n++, "accepted", NULL);
-    const struct inc *i = last(f, 2);
+    const struct rec *i = last(f, 2);
     assert_string_equal(i->status, "monitoring");
 }
 
@@ -218,7 +220,7 @@ static void test_detect_latency_p95_opens_above_1s_closes_below_200ms(void **sta
     /* 22 samples, 2 slow: rank ceil(20.9) = 21 is slow: opens here. */
     intent_and_ack(f, n, t + n * WD_NS_PER_S, 1500);
     n++;
-    const struct inc *i = last(f, 1);
+    const struct rec *i = last(f, 1);
     assert_int_equal(i->event_no, 44);
     assert_string_equal(i->scenario, "high_latency");
     assert_string_equal(i->severity, "P2");
@@ -226,8 +228,8 @@ static void test_detect_latency_p95_opens_above_1s_closes_below_200ms(void **sta
     /* Fast acks push the two slow ones out of the top 5%: with n samples
      * the p95 is rank ceil(0.95 n), fast once ceil(0.95 n) <= n - 2, that
      * is from n = 40 on; 50 ms is below 200 ms: recovered there. */
-    size_t before = f->n_inc;
-    for (int k = 0; k < 30 && f->n_inc == before; k++, n++) {
+    size_t before = count(f, WD_OUT_INCIDENT);
+    for (int k = 0; k < 30 && count(f, WD_OUT_INCIDENT) == before; k++, n++) {
         intent_and_ack(f, n, t + n * WD_NS_PER_S, 50);
     }
     i = last(f, 2);
@@ -251,7 +253,7 @@ static void test_detect_bus_lag_hysteresis_and_kafka_heartbeat(void **state)
     lag(f, t, 1000);
     last(f, 0);
     lag(f, t, 1001);
-    const struct inc *i = last(f, 1);
+    const struct rec *i = last(f, 1);
     assert_int_equal(i->event_no, 2);
     assert_string_equal(i->scenario, "bus_failure");
     assert_string_equal(i->detail, "consumer lag 1001 > 1000");
@@ -289,7 +291,7 @@ static void test_detect_broker_heartbeat_timeout_and_down(void **state)
     lag(f, t + 30 * WD_NS_PER_S, 0);
     last(f, 0);
     lag(f, t + 30 * WD_NS_PER_S + 1, 0);
-    const struct inc *i = last(f, 1);
+    const struct rec *i = last(f, 1);
     assert_int_equal(i->event_no, 3);
     assert_string_equal(i->scenario, "broker_disconnect");
     assert_string_equal(i->severity, "P1");
@@ -314,7 +316,7 @@ static void test_detect_broker_down_with_open_positions_is_p0(void **state)
          "\"qty\":10,\"price\":10}",
          (long long)t);
     hb(f, t, "down");
-    const struct inc *i = last(f, 1);
+    const struct rec *i = last(f, 1);
     assert_string_equal(i->scenario, "broker_disconnect");
     assert_string_equal(i->severity, "P0");
 }
@@ -334,7 +336,7 @@ static void test_detect_market_data_staleness_only_while_open(void **state)
     lag(f, t + 60 * WD_NS_PER_S, 0);
     last(f, 0);
     lag(f, t + 60 * WD_NS_PER_S + 1, 0);
-    const struct inc *i = last(f, 1);
+    const struct rec *i = last(f, 1);
     assert_string_equal(i->detail, "no market data for 60s (> 60s) while the market is open");
     quote(f, t + 61 * WD_NS_PER_S);
     last(f, 2);
@@ -355,9 +357,9 @@ static void fill(struct fx *f, int64_t ts, const char *id, const char *sym, long
 static const struct wd_position *position(struct fx *f, const char *acct, const char *sym)
 {
     uint32_t a, s;
-    assert_int_equal(wd_intern_find(wd_engine_accounts(f->e), acct, strlen(acct), &a), WD_OK);
-    assert_int_equal(wd_intern_find(wd_engine_symbols(f->e), sym, strlen(sym), &s), WD_OK);
-    const struct wd_position *p = wd_book_find_position(wd_engine_book(f->e), a, s);
+    assert_int_equal(wd_intern_find(wd_engine_accounts(f->g.e), acct, strlen(acct), &a), WD_OK);
+    assert_int_equal(wd_intern_find(wd_engine_symbols(f->g.e), sym, strlen(sym), &s), WD_OK);
+    const struct wd_position *p = wd_book_find_position(wd_engine_book(f->g.e), a, s);
     assert_non_null(p);
     return p;
 }
@@ -374,28 +376,28 @@ static void test_detect_unknown_fill_halts_and_marks_the_position(void **state)
     fill(f, t, "ok1", "XYZ", 5); /* known: fine */
     last(f, 0);
     fill(f, t, "ghost", "ABC", 7); /* never seen */
-    const struct inc *i = last(f, 1);
+    const struct rec *i = last(f, 1);
     assert_int_equal(i->event_no, 3);
     assert_string_equal(i->scenario, "unauthorized_trading");
     assert_string_equal(i->severity, "P0");
     assert_string_equal(i->title, "Unauthorized trading detected");
     assert_string_equal(i->detail, "fill for order ghost, which warden never saw open");
-    assert_int_equal(f->n_controls, 2);
-    assert_string_equal(f->last_control, "cancel_all account:A");
+    assert_int_equal(count(f, WD_OUT_CONTROL), 2);
+    assert_string_equal(last_control(f), "cancel_all account:A");
     struct wd_scope_state st;
-    wd_engine_get_state(f->e, "account:A", &st);
+    wd_engine_get_state(f->g.e, "account:A", &st);
     assert_int_equal(st.state, WD_TS_HALTED);
     assert_string_equal(st.scenario, "unauthorized_trading");
     /* Only the offending position is marked for flatten --filter unauthorized. */
-    assert_true(wd_engine_position_unauthorized(f->e, position(f, "A", "ABC")));
-    assert_false(wd_engine_position_unauthorized(f->e, position(f, "A", "XYZ")));
+    assert_true(wd_engine_position_unauthorized(f->g.e, position(f, "A", "ABC")));
+    assert_false(wd_engine_position_unauthorized(f->g.e, position(f, "A", "XYZ")));
     /* A second one while the account is halted for it: an alert, no new incident. */
     fill(f, t, "ghost2", "XYZ", 1);
     last(f, 1);
-    assert_int_equal(f->n_alerts, 1);
-    assert_string_equal(f->last_alert, "unauthorized_trading P0 account:A: fill for order ghost2, "
+    assert_int_equal(count(f, WD_OUT_ALERT), 1);
+    assert_string_equal(last_alert(f), "unauthorized_trading P0 account:A: fill for order ghost2, "
                                        "which warden never saw open");
-    assert_true(wd_engine_position_unauthorized(f->e, position(f, "A", "XYZ")));
+    assert_true(wd_engine_position_unauthorized(f->g.e, position(f, "A", "XYZ")));
 }
 
 static void test_detect_fill_for_a_rejected_intent(void **state)
@@ -409,13 +411,13 @@ static void test_detect_fill_for_a_rejected_intent(void **state)
          "\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":5,\"source\":\"s\"}",
          (long long)t);
     /* ...with a P0-3 alert (nothing moved yet). */
-    assert_int_equal(f->n_alerts, 1);
-    assert_string_equal(f->last_alert, "unauthorized_trading P0 firm: intent r1 blocked: "
+    assert_int_equal(count(f, WD_OUT_ALERT), 1);
+    assert_string_equal(last_alert(f), "unauthorized_trading P0 firm: intent r1 blocked: "
                                        "unauthorized:hours (outside trading hours)");
     last(f, 0);
     /* ...and the broker fills it anyway. */
     fill(f, t + WD_NS_PER_S, "r1", "XYZ", 5);
-    const struct inc *i = last(f, 1);
+    const struct rec *i = last(f, 1);
     assert_string_equal(i->detail,
                         "fill for intent r1, which the gate rejected (unauthorized:hours)");
 }
@@ -429,7 +431,7 @@ static void test_detect_unknown_fills_can_be_allowed(void **state)
     last(f, 0);
     /* ...but a fill outside hours still is one. */
     fill(f, ny(17, 0, 0, 0), "desk2", "XYZ", 5);
-    const struct inc *i = last(f, 1);
+    const struct rec *i = last(f, 1);
     assert_string_equal(i->detail, "fill for desk2 outside trading hours");
 }
 
@@ -442,24 +444,24 @@ static void test_detect_sequence_gaps_are_data_quality_alerts(void **state)
         feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"seq\":%d,\"symbol\":\"X\",\"bid\":1,"
                 "\"ask\":2}", (long long)t, sq);
     }
-    assert_int_equal(f->n_alerts, 0);
+    assert_int_equal(count(f, WD_OUT_ALERT), 0);
     feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"seq\":7,\"symbol\":\"X\",\"bid\":1,"
             "\"ask\":2}", (long long)t);
-    assert_int_equal(f->n_alerts, 1);
-    assert_string_equal(f->last_alert, "data_quality P2 firm: sequence gap on market_events: "
+    assert_int_equal(count(f, WD_OUT_ALERT), 1);
+    assert_string_equal(last_alert(f), "data_quality P2 firm: sequence gap on market_events: "
                                        "expected 4, got 7 (3 missing)");
     /* Another stream keeps its own numbering. */
     feed(f, "{\"type\":\"metric\",\"ts\":%lld,\"seq\":1,\"name\":\"m\",\"value\":1}",
          (long long)t);
-    assert_int_equal(f->n_alerts, 1);
+    assert_int_equal(count(f, WD_OUT_ALERT), 1);
     feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"seq\":7,\"symbol\":\"X\",\"bid\":1,"
             "\"ask\":2}", (long long)t);
-    assert_string_equal(f->last_alert, "data_quality P2 firm: sequence went back on "
+    assert_string_equal(last_alert(f), "data_quality P2 firm: sequence went back on "
                                        "market_events: 7 after 7 (duplicate or reordered)");
-    wd_engine_report_malformed(f->e, 42, "missing key 'symbol'");
-    assert_string_equal(f->last_alert, "data_quality P2 firm: malformed event at line 42 "
+    wd_engine_report_malformed(f->g.e, 42, "missing key 'symbol'");
+    assert_string_equal(last_alert(f), "data_quality P2 firm: malformed event at line 42 "
                                        "skipped: missing key 'symbol' (1 so far)");
-    assert_int_equal(wd_engine_malformed_count(f->e), 1);
+    assert_int_equal(wd_engine_malformed_count(f->g.e), 1);
 }
 
 static void test_detect_symbol_staleness_opens_and_recovers(void **state)
@@ -478,7 +480,7 @@ static void test_detect_symbol_staleness_opens_and_recovers(void **state)
     last(f, 0); /* BBB is exactly 60 s old: not more */
     feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"symbol\":\"AAA\",\"bid\":1,\"ask\":2}",
          (long long)(t + 61 * WD_NS_PER_S));
-    const struct inc *i = last(f, 1);
+    const struct rec *i = last(f, 1);
     assert_string_equal(i->scenario, "data_quality");
     assert_string_equal(i->title, "Data quality gate failed");
     assert_string_equal(i->detail, "Staleness > 60s: 1 symbol: BBB (61s)");
