@@ -876,6 +876,68 @@ static void test_hist_window_matches_model(void **state)
 }
 
 /*
+ * The window at the P2-1 detector's scale, on random data: for each
+ * distribution, 30,000 samples 20 ms apart into a 300 s window (ring of
+ * 2^15), so once full it holds the last 15,001 samples (both ends of the
+ * window inclusive). At checkpoints p50, p95 and p99 of the window must be
+ * the upper edge of the bucket of the exact nearest-rank quantile of the
+ * samples in it (sorted here), and so within 1% of it (1/256 in fact).
+ */
+#define WSTREAM 30000
+#define WSTEP (20 * MS)
+#define WFULL 15001
+
+static int64_t wvals[WSTREAM], wsorted[WFULL];
+
+static void test_hist_window_random_quantiles_within_one_percent(void **state)
+{
+    static const unsigned per_mille[] = {500, 950, 990};
+    enum { NQ = sizeof per_mille / sizeof per_mille[0] };
+    static struct wd_hist_window w;
+    double worst[NQ] = {0};
+    unsigned checks = 0;
+    (void)state;
+    for (int d = 0; d < (int)NDIST; d++) {
+        struct rng r = {0x5eed0000u + (uint64_t)d};
+        int64_t t0 = 1763389800 * SEC; /* 2025-11-17 14:30 UTC */
+        assert_int_equal(wd_hist_window_init(&w, 300 * SEC, 1u << 15), WD_OK);
+        for (size_t i = 0; i < WSTREAM; i++) {
+            wadd(&w, t0 + (int64_t)i * WSTEP, wvals[i] = draw(&r, (enum dist)d));
+            if (i + 1 < WFULL || (i + 1 != WFULL && (i + 1) % 2500 != 0)) {
+                continue;
+            }
+            /* In the window: ts >= now - 300 s, the last 15,001 samples. */
+            assert_int_equal(wd_hist_window_count(&w), WFULL);
+            memcpy(wsorted, wvals + (i + 1 - WFULL), sizeof wsorted);
+            qsort(wsorted, WFULL, sizeof wsorted[0], cmp_i64);
+            for (int k = 0; k < NQ; k++) {
+                int64_t x = exact_quantile(wsorted, WFULL, per_mille[k]);
+                int64_t got = wquantile(&w, per_mille[k] / 1000.0);
+                if (got != wd_hist_upper_ns(x) || got < x) {
+                    fail_msg("%s sample %zu q %u/1000: got %lld, exact %lld", dist_name[d], i,
+                             per_mille[k], (long long)got, (long long)x);
+                }
+                double rel = (double)(got - x) / (double)(x > 0 ? x : 1);
+                assert_double_le(rel, 0.01);
+                if (rel > worst[k]) {
+                    worst[k] = rel;
+                }
+            }
+            checks++;
+        }
+        assert_int_equal(wd_hist_window_overflowed(&w), 0);
+        wd_hist_window_destroy(&w);
+    }
+    assert_int_equal(checks, NDIST * 7); /* at 15,001 (just full), 17,500, ..., 30,000 */
+    print_message("window of %d samples, worst relative error: p50 %.4f%%  p95 %.4f%%  "
+                  "p99 %.4f%%\n",
+                  WFULL, 100.0 * worst[0], 100.0 * worst[1], 100.0 * worst[2]);
+    for (int k = 0; k < NQ; k++) {
+        assert_double_le(worst[k], 1.0 / 256.0);
+    }
+}
+
+/*
  * The P2-1 detector's use: window 300 s, one ack every 100 ms, so at a
  * sample's arrival the window holds 3001 samples (both ends inclusive) and
  * p95 is rank ceil(0.95 * 3001) = 2851. Latency is 20 ms (reported
@@ -1040,6 +1102,7 @@ int main(void)
         cmocka_unit_test(test_hist_window_time_does_not_go_back),
         cmocka_unit_test(test_hist_window_int64_limits),
         cmocka_unit_test(test_hist_window_matches_model),
+        cmocka_unit_test(test_hist_window_random_quantiles_within_one_percent),
         cmocka_unit_test(test_hist_window_p2_1_breach_and_recovery),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
