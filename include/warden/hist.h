@@ -34,8 +34,6 @@
 #define WD_HIST_GROUPS (WD_HIST_MAX_BITS - WD_HIST_SUB_BITS + 1) /* 35 */
 #define WD_HIST_BUCKETS (WD_HIST_GROUPS * WD_HIST_SUB_COUNT)      /* 8960 */
 
-#define WD_HIST_WATCHES 2 /* bounds a histogram can watch (see wd_hist_watch) */
-
 /* Caller-owned; fields are read-only outside src/core/hist.c. */
 struct wd_hist {
     uint64_t *counts;                 /* owned: WD_HIST_BUCKETS counters, calloc()ed
@@ -43,9 +41,6 @@ struct wd_hist {
     uint64_t groups[WD_HIST_GROUPS]; /* sum of counts[] per group (quantile index) */
     uint64_t total;                   /* values currently recorded */
     uint64_t clamped;                 /* of which above WD_HIST_MAX_NS (top bucket) */
-    uint32_t watch_first[WD_HIST_WATCHES]; /* first bucket reported above the watched
-                                              bound; WD_HIST_BUCKETS: none / unused */
-    uint64_t watch_above[WD_HIST_WATCHES]; /* values in buckets from watch_first on */
 };
 
 /* Allocates the counters (WD_HIST_BUCKETS * 8 = 71,680 bytes) and starts
@@ -88,22 +83,12 @@ enum wd_status wd_hist_quantile(const struct wd_hist *h, double q, int64_t *out_
  * bucket (WD_HIST_MAX_NS above that; 0 for a negative value). */
 int64_t wd_hist_upper_ns(int64_t value_ns);
 
-/* Watches bound_ns in slot k (< WD_HIST_WATCHES): from now on h keeps the
- * number of values that a quantile would report above bound_ns, so that
- * wd_hist_quantile_exceeds answers in O(1) what comparing wd_hist_quantile
- * with bound_ns would. Recounts once over the buckets; a negative bound
- * counts every value, one of WD_HIST_MAX_NS or more none. */
-void wd_hist_watch(struct wd_hist *h, unsigned k, int64_t bound_ns);
-
-/* Whether wd_hist_quantile(h, q) would report more than the bound watched
- * in slot k: exactly that comparison, without the walk. false when h is
- * empty, q is outside [0, 1], or slot k watches nothing. */
-bool wd_hist_quantile_exceeds(const struct wd_hist *h, double q, unsigned k);
-
 static inline uint64_t wd_hist_count(const struct wd_hist *h) { return h->total; }
 static inline uint64_t wd_hist_clamped(const struct wd_hist *h) { return h->clamped; }
 
 /* ---- sliding event-time window ------------------------------------------ */
+
+#define WD_HIST_WATCHES 2 /* bounds a window can watch (see wd_hist_window_watch) */
 
 #define WD_HIST_WINDOW_MAX_CAP (UINT32_C(1) << 22) /* samples; 64 MiB of ring */
 
@@ -124,6 +109,9 @@ struct wd_hist_window {
     int64_t window_ns;
     int64_t now_ns;              /* INT64_MIN until the first add or expire */
     uint64_t overflowed;         /* samples evicted early because the ring was full */
+    int64_t watch_bound[WD_HIST_WATCHES]; /* see wd_hist_window_watch */
+    uint32_t watch_above[WD_HIST_WATCHES]; /* samples now in the window above it */
+    bool watching[WD_HIST_WATCHES];
 };
 
 /* window_ns > 0; 1 <= cap <= WD_HIST_WINDOW_MAX_CAP (WD_EINVAL otherwise).
@@ -153,6 +141,26 @@ uint32_t wd_hist_window_expire(struct wd_hist_window *w, int64_t now_ns);
 /* wd_hist_quantile over the samples now in the window (no expiry here). */
 enum wd_status wd_hist_window_quantile(const struct wd_hist_window *w, double q,
                                        int64_t *out_ns) WD_MUST_USE;
+
+/* Watches bound_ns in slot k (< WD_HIST_WATCHES): from now on the window
+ * keeps the number of its samples above bound_ns (exact values, not
+ * buckets), so that wd_hist_window_exceeds answers in O(1). Counts the
+ * samples present once. */
+void wd_hist_window_watch(struct wd_hist_window *w, unsigned k, int64_t bound_ns);
+
+/* Whether the exact nearest-rank q-quantile of the window's samples (the
+ * rank of wd_hist_quantile, over the values themselves) is above the bound
+ * watched in slot k. false when the window is empty, q is outside [0, 1],
+ * or slot k watches nothing. wd_hist_window_quantile may differ from the
+ * exact quantile by the bucket width (< 0.4%); this test does not. */
+bool wd_hist_window_exceeds(const struct wd_hist_window *w, double q, unsigned k);
+
+/* The exact nearest-rank q-quantile of the window's samples (what
+ * wd_hist_window_exceeds compares): O(count), allocating a scratch copy;
+ * for reports, not for every sample. WD_EINVAL: q outside [0, 1];
+ * WD_ESTATE: empty; WD_ENOMEM. */
+enum wd_status wd_hist_window_exact_quantile(const struct wd_hist_window *w, double q,
+                                             int64_t *out_ns) WD_MUST_USE;
 
 static inline uint32_t wd_hist_window_count(const struct wd_hist_window *w) { return w->count; }
 static inline uint64_t wd_hist_window_overflowed(const struct wd_hist_window *w)

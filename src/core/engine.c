@@ -391,6 +391,7 @@ struct source_key {
 /* One open incident per detector scenario (firm scope), with hysteresis. */
 struct det_slot {
     bool open;
+    uint8_t severity; /* enum wd_severity while open: raised, never lowered */
     char incident[WD_INCIDENT_ID_MAX];
 };
 
@@ -461,6 +462,7 @@ struct wd_engine {
     uint32_t seq;
     int64_t sess_minute; /* in_session's cache: the UTC minute, and its answer */
     bool sess_open;
+    int64_t sess_open_ns; /* while sess_open: when the current session opened */
 
     struct detectors det;
 
@@ -862,19 +864,30 @@ static bool any_in(const struct governing *g, enum wd_tstate st)
  * times, holidays and UTC offsets are all whole minutes), so it is
  * remembered per minute: one zone lookup per minute of events, not one per
  * event. */
-static bool session_at(const struct wd_engine *e, int64_t utc_s);
+static bool session_at(const struct wd_engine *e, int64_t utc_s, int64_t *open_utc_s);
 
 static bool in_session(struct wd_engine *e, int64_t ts_ns)
 {
     int64_t minute = wd_floor_div(ts_ns, 60 * WD_NS_PER_S);
     if (minute != e->sess_minute) {
+        int64_t open_s = 0;
         e->sess_minute = minute;
-        e->sess_open = session_at(e, minute * 60);
+        e->sess_open = session_at(e, minute * 60, &open_s);
+        e->sess_open_ns = open_s * WD_NS_PER_S;
     }
     return e->sess_open;
 }
 
-static bool session_at(const struct wd_engine *e, int64_t utc_s)
+/* Silence that counts while the market is open starts at the open: the
+ * later of last (a last-seen time) and the current session's open. */
+static int64_t since_open(const struct wd_engine *e, int64_t last)
+{
+    return last > e->sess_open_ns ? last : e->sess_open_ns;
+}
+
+/* Whether the market is open at utc_s, and then when that session opened
+ * (*open_utc_s, in UTC seconds). */
+static bool session_at(const struct wd_engine *e, int64_t utc_s, int64_t *open_utc_s)
 {
     int64_t local_s = utc_s + wd_tz_offset_s(e->tz, utc_s);
     int64_t day = wd_floor_div(local_s, 86400);
@@ -895,6 +908,7 @@ static bool session_at(const struct wd_engine *e, int64_t utc_s)
             hi = mid;
         }
     }
+    *open_utc_s = utc_s - (local_s - day * 86400 - (int64_t)e->cfg->session.open_min * 60);
     return minute >= e->cfg->session.open_min && minute < e->cfg->session.close_min;
 }
 
@@ -1506,14 +1520,18 @@ static void det_transition(struct wd_engine *e, struct det_slot *s, enum wd_scen
         return;
     }
     s->open = open;
+    enum wd_severity sev = wd_severity_for(sc, facts);
     if (open) {
         next_incident_id(e, s->incident, sizeof s->incident);
+        s->severity = (uint8_t)sev;
+    } else if ((enum wd_severity)s->severity < sev) {
+        sev = (enum wd_severity)s->severity; /* the recovery keeps the incident's severity */
     }
     snprintf(msg, sizeof msg, "%s: %s", title, detail);
     emit_log(e, open ? WD_LOG_WARN : WD_LOG_INFO, "detect", msg);
     struct wd_output o = {.type = WD_OUT_INCIDENT};
     o.u.incident.id = s->incident;
-    o.u.incident.severity = wd_severity_name(wd_severity_for(sc, facts));
+    o.u.incident.severity = wd_severity_name(sev);
     o.u.incident.scenario = wd_scenario_name(sc);
     o.u.incident.status = open ? "open" : "monitoring";
     o.u.incident.title = title;
@@ -1527,7 +1545,10 @@ static void det_rejects(struct wd_engine *e, bool rejected, struct wd_str reason
     struct detectors *d = &e->det;
     const struct wd_config *c = e->cfg;
     wd_reject_add(&d->rej, e->ts_ns, rejected, reason);
-    double ratio = d->rej.count >= DET_MIN_SAMPLES ? wd_reject_ratio(&d->rej) : 0.0;
+    if (d->rej.count < DET_MIN_SAMPLES) {
+        return; /* too few to tell a rate: neither opens nor recovers */
+    }
+    double ratio = wd_reject_ratio(&d->rej);
     enum wd_hyst_step step =
         wd_hyst_update(&d->rej_h, ratio, c->detect.reject.open, c->detect.reject.close, e->ts_ns);
     if (step == WD_HYST_SAME) {
@@ -1547,23 +1568,27 @@ static void det_rejects(struct wd_engine *e, bool rejected, struct wd_str reason
 }
 
 /* The latency window's watched bounds: p95 > open_p95_ms opens, and p95 <
- * close_p95_ms, i.e. not p95 > ceil(close) - 1 ns, closes. */
+ * close_p95_ms, i.e. not p95 > ceil(close) - 1 ns, closes (p95 exact,
+ * over the samples themselves). */
 enum { LAT_WATCH_OPEN, LAT_WATCH_CLOSE };
+
+static int64_t ns_bound(double ns)
+{
+    return ns >= 9.2e18 ? INT64_MAX : ns <= -9.2e18 ? INT64_MIN : (int64_t)ns;
+}
 
 static void watch_latency(struct wd_engine *e)
 {
     const struct wd_config *c = e->cfg;
-    double open_ns = floor(c->detect.latency.open_p95_ms * 1e6);
-    double close_ns = ceil(c->detect.latency.close_p95_ms * 1e6) - 1.0;
-    wd_hist_watch(&e->det.lat.hist, LAT_WATCH_OPEN,
-                  open_ns >= (double)WD_HIST_MAX_NS ? WD_HIST_MAX_NS : (int64_t)open_ns);
-    wd_hist_watch(&e->det.lat.hist, LAT_WATCH_CLOSE,
-                  close_ns >= (double)WD_HIST_MAX_NS ? WD_HIST_MAX_NS : (int64_t)close_ns);
+    wd_hist_window_watch(&e->det.lat, LAT_WATCH_OPEN,
+                         ns_bound(floor(c->detect.latency.open_p95_ms * 1e6)));
+    wd_hist_window_watch(&e->det.lat, LAT_WATCH_CLOSE,
+                         ns_bound(ceil(c->detect.latency.close_p95_ms * 1e6) - 1.0));
 }
 
-/* P2-1 on each intent->ack latency: whether p95 crossed a threshold is a
- * counter comparison (the window's watched bounds); the p95 itself is
- * computed only to report a crossing. */
+/* P2-1 on each intent->ack latency: whether the exact p95 crossed a
+ * threshold is a counter comparison (the window's watched bounds); the p95
+ * itself is computed only to report a crossing. */
 static void det_latency(struct wd_engine *e, int64_t latency_ns)
 {
     struct detectors *d = &e->det;
@@ -1573,19 +1598,20 @@ static void det_latency(struct wd_engine *e, int64_t latency_ns)
         return;
     }
     bool opening = !d->lat_h.open;
-    if (opening ? !wd_hist_quantile_exceeds(&d->lat.hist, 0.95, LAT_WATCH_OPEN)
-                : wd_hist_quantile_exceeds(&d->lat.hist, 0.95, LAT_WATCH_CLOSE)) {
+    if (opening ? !wd_hist_window_exceeds(&d->lat, 0.95, LAT_WATCH_OPEN)
+                : wd_hist_window_exceeds(&d->lat, 0.95, LAT_WATCH_CLOSE)) {
         return;
     }
     int64_t p95 = 0;
-    if (wd_hist_window_quantile(&d->lat, 0.95, &p95) != WD_OK) {
-        return; /* cannot be: the window holds samples */
+    if (wd_hist_window_exact_quantile(&d->lat, 0.95, &p95) != WD_OK &&
+        wd_hist_window_quantile(&d->lat, 0.95, &p95) != WD_OK) {
+        p95 = 0; /* out of memory for the exact one, and the window is not empty */
     }
     d->lat_h.open = opening;
     d->lat_h.since_ns = e->ts_ns;
     char detail[200];
-    snprintf(detail, sizeof detail, "p95 intent->ack latency %.0f ms %s %g ms over %u acks",
-             (double)p95 / 1e6, opening ? ">" : "<",
+    snprintf(detail, sizeof detail, "p95 intent->ack latency %.1f ms %s %g ms over %u acks",
+             floor((double)p95 / 1e5) / 10.0, opening ? ">" : "<",
              opening ? c->detect.latency.open_p95_ms : c->detect.latency.close_p95_ms,
              wd_hist_window_count(&d->lat));
     struct wd_severity_facts f = {.degraded = true};
@@ -1625,9 +1651,9 @@ static void det_broker(struct wd_engine *e)
                  (long long)((e->ts_ns - d->broker_hb_ns) / WD_NS_PER_S),
                  (long long)c->detect.heartbeat_timeout_s);
     } else if (d->market_seen && in_session(e, e->ts_ns) &&
-               e->ts_ns - d->market_ns > c->detect.staleness_s * WD_NS_PER_S) {
+               e->ts_ns - since_open(e, d->market_ns) > c->detect.staleness_s * WD_NS_PER_S) {
         snprintf(why, sizeof why, "no market data for %llds (> %llds) while the market is open",
-                 (long long)((e->ts_ns - d->market_ns) / WD_NS_PER_S),
+                 (long long)((e->ts_ns - since_open(e, d->market_ns)) / WD_NS_PER_S),
                  (long long)c->detect.staleness_s);
     }
     bool down = why[0] != '\0';
@@ -1703,23 +1729,39 @@ static void dq_seq(struct wd_engine *e, const struct wd_event *ev)
     d->seq_seen[sidx] = true;
 }
 
-/* Per-symbol staleness while the market is open, swept once per second of
- * event time: the playbook's "Data quality gate failed" / "Staleness > 60s". */
+/* Per-symbol staleness while the market is open: the playbook's "Data
+ * quality gate failed" / "Staleness > 60s", silence counted from the
+ * open. A sweep over the symbols runs when the earliest moment a fresh
+ * symbol could turn stale has passed (dq_next_check), so a symbol is seen
+ * stale on exactly the event that crosses; while some are stale, on every
+ * market event of a stale symbol (see detect) and every second. */
 static void dq_staleness(struct wd_engine *e)
 {
     struct detectors *d = &e->det;
     if (e->ts_ns < d->dq_next_check) {
         return;
     }
-    d->dq_next_check = e->ts_ns + WD_NS_PER_S;
     int64_t limit = e->cfg->detect.staleness_s * WD_NS_PER_S;
+    int64_t next = e->ts_ns + WD_NS_PER_S; /* closed, or stale: look again in a second */
     unsigned stale = 0;
     if (in_session(e, e->ts_ns)) {
+        int64_t due = INT64_MAX;
         for (uint32_t i = 0; i < e->n_sx; i++) {
-            int64_t last = e->sx[i].market_ts;
-            stale += last != 0 && e->ts_ns - last > limit ? 1u : 0u;
+            if (e->sx[i].market_ts == 0) {
+                continue;
+            }
+            int64_t last = since_open(e, e->sx[i].market_ts);
+            if (e->ts_ns - last > limit) {
+                stale++;
+            } else if (last + limit < due) {
+                due = last + limit;
+            }
+        }
+        if (stale == 0) {
+            next = due == INT64_MAX ? next : due + 1;
         }
     }
+    d->dq_next_check = next;
     if ((stale > 0) == d->dq_s.open) {
         return; /* no change: nothing to say */
     }
@@ -1727,10 +1769,10 @@ static void dq_staleness(struct wd_engine *e)
     size_t len = 0;
     for (uint32_t i = 0; i < e->n_sx && stale > 0 && len + 40 < sizeof list; i++) {
         int64_t last = e->sx[i].market_ts;
-        if (last != 0 && e->ts_ns - last > limit) {
+        if (last != 0 && e->ts_ns - since_open(e, last) > limit) {
             int w = snprintf(list + len, sizeof list - len, "%s%s (%llds)", len ? ", " : "",
                              wd_intern_name(&e->symbols, i),
-                             (long long)((e->ts_ns - last) / WD_NS_PER_S));
+                             (long long)((e->ts_ns - since_open(e, last)) / WD_NS_PER_S));
             len += w > 0 ? (size_t)w : 0u;
         }
     }
@@ -1765,7 +1807,11 @@ static void detect(struct wd_engine *e, const struct wd_event *ev)
     dq_seq(e, ev);
     if (ev->symbol != WD_NO_ID &&
         (ev->type == WD_EV_QUOTE || ev->type == WD_EV_TRADE || ev->type == WD_EV_BAR)) {
-        e->sx[ev->symbol].market_ts = ev->ts_ns;
+        struct sym_x *sx = &e->sx[ev->symbol];
+        if (d->dq_s.open && sx->market_ts != 0) {
+            d->dq_next_check = INT64_MIN; /* it may have been stale: look now */
+        }
+        sx->market_ts = ev->ts_ns;
     }
     dq_staleness(e);
     switch (ev->type) {
@@ -2130,6 +2176,7 @@ static void load_hyst(struct wd_rbuf *r, struct wd_hyst *h)
 static void save_slot(struct wd_wbuf *w, const struct det_slot *s)
 {
     wd_w_u8(w, s->open ? 1u : 0u);
+    wd_w_u8(w, s->severity);
     save_str(w, s->incident);
 }
 
@@ -2144,6 +2191,10 @@ static void load_text(struct wd_rbuf *r, char *dst, size_t cap)
 static void load_slot(struct wd_rbuf *r, struct det_slot *s)
 {
     s->open = wd_r_u8(r) != 0;
+    s->severity = wd_r_u8(r);
+    if (s->severity > WD_P3) {
+        r->bad = true;
+    }
     load_text(r, s->incident, sizeof s->incident);
 }
 

@@ -63,9 +63,6 @@ int64_t wd_hist_upper_ns(int64_t value_ns)
 enum wd_status wd_hist_init(struct wd_hist *h)
 {
     memset(h, 0, sizeof *h);
-    for (unsigned k = 0; k < WD_HIST_WATCHES; k++) {
-        h->watch_first[k] = WD_HIST_BUCKETS;
-    }
     h->counts = calloc(WD_HIST_BUCKETS, sizeof *h->counts);
     return h->counts == NULL ? WD_ENOMEM : WD_OK;
 }
@@ -82,23 +79,6 @@ void wd_hist_reset(struct wd_hist *h)
     memset(h->groups, 0, sizeof h->groups);
     h->total = 0;
     h->clamped = 0;
-    memset(h->watch_above, 0, sizeof h->watch_above);
-}
-
-static void watch_recount(struct wd_hist *h, unsigned k)
-{
-    h->watch_above[k] = 0;
-    for (uint32_t i = h->watch_first[k]; i < WD_HIST_BUCKETS; i++) {
-        h->watch_above[k] += h->counts[i];
-    }
-}
-
-/* Adds d (+1 or -1) to the watch counters bucket i falls under. */
-static void watch_count(struct wd_hist *h, uint32_t i, int d)
-{
-    for (unsigned k = 0; k < WD_HIST_WATCHES; k++) {
-        h->watch_above[k] += i >= h->watch_first[k] ? (uint64_t)(int64_t)d : 0u;
-    }
 }
 
 enum wd_status wd_hist_record(struct wd_hist *h, int64_t value_ns)
@@ -113,7 +93,6 @@ enum wd_status wd_hist_record(struct wd_hist *h, int64_t value_ns)
     h->counts[i]++;
     h->groups[i >> WD_HIST_SUB_BITS]++;
     h->total++;
-    watch_count(h, i, 1);
     if (value_ns > WD_HIST_MAX_NS) {
         h->clamped++;
     }
@@ -137,7 +116,6 @@ enum wd_status wd_hist_remove(struct wd_hist *h, int64_t value_ns)
     h->counts[i]--;
     h->groups[i >> WD_HIST_SUB_BITS]--;
     h->total--;
-    watch_count(h, i, -1);
     if (clamp) {
         h->clamped--;
     }
@@ -159,31 +137,7 @@ enum wd_status wd_hist_merge(struct wd_hist *dst, const struct wd_hist *src)
     }
     dst->clamped += src->clamped;
     dst->total = total;
-    for (unsigned k = 0; k < WD_HIST_WATCHES; k++) {
-        watch_recount(dst, k);
-    }
     return WD_OK;
-}
-
-void wd_hist_watch(struct wd_hist *h, unsigned k, int64_t bound_ns)
-{
-    if (k >= WD_HIST_WATCHES) {
-        return;
-    }
-    /* A quantile reports a bucket's upper edge; the first bucket whose
-     * edge passes the bound is the one holding bound_ns, unless bound_ns
-     * is that edge itself. */
-    uint32_t first;
-    if (bound_ns < 0) {
-        first = 0;
-    } else if (bound_ns >= WD_HIST_MAX_NS) {
-        first = WD_HIST_BUCKETS;
-    } else {
-        first = bucket_of((uint64_t)bound_ns);
-        first += bucket_upper(first) <= bound_ns ? 1u : 0u;
-    }
-    h->watch_first[k] = first;
-    watch_recount(h, k);
 }
 
 /*
@@ -209,16 +163,6 @@ static uint64_t rank_of(double q, uint64_t n)
         return n;
     }
     return (uint64_t)x;
-}
-
-bool wd_hist_quantile_exceeds(const struct wd_hist *h, double q, unsigned k)
-{
-    if (k >= WD_HIST_WATCHES || h->total == 0 || !(q >= 0.0 && q <= 1.0)) {
-        return false;
-    }
-    /* The rank-th smallest value lies at or past watch_first exactly when
-     * fewer than rank values lie before it. */
-    return h->total - h->watch_above[k] < rank_of(q, h->total);
 }
 
 enum wd_status wd_hist_quantile(const struct wd_hist *h, double q, int64_t *out_ns)
@@ -296,9 +240,20 @@ static int64_t cutoff(const struct wd_hist_window *w)
     return c;
 }
 
+/* Adds d (+1 or -1) to the counters of the bounds value is above. */
+static void watch_count(struct wd_hist_window *w, int64_t value_ns, int d)
+{
+    for (unsigned k = 0; k < WD_HIST_WATCHES; k++) {
+        if (w->watching[k] && value_ns > w->watch_bound[k]) {
+            w->watch_above[k] += (uint32_t)d;
+        }
+    }
+}
+
 static void evict_oldest(struct wd_hist_window *w)
 {
     const struct wd_hist_sample *s = &w->ring[w->head];
+    watch_count(w, s->value_ns, -1);
     enum wd_status st = wd_hist_remove(&w->hist, s->value_ns);
     /* Every ring sample was recorded in hist, so it can be removed. */
     assert(st == WD_OK);
@@ -344,6 +299,7 @@ enum wd_status wd_hist_window_add(struct wd_hist_window *w, int64_t ts_ns, int64
     }
     w->ring[tail] = (struct wd_hist_sample){.ts_ns = w->now_ns, .value_ns = value_ns};
     w->count++;
+    watch_count(w, value_ns, 1);
     return WD_OK;
 }
 
@@ -359,4 +315,84 @@ uint32_t wd_hist_window_expire(struct wd_hist_window *w, int64_t now_ns)
 enum wd_status wd_hist_window_quantile(const struct wd_hist_window *w, double q, int64_t *out_ns)
 {
     return wd_hist_quantile(&w->hist, q, out_ns);
+}
+
+void wd_hist_window_watch(struct wd_hist_window *w, unsigned k, int64_t bound_ns)
+{
+    if (k >= WD_HIST_WATCHES) {
+        return;
+    }
+    w->watching[k] = true;
+    w->watch_bound[k] = bound_ns;
+    w->watch_above[k] = 0;
+    for (uint32_t i = 0, p = w->head; i < w->count; i++, p = p + 1u == w->cap ? 0u : p + 1u) {
+        w->watch_above[k] += w->ring[p].value_ns > bound_ns ? 1u : 0u;
+    }
+}
+
+bool wd_hist_window_exceeds(const struct wd_hist_window *w, double q, unsigned k)
+{
+    if (k >= WD_HIST_WATCHES || !w->watching[k] || w->count == 0 || !(q >= 0.0 && q <= 1.0)) {
+        return false;
+    }
+    /* The rank-th smallest sample is above the bound exactly when fewer
+     * than rank samples are at or below it. */
+    return w->count - w->watch_above[k] < rank_of(q, w->count);
+}
+
+/* The k-th smallest (0-based) of v[0..n), reordering v (Hoare's select). */
+static int64_t select_kth(int64_t *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1u;
+    while (lo < hi) {
+        int64_t pivot = v[lo + (hi - lo) / 2u];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) {
+                i++;
+            }
+            while (v[j] > pivot) {
+                j--;
+            }
+            if (i <= j) {
+                int64_t t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0) {
+                    break;
+                }
+                j--;
+            }
+        }
+        if (k <= j) {
+            hi = j;
+        } else if (k >= i) {
+            lo = i;
+        } else {
+            return v[k];
+        }
+    }
+    return v[k];
+}
+
+enum wd_status wd_hist_window_exact_quantile(const struct wd_hist_window *w, double q,
+                                             int64_t *out_ns)
+{
+    if (!(q >= 0.0 && q <= 1.0)) {
+        return WD_EINVAL;
+    }
+    if (w->count == 0) {
+        return WD_ESTATE;
+    }
+    int64_t *v = malloc((size_t)w->count * sizeof *v);
+    if (v == NULL) {
+        return WD_ENOMEM;
+    }
+    for (uint32_t i = 0, p = w->head; i < w->count; i++, p = p + 1u == w->cap ? 0u : p + 1u) {
+        v[i] = w->ring[p].value_ns;
+    }
+    *out_ns = select_kth(v, w->count, (size_t)rank_of(q, w->count) - 1u);
+    free(v);
+    return WD_OK;
 }

@@ -980,101 +980,119 @@ static void test_hist_window_p2_1_breach_and_recovery(void **state)
     wd_hist_window_destroy(&p21);
 }
 
-/* wd_hist_quantile_exceeds answers exactly what comparing wd_hist_quantile
- * with the watched bound answers, through records, removes, a re-watch, a
- * merge and a reset, for bounds on and around bucket edges. */
-static void check_watches(const struct wd_hist *h, const int64_t *bound)
+/* wd_hist_window_exceeds and wd_hist_window_exact_quantile against a model
+ * of the window (the samples themselves, sorted): through adds, expiry,
+ * ring overflow and a re-watch, with bounds on, around and between sample
+ * values. */
+#define WATCH_CAP 3000
+static int64_t model_ts[4 * WATCH_CAP], model_val[4 * WATCH_CAP], sorted_buf[4 * WATCH_CAP];
+
+static void check_window_watches(const struct wd_hist_window *w, const int64_t *ts,
+                                 const int64_t *val, size_t n, const int64_t *bound)
 {
     static const double qs[] = {0.0, 0.5, 0.95, 0.99, 1.0};
-    for (unsigned k = 0; k < WD_HIST_WATCHES; k++) {
-        for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
-            bool want = h->total > 0 && quantile(h, qs[i]) > bound[k];
-            if (wd_hist_quantile_exceeds(h, qs[i], k) != want) {
-                fail_msg("watch %u bound %lld q %g: exceeds %d, quantile %lld (n %llu)", k,
-                         (long long)bound[k], qs[i], !want,
-                         (long long)(h->total ? quantile(h, qs[i]) : -1),
-                         (unsigned long long)h->total);
+    assert_int_equal(wd_hist_window_count(w), n);
+    for (size_t i = 0; i < n; i++) {
+        sorted_buf[i] = val[i];
+    }
+    (void)ts;
+    qsort(sorted_buf, n, sizeof *sorted_buf, cmp_i64);
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        int64_t exact = 0;
+        if (n > 0) {
+            size_t rank = (size_t)ceil(qs[i] * (double)n - 1e-9);
+            rank = rank < 1 ? 1 : rank > n ? n : rank;
+            exact = sorted_buf[rank - 1];
+            int64_t got = -1;
+            assert_int_equal(wd_hist_window_exact_quantile(w, qs[i], &got), WD_OK);
+            assert_int_equal(got, exact);
+        }
+        for (unsigned k = 0; k < WD_HIST_WATCHES; k++) {
+            bool want = n > 0 && exact > bound[k];
+            if (wd_hist_window_exceeds(w, qs[i], k) != want) {
+                fail_msg("bound %lld q %g n %zu exact %lld: exceeds says %d", (long long)bound[k],
+                         qs[i], n, (long long)exact, !want);
             }
         }
     }
 }
 
-#define WATCH_N 4000
-static int64_t watch_vals[WATCH_N];
-
-static void test_hist_watch_agrees_with_quantile(void **state)
+static void test_hist_window_watch_exact(void **state)
 {
     (void)state;
     struct rng r = {20261127u};
     for (int d = 0; d < NDIST; d++) {
-        struct wd_hist h, other;
-        assert_int_equal(wd_hist_init(&h), WD_OK);
-        assert_int_equal(wd_hist_init(&other), WD_OK);
-        int64_t v0 = draw(&r, (enum dist)d);
-        int64_t edge = wd_hist_upper_ns(v0);
-        int64_t bound[WD_HIST_WATCHES] = {edge, edge - 1};
-        wd_hist_watch(&h, 0, bound[0]);
-        wd_hist_watch(&h, 1, bound[1]);
-        check_watches(&h, bound);
-        size_t n = 0;
-        for (int step = 0; step < 3 * WATCH_N; step++) {
-            if (n > 0 && (n == WATCH_N || rng_next(&r) % 3u == 0u)) {
-                size_t i = (size_t)(rng_next(&r) % n);
-                assert_int_equal(wd_hist_remove(&h, watch_vals[i]), WD_OK);
-                watch_vals[i] = watch_vals[--n];
-            } else {
-                /* Half the values near the edges, to hit them exactly. */
-                int64_t v = rng_next(&r) % 2u ? draw(&r, (enum dist)d)
-                                              : edge + rng_range(&r, -2, 2);
-                record(&h, v < 0 ? 0 : v);
-                watch_vals[n++] = v < 0 ? 0 : v;
+        struct wd_hist_window w;
+        const int64_t win = 10 * SEC;
+        assert_int_equal(wd_hist_window_init(&w, win, WATCH_CAP), WD_OK);
+        int64_t probe = draw(&r, (enum dist)d);
+        int64_t bound[WD_HIST_WATCHES] = {probe, probe - 1};
+        wd_hist_window_watch(&w, 0, bound[0]);
+        wd_hist_window_watch(&w, 1, bound[1]);
+        size_t head = 0, n = 0; /* the model: model_*[head, head + n) */
+        int64_t now = 0;
+        for (int step = 0; step < 4 * WATCH_CAP; step++) {
+            now += rng_range(&r, 0, 8 * MS); /* ~2,500 samples per window */
+            int64_t v = rng_next(&r) % 2u ? draw(&r, (enum dist)d) : probe + rng_range(&r, -1, 1);
+            v = v < 0 ? 0 : v;
+            assert_int_equal(wd_hist_window_add(&w, now, v), WD_OK);
+            while (n > 0 && model_ts[head] < now - win) {
+                head++, n--;
             }
-            if (step % 7 == 0) {
-                check_watches(&h, bound);
+            if (n == WATCH_CAP) {
+                head++, n--;
             }
-            if (step == WATCH_N) { /* move a watch while values are in */
-                bound[1] = edge + 1;
-                wd_hist_watch(&h, 1, bound[1]);
-                check_watches(&h, bound);
+            model_ts[head + n] = now;
+            model_val[head + n] = v;
+            n++;
+            if (step % 97 == 0) {
+                check_window_watches(&w, model_ts + head, model_val + head, n, bound);
+            }
+            if (step == 2 * WATCH_CAP) { /* move a watch while samples are in */
+                bound[1] = probe + 1;
+                wd_hist_window_watch(&w, 1, bound[1]);
+                check_window_watches(&w, model_ts + head, model_val + head, n, bound);
             }
         }
-        record(&other, edge + 1);
-        record(&other, 2 * HOUR);
-        assert_int_equal(wd_hist_merge(&h, &other), WD_OK);
-        check_watches(&h, bound);
-        wd_hist_reset(&h);
-        check_watches(&h, bound);
-        record(&h, edge);
-        check_watches(&h, bound);
-        wd_hist_destroy(&h);
-        wd_hist_destroy(&other);
+        /* Everything expires. */
+        (void)wd_hist_window_expire(&w, now + win + 1);
+        check_window_watches(&w, model_ts, model_val, 0, bound);
+        wd_hist_window_destroy(&w);
     }
 }
 
-static void test_hist_watch_extreme_bounds(void **state)
+static void test_hist_window_watch_edges(void **state)
 {
     (void)state;
-    struct wd_hist h;
-    assert_int_equal(wd_hist_init(&h), WD_OK);
-    assert_false(wd_hist_quantile_exceeds(&h, 0.5, 0)); /* unused and empty */
-    wd_hist_watch(&h, 0, -1);            /* every value exceeds */
-    wd_hist_watch(&h, 1, WD_HIST_MAX_NS); /* none does, clamped ones included */
-    assert_false(wd_hist_quantile_exceeds(&h, 0.5, 0)); /* empty */
-    record(&h, 0);
-    record(&h, WD_HIST_MAX_NS + 1000);
-    assert_true(wd_hist_quantile_exceeds(&h, 0.0, 0));
-    assert_false(wd_hist_quantile_exceeds(&h, 1.0, 1));
-    assert_int_equal(quantile(&h, 1.0), WD_HIST_MAX_NS);
-    assert_false(wd_hist_quantile_exceeds(&h, 0.5, WD_HIST_WATCHES)); /* no such slot */
-    assert_false(wd_hist_quantile_exceeds(&h, 1.5, 0));               /* bad q */
-    /* Small values have buckets of their own: 511 exceeds 510, not 511. */
-    wd_hist_reset(&h);
-    wd_hist_watch(&h, 0, 510);
-    wd_hist_watch(&h, 1, 511);
-    record(&h, 511);
-    assert_true(wd_hist_quantile_exceeds(&h, 0.5, 0));
-    assert_false(wd_hist_quantile_exceeds(&h, 0.5, 1));
-    wd_hist_destroy(&h);
+    struct wd_hist_window w;
+    int64_t v = -1;
+    assert_int_equal(wd_hist_window_init(&w, SEC, 8), WD_OK);
+    assert_false(wd_hist_window_exceeds(&w, 0.5, 0)); /* not watching, empty */
+    assert_int_equal(wd_hist_window_exact_quantile(&w, 0.5, &v), WD_ESTATE);
+    wd_hist_window_watch(&w, 0, 1000 * MS);
+    wd_hist_window_watch(&w, 1, 200 * MS - 1);
+    assert_false(wd_hist_window_exceeds(&w, 0.95, 0)); /* empty */
+    /* Exactly at the bound is not above it; 1 ns more is. */
+    assert_int_equal(wd_hist_window_add(&w, 1, 1000 * MS), WD_OK);
+    assert_false(wd_hist_window_exceeds(&w, 0.95, 0));
+    assert_true(wd_hist_window_exceeds(&w, 0.95, 1));
+    assert_int_equal(wd_hist_window_add(&w, 2, 1000 * MS + 1), WD_OK);
+    assert_true(wd_hist_window_exceeds(&w, 0.95, 0));  /* rank 2 of 2 */
+    assert_false(wd_hist_window_exceeds(&w, 0.5, 0));  /* rank 1 of 2 */
+    assert_int_equal(wd_hist_window_exact_quantile(&w, 0.95, &v), WD_OK);
+    assert_int_equal(v, 1000 * MS + 1);
+    /* 199.999999 ms is below 200 ms, where the histogram reports more. */
+    wd_hist_window_destroy(&w);
+    assert_int_equal(wd_hist_window_init(&w, SEC, 8), WD_OK);
+    wd_hist_window_watch(&w, 1, 200 * MS - 1);
+    assert_int_equal(wd_hist_window_add(&w, 1, 200 * MS - 1), WD_OK);
+    assert_false(wd_hist_window_exceeds(&w, 0.95, 1));
+    assert_int_equal(wd_hist_window_quantile(&w, 0.95, &v), WD_OK);
+    assert_true(v > 200 * MS - 1);
+    assert_false(wd_hist_window_exceeds(&w, 0.95, WD_HIST_WATCHES)); /* no such slot */
+    assert_false(wd_hist_window_exceeds(&w, 1.5, 1));                /* bad q */
+    assert_int_equal(wd_hist_window_exact_quantile(&w, -0.1, &v), WD_EINVAL);
+    wd_hist_window_destroy(&w);
 }
 
 int main(void)
@@ -1092,8 +1110,6 @@ int main(void)
         cmocka_unit_test(test_hist_remove_is_inverse_of_record),
         cmocka_unit_test(test_hist_reset_empties),
         cmocka_unit_test(test_hist_merge),
-        cmocka_unit_test(test_hist_watch_agrees_with_quantile),
-        cmocka_unit_test(test_hist_watch_extreme_bounds),
         cmocka_unit_test(test_hist_random_quantiles_within_one_percent),
         cmocka_unit_test(test_hist_window_init_rejects_bad_arguments),
         cmocka_unit_test(test_hist_window_sample_leaves_exactly_after_window),
@@ -1102,6 +1118,8 @@ int main(void)
         cmocka_unit_test(test_hist_window_time_does_not_go_back),
         cmocka_unit_test(test_hist_window_int64_limits),
         cmocka_unit_test(test_hist_window_matches_model),
+        cmocka_unit_test(test_hist_window_watch_exact),
+        cmocka_unit_test(test_hist_window_watch_edges),
         cmocka_unit_test(test_hist_window_random_quantiles_within_one_percent),
         cmocka_unit_test(test_hist_window_p2_1_breach_and_recovery),
     };
