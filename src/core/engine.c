@@ -371,7 +371,19 @@ struct acct_x {
     uint32_t scope;       /* index + 1 into e->scopes, 0 if none */
 };
 
+/* The recent bars of one symbol, for completeness: their times, oldest at
+ * head, in a ring sized for completeness.window_s. */
+struct bar_ring {
+    int64_t interval_ns; /* the cadence the bars announce */
+    int64_t first_ns;    /* the first bar at this cadence */
+    uint32_t cap, head, count;
+    uint32_t due;        /* bars due in the window at the last evaluation */
+    bool incomplete;
+    int64_t ts[];
+};
+
 struct sym_x {
+    struct bar_ring *bars; /* NULL until a bar with interval_s */
     wd_fix mid;
     int64_t quote_ts;  /* 0: never quoted */
     int64_t market_ts; /* last quote, trade or bar; 0: none */
@@ -417,6 +429,8 @@ struct detectors {
     bool seq_seen[4];
     uint64_t seq_last[4];   /* by stream: market, intents, exec reports, system */
     int64_t dq_next_check;  /* event time of the next staleness sweep */
+    uint32_t n_stale;       /* stale symbols at the last sweep */
+    uint32_t n_incomplete;  /* symbols short of bars */
     struct det_slot dq_s;
     uint64_t malformed;
 };
@@ -631,6 +645,9 @@ void wd_engine_free(struct wd_engine *e)
     free(e->det.unauth);
     wd_hist_window_destroy(&e->det.lat);
     free(e->ax);
+    for (uint32_t i = 0; i < e->n_sx; i++) {
+        free(e->sx[i].bars);
+    }
     free(e->sx);
     free(e->strat_scope);
     free(e->po);
@@ -1729,6 +1746,8 @@ static void dq_seq(struct wd_engine *e, const struct wd_event *ev)
     d->seq_seen[sidx] = true;
 }
 
+static void dq_report(struct wd_engine *e);
+
 /* Per-symbol staleness while the market is open: the playbook's "Data
  * quality gate failed" / "Staleness > 60s", silence counted from the
  * open. A sweep over the symbols runs when the earliest moment a fresh
@@ -1762,31 +1781,144 @@ static void dq_staleness(struct wd_engine *e)
         }
     }
     d->dq_next_check = next;
-    if ((stale > 0) == d->dq_s.open) {
-        return; /* no change: nothing to say */
+    d->n_stale = stale;
+    dq_report(e);
+}
+
+/* Bar completeness (P2-2, "completeness of expected bars below
+ * completeness.min"), per symbol on each of its bars that gives
+ * interval_s, while the market is open: of the bars due in the last
+ * completeness.window_s (counted from the session's open and from the
+ * symbol's first bar, whichever is later), how many came. */
+static enum wd_status dq_bar(struct wd_engine *e, const struct wd_event *ev)
+{
+    const struct wd_config *c = e->cfg;
+    int64_t interval = ev->u.bar.interval_s;
+    if (interval <= 0 || interval > c->detect.completeness.window_s) {
+        return WD_OK; /* no cadence to expect */
     }
-    char list[200] = "";
+    struct sym_x *sx = &e->sx[ev->symbol];
+    struct bar_ring *b = sx->bars;
+    if (b == NULL || b->interval_ns != interval * WD_NS_PER_S) {
+        uint32_t cap = (uint32_t)(c->detect.completeness.window_s / interval) + 1u;
+        if (b != NULL && b->incomplete) {
+            e->det.n_incomplete--; /* a new cadence: counted afresh */
+        }
+        if (b == NULL || b->cap < cap) {
+            struct bar_ring *nb = realloc(b, sizeof *nb + (size_t)cap * sizeof nb->ts[0]);
+            if (nb == NULL) {
+                return WD_ENOMEM;
+            }
+            b = sx->bars = nb;
+            b->cap = cap;
+        }
+        b->interval_ns = interval * WD_NS_PER_S;
+        b->head = b->count = 0;
+        b->first_ns = ev->ts_ns;
+        b->incomplete = false;
+    }
+    if (b->count > 0 && ev->ts_ns <= b->ts[(b->head + b->count - 1u) % b->cap]) {
+        return WD_OK; /* a repeated or late bar adds nothing */
+    }
+    if (b->count == b->cap) {
+        b->head = (b->head + 1u) % b->cap;
+        b->count--;
+    }
+    b->ts[(b->head + b->count) % b->cap] = ev->ts_ns;
+    b->count++;
+    if (!in_session(e, ev->ts_ns)) {
+        return WD_OK;
+    }
+    int64_t from = ev->ts_ns - c->detect.completeness.window_s * WD_NS_PER_S + 1;
+    from = from > e->sess_open_ns ? from : e->sess_open_ns;
+    from = from > b->first_ns ? from : b->first_ns;
+    while (b->count > 0 && b->ts[b->head] < from) {
+        b->head = (b->head + 1u) % b->cap;
+        b->count--;
+    }
+    uint32_t due = (uint32_t)((ev->ts_ns - from) / b->interval_ns) + 1u;
+    b->due = due;
+    bool incomplete = (double)b->count < c->detect.completeness.min * (double)due;
+    if (incomplete != b->incomplete) {
+        b->incomplete = incomplete;
+        e->det.n_incomplete += incomplete ? 1u : (uint32_t)-1;
+        dq_report(e);
+    }
+    return WD_OK;
+}
+
+/* Appends "NAME (text)" items of the symbols selected by pick to
+ * list[cap], as many as fit. */
+static void dq_list(const struct wd_engine *e, char *list, size_t cap,
+                    bool (*pick)(const struct wd_engine *, uint32_t, char *, size_t))
+{
     size_t len = 0;
-    for (uint32_t i = 0; i < e->n_sx && stale > 0 && len + 40 < sizeof list; i++) {
-        int64_t last = e->sx[i].market_ts;
-        if (last != 0 && e->ts_ns - since_open(e, last) > limit) {
-            int w = snprintf(list + len, sizeof list - len, "%s%s (%llds)", len ? ", " : "",
-                             wd_intern_name(&e->symbols, i),
-                             (long long)((e->ts_ns - since_open(e, last)) / WD_NS_PER_S));
+    char what[48];
+    list[0] = '\0';
+    for (uint32_t i = 0; i < e->n_sx && len + 48 < cap; i++) {
+        if (pick(e, i, what, sizeof what)) {
+            int w = snprintf(list + len, cap - len, "%s%s (%s)", len ? ", " : "",
+                             wd_intern_name(&e->symbols, i), what);
             len += w > 0 ? (size_t)w : 0u;
         }
     }
-    char detail[320];
-    if (stale > 0) {
-        snprintf(detail, sizeof detail, "Staleness > %llds: %u symbol%s: %s",
-                 (long long)e->cfg->detect.staleness_s, stale, stale == 1 ? "" : "s", list);
-    } else {
-        snprintf(detail, sizeof detail, "every symbol fresh again (< %llds)",
-                 (long long)e->cfg->detect.staleness_s);
+}
+
+static bool pick_stale(const struct wd_engine *e, uint32_t i, char *what, size_t cap)
+{
+    int64_t last = e->sx[i].market_ts;
+    int64_t silent = e->ts_ns - since_open(e, last);
+    if (last == 0 || silent <= e->cfg->detect.staleness_s * WD_NS_PER_S) {
+        return false;
+    }
+    snprintf(what, cap, "%llds", (long long)(silent / WD_NS_PER_S));
+    return true;
+}
+
+static bool pick_incomplete(const struct wd_engine *e, uint32_t i, char *what, size_t cap)
+{
+    const struct bar_ring *b = e->sx[i].bars;
+    if (b == NULL || !b->incomplete) {
+        return false;
+    }
+    snprintf(what, cap, "%u of %u bars, %.1f%%", b->count, b->due,
+             100.0 * (double)b->count / (double)b->due);
+    return true;
+}
+
+/* The data-quality incident (P2-2) is open while a symbol is stale or
+ * short of bars; says so when that changes. */
+static void dq_report(struct wd_engine *e)
+{
+    struct detectors *d = &e->det;
+    const struct wd_config *c = e->cfg;
+    bool bad = d->n_stale > 0 || d->n_incomplete > 0;
+    if (bad == d->dq_s.open) {
+        return; /* no change: nothing to say */
+    }
+    char detail[400], stale[150], inc[150];
+    size_t len = 0;
+    detail[0] = '\0';
+    if (d->n_stale > 0) {
+        dq_list(e, stale, sizeof stale, pick_stale);
+        int w = snprintf(detail, sizeof detail, "Staleness > %llds: %u symbol%s: %s",
+                         (long long)c->detect.staleness_s, d->n_stale,
+                         d->n_stale == 1 ? "" : "s", stale);
+        len = w > 0 ? (size_t)w : 0u;
+    }
+    if (d->n_incomplete > 0 && len < sizeof detail) {
+        dq_list(e, inc, sizeof inc, pick_incomplete);
+        snprintf(detail + len, sizeof detail - len, "%sCompleteness < %g%%: %u symbol%s: %s",
+                 len ? "; " : "", c->detect.completeness.min * 100.0, d->n_incomplete,
+                 d->n_incomplete == 1 ? "" : "s", inc);
+    }
+    if (!bad) {
+        snprintf(detail, sizeof detail, "every symbol fresh again (< %llds) and complete",
+                 (long long)c->detect.staleness_s);
     }
     struct wd_severity_facts f = {.degraded = true};
-    det_transition(e, &d->dq_s, WD_SC_DATA_QUALITY, stale > 0, &f,
-                   stale > 0 ? "Data quality gate failed" : "Data quality recovered", detail);
+    det_transition(e, &d->dq_s, WD_SC_DATA_QUALITY, bad, &f,
+                   bad ? "Data quality gate failed" : "Data quality recovered", detail);
 }
 
 void wd_engine_report_malformed(struct wd_engine *e, uint64_t line, const char *reason)
@@ -1801,9 +1933,10 @@ void wd_engine_report_malformed(struct wd_engine *e, uint64_t line, const char *
 uint64_t wd_engine_malformed_count(const struct wd_engine *e) { return e->det.malformed; }
 
 /* Feeds the detectors with one event (after the book took it). */
-static void detect(struct wd_engine *e, const struct wd_event *ev)
+static enum wd_status detect(struct wd_engine *e, const struct wd_event *ev)
 {
     struct detectors *d = &e->det;
+    enum wd_status st = WD_OK;
     dq_seq(e, ev);
     if (ev->symbol != WD_NO_ID &&
         (ev->type == WD_EV_QUOTE || ev->type == WD_EV_TRADE || ev->type == WD_EV_BAR)) {
@@ -1815,9 +1948,11 @@ static void detect(struct wd_engine *e, const struct wd_event *ev)
     }
     dq_staleness(e);
     switch (ev->type) {
+    case WD_EV_BAR:
+        st = dq_bar(e, ev);
+        /* fall through */
     case WD_EV_QUOTE:
     case WD_EV_TRADE:
-    case WD_EV_BAR:
         d->market_seen = true;
         d->market_ns = ev->ts_ns;
         break;
@@ -1862,6 +1997,7 @@ static void detect(struct wd_engine *e, const struct wd_event *ev)
         break;
     }
     det_broker(e);
+    return st;
 }
 
 /* ---- events --------------------------------------------------------------------------- */
@@ -2053,7 +2189,9 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
         return WD_OK;
     }
 
-    detect(e, ev);
+    if ((st = detect(e, ev)) != WD_OK) {
+        return wd_error_set(err, st, "out of memory");
+    }
     switch (ev->type) {
     case WD_EV_INTENT:
         return on_intent(e, ev, err);
@@ -2161,6 +2299,55 @@ static enum wd_status load_kills(struct wd_engine *e, struct wd_rbuf *r, struct 
 
 static void save_str(struct wd_wbuf *w, const char *s) { wd_w_bytes(w, s, strlen(s)); }
 
+/* A symbol's bar ring: its cadence, first bar, last evaluation and the
+ * bar times, oldest first. */
+static void save_bars(struct wd_wbuf *w, const struct bar_ring *b)
+{
+    wd_w_u32(w, b != NULL ? b->count + 1u : 0u);
+    if (b == NULL) {
+        return;
+    }
+    wd_w_i64(w, b->interval_ns);
+    wd_w_i64(w, b->first_ns);
+    wd_w_u32(w, b->due);
+    wd_w_u8(w, b->incomplete ? 1u : 0u);
+    for (uint32_t k = 0; k < b->count; k++) {
+        wd_w_i64(w, b->ts[(b->head + k) % b->cap]);
+    }
+}
+
+static enum wd_status load_bars(struct wd_engine *e, struct wd_rbuf *r, struct sym_x *sx)
+{
+    uint32_t n = wd_r_u32(r);
+    if (n == 0 || r->bad) {
+        return r->bad ? WD_EINVAL : WD_OK;
+    }
+    int64_t interval = wd_r_i64(r), window = e->cfg->detect.completeness.window_s * WD_NS_PER_S;
+    /* The ring fits this configuration's window and every saved bar. */
+    uint32_t cap = interval > 0 ? (uint32_t)(window / interval) + 1u : 0u;
+    if (interval <= 0 || n - 1u > 1000000u) {
+        return WD_EINVAL;
+    }
+    struct bar_ring *b = malloc(sizeof *b + (size_t)(cap > n ? cap : n) * sizeof b->ts[0]);
+    if (b == NULL) {
+        return WD_ENOMEM;
+    }
+    b->interval_ns = interval;
+    b->first_ns = wd_r_i64(r);
+    b->due = wd_r_u32(r);
+    b->incomplete = wd_r_u8(r) != 0;
+    b->cap = cap > n ? cap : n;
+    b->head = 0;
+    b->count = n - 1u;
+    for (uint32_t k = 0; k < b->count; k++) {
+        b->ts[k] = wd_r_i64(r);
+    }
+    free(sx->bars);
+    sx->bars = b;
+    e->det.n_incomplete += b->incomplete ? 1u : 0u;
+    return r->bad ? WD_EINVAL : WD_OK;
+}
+
 static void save_hyst(struct wd_wbuf *w, const struct wd_hyst *h)
 {
     wd_w_u8(w, h->open ? 1u : 0u);
@@ -2233,6 +2420,7 @@ static void save_detectors(struct wd_wbuf *w, const struct detectors *d)
         wd_w_u64(w, d->seq_last[i]);
     }
     wd_w_i64(w, d->dq_next_check);
+    wd_w_u32(w, d->n_stale);
     save_slot(w, &d->dq_s);
     wd_w_u64(w, d->malformed);
 }
@@ -2276,6 +2464,7 @@ static enum wd_status load_detectors(struct wd_rbuf *r, struct detectors *d)
         d->seq_last[i] = wd_r_u64(r);
     }
     d->dq_next_check = wd_r_i64(r);
+    d->n_stale = wd_r_u32(r);
     load_slot(r, &d->dq_s);
     d->malformed = wd_r_u64(r);
     return r->bad ? WD_EINVAL : WD_OK;
@@ -2307,6 +2496,7 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
             wd_w_i64(w, e->sx[i].mid);
             wd_w_i64(w, e->sx[i].quote_ts);
             wd_w_i64(w, e->sx[i].market_ts);
+            save_bars(w, e->sx[i].bars);
         }
     }
     wd_w_u32(w, e->orders.used);
@@ -2397,6 +2587,9 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
         e->sx[sym].mid = wd_r_i64(&r);
         e->sx[sym].quote_ts = wd_r_i64(&r);
         e->sx[sym].market_ts = wd_r_i64(&r);
+        if ((st = load_bars(e, &r, &e->sx[sym])) != WD_OK) {
+            goto bad;
+        }
     }
     n = wd_r_u32(&r);
     for (uint32_t k = 0; k < n && !r.bad; k++) {

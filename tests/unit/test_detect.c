@@ -830,6 +830,96 @@ static void test_threshold_symbol_staleness(void **state)
     assert_no_scope_changed(f);
 }
 
+/* A 60-second bar of symbol BAR, announcing its cadence. */
+static void bar(struct fx *f, int64_t ts)
+{
+    feed(f,
+         "{\"type\":\"bar\",\"ts\":%lld,\"symbol\":\"BAR\",\"open\":1,\"high\":1,\"low\":1,"
+         "\"close\":1,\"volume\":10,\"interval_s\":60}",
+         (long long)ts);
+}
+
+/* Completeness (P2-2): of the bars due in the last 300 s, fewer than 95%
+ * came. Staleness is set far off so that only completeness speaks. */
+static void test_threshold_bar_completeness(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.detect.staleness_s = 600;
+    start(f);
+    const int64_t m = 60 * WD_NS_PER_S;
+    int64_t t = ny(10, 0, 0, 0);
+    for (int k = 0; k < 5; k++) { /* #1..#5: 10:00..10:04, 5 of 5 */
+        bar(f, t + k * m);
+        QUIET(f);
+    }
+    /* 10:05 never comes. At 10:06 the window (10:01:00 + 1 ns .. 10:06)
+     * holds 10:02, 10:03, 10:04, 10:06: 4 of 5 due. */
+    bar(f, t + 6 * m);
+    assert_int_equal(EVENT_NO(f), 6);
+    const struct rec *o = OPENED(f, "data_quality", "P2", "Data quality gate failed",
+                                 "Completeness < 95%: 1 symbol: BAR (4 of 5 bars, 80.0%)");
+    char inc[WD_INCIDENT_ID_MAX];
+    copy_str(inc, sizeof inc, o->id);
+    for (int k = 7; k <= 9; k++) { /* #7..#9: the gap is still in the window */
+        bar(f, t + k * m);
+        QUIET(f);
+    }
+    bar(f, t + 10 * m); /* #10: 10:06..10:10, 5 of 5 */
+    assert_int_equal(EVENT_NO(f), 10);
+    CLOSED(f, "data_quality", "P2", inc);
+    bar(f, t + 10 * m); /* a repeated bar adds nothing */
+    QUIET(f);
+    assert_no_scope_changed(f);
+}
+
+/* Bars are due from the open (and from a symbol's first bar): sparse
+ * pre-market bars and a session that starts on time are complete. */
+static void test_threshold_bar_completeness_counts_from_the_open(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.detect.staleness_s = 600;
+    start(f);
+    const int64_t m = 60 * WD_NS_PER_S;
+    bar(f, ny(9, 0, 0, 0)); /* closed: nothing due */
+    QUIET(f);
+    bar(f, ny(9, 20, 0, 0));
+    QUIET(f);
+    for (int k = 0; k < 8; k++) { /* 09:30..09:37: complete since the open */
+        bar(f, ny(9, 30, 0, 0) + k * m);
+        QUIET(f);
+    }
+    /* After the close, missing bars are no finding. */
+    bar(f, ny(16, 0, 0, 0));
+    QUIET(f);
+    bar(f, ny(16, 30, 0, 0));
+    QUIET(f);
+}
+
+/* A snapshot keeps the bars seen: after a restart the gap is still found. */
+static void test_threshold_bar_completeness_survives_a_snapshot(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.detect.staleness_s = 600;
+    start(f);
+    const int64_t m = 60 * WD_NS_PER_S;
+    int64_t t = ny(10, 0, 0, 0);
+    for (int k = 0; k < 5; k++) {
+        bar(f, t + k * m);
+    }
+    QUIET(f);
+    struct wd_wbuf w;
+    wd_wbuf_init(&w);
+    wd_engine_save(f->g.e, &w);
+    assert_int_equal(w.st, WD_OK);
+    eng_close(&f->g);
+    start(f);
+    assert_int_equal(wd_engine_load(f->g.e, w.data, w.len, NULL), WD_OK);
+    wd_wbuf_free(&w);
+    bar(f, t + 6 * m);
+    OPENED(f, "data_quality", "P2", "Data quality gate failed",
+           "Completeness < 95%: 1 symbol: BAR (4 of 5 bars, 80.0%)");
+}
+
 static void seq_quote(struct fx *f, int64_t ts, int seq)
 {
     feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"seq\":%d,\"symbol\":\"X\",\"bid\":1,\"ask\":2}",
@@ -1284,6 +1374,9 @@ int main(void)
         T(test_threshold_broker_no_market_data),
         T(test_threshold_broker_down_with_open_positions_is_p0),
         T(test_threshold_symbol_staleness),
+        T(test_threshold_bar_completeness),
+        T(test_threshold_bar_completeness_counts_from_the_open),
+        T(test_threshold_bar_completeness_survives_a_snapshot),
         T(test_threshold_sequence_gaps_and_malformed_lines),
         T(test_threshold_staleness_outside_market_hours),
         T(test_threshold_unauthorized_fill_never_seen),
