@@ -386,7 +386,9 @@ struct sym_x {
     struct bar_ring *bars; /* NULL until a bar with interval_s */
     wd_fix mid;
     int64_t quote_ts;  /* 0: never quoted */
-    int64_t market_ts; /* last quote, trade or bar; 0: none */
+    int64_t market_ts; /* latest quote, trade or bar time; 0: none */
+    uint32_t older, newer; /* staleness list by market_ts (ids + 1, 0: none) */
+    bool stale;            /* counted in det.n_stale */
     bool allowed;
 };
 
@@ -398,6 +400,7 @@ struct pos_open {
 struct source_key {
     uint8_t *key; /* owned, decoded from hex; NULL: known, unsigned */
     size_t len;
+    size_t name_len; /* strlen of the source's name */
 };
 
 /* One open incident per detector scenario (firm scope), with hysteresis. */
@@ -428,8 +431,11 @@ struct detectors {
     /* P2-2 data quality */
     bool seq_seen[4];
     uint64_t seq_last[4];   /* by stream: market, intents, exec reports, system */
-    int64_t dq_next_check;  /* event time of the next staleness sweep */
-    uint32_t n_stale;       /* stale symbols at the last sweep */
+    uint32_t oldest, newest, fresh; /* the staleness list (see dq_touch): its ends and
+                                       its first fresh symbol (ids + 1, 0: none) */
+    bool list_built;        /* false after a snapshot load: rebuilt on next use */
+    bool dq_in_session;     /* whether the market was open at the last look */
+    uint32_t n_stale;       /* symbols now stale */
     uint32_t n_incomplete;  /* symbols short of bars */
     struct det_slot dq_s;
     uint64_t malformed;
@@ -489,12 +495,12 @@ static void watch_latency(struct wd_engine *e);
 
 static enum wd_status ensure_acct(struct wd_engine *e, uint32_t id)
 {
-    return wd__array_grow((void **)&e->ax, &e->n_ax, id + 1u, sizeof *e->ax);
+    return id < e->n_ax ? WD_OK : wd__array_grow((void **)&e->ax, &e->n_ax, id + 1u, sizeof *e->ax);
 }
 
 static enum wd_status ensure_sym(struct wd_engine *e, uint32_t id)
 {
-    return wd__array_grow((void **)&e->sx, &e->n_sx, id + 1u, sizeof *e->sx);
+    return id < e->n_sx ? WD_OK : wd__array_grow((void **)&e->sx, &e->n_sx, id + 1u, sizeof *e->sx);
 }
 
 static int hexval(char c)
@@ -523,6 +529,7 @@ static enum wd_status decode_keys(struct wd_engine *e, struct wd_error *err)
     }
     for (size_t i = 0; i < n; i++) {
         const char *hex = e->cfg->limits.sources[i].key_hex;
+        e->keys[i].name_len = strlen(e->cfg->limits.sources[i].name);
         if (hex == NULL) {
             continue;
         }
@@ -929,9 +936,8 @@ static bool session_at(const struct wd_engine *e, int64_t utc_s, int64_t *open_u
     return minute >= e->cfg->session.open_min && minute < e->cfg->session.close_min;
 }
 
-static bool source_is(struct wd_str s, const char *lit)
+static bool source_is(struct wd_str s, const char *lit, size_t n)
 {
-    size_t n = strlen(lit);
     return s.len == n && memcmp(s.ptr, lit, n) == 0;
 }
 
@@ -939,7 +945,7 @@ static bool source_is(struct wd_str s, const char *lit)
 static long find_source(const struct wd_engine *e, struct wd_str s)
 {
     for (size_t i = 0; i < e->cfg->limits.n_sources; i++) {
-        if (source_is(s, e->cfg->limits.sources[i].name)) {
+        if (source_is(s, e->cfg->limits.sources[i].name, e->keys[i].name_len)) {
             return (long)i;
         }
     }
@@ -1084,7 +1090,7 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
     v->detail[0] = '\0';
     v->price = 0;
 
-    bool is_warden = source_is(in->source, WARDEN_SOURCE);
+    bool is_warden = source_is(in->source, WARDEN_SOURCE, sizeof WARDEN_SOURCE - 1u);
     governing_states(e, ev->account, in->source, &g);
     const struct wd_scope_state *ws = most_restrictive(&g, &worst);
     if (worst == WD_TS_HALTED && !is_warden) {
@@ -1749,39 +1755,124 @@ static void dq_seq(struct wd_engine *e, const struct wd_event *ev)
 static void dq_report(struct wd_engine *e);
 
 /* Per-symbol staleness while the market is open: the playbook's "Data
- * quality gate failed" / "Staleness > 60s", silence counted from the
- * open. A sweep over the symbols runs when the earliest moment a fresh
- * symbol could turn stale has passed (dq_next_check), so a symbol is seen
- * stale on exactly the event that crosses; while some are stale, on every
- * market event of a stale symbol (see detect) and every second. */
+ * quality gate failed" / "Staleness > 60s", silence counted from the open.
+ * The symbols with market data form a list ordered by market_ts, oldest
+ * first; the stale ones are a prefix of it (silence since the open grows
+ * with age), and `fresh` is the first symbol not yet marked stale. A
+ * market event moves its symbol to the newest end (un-marking it if
+ * stale); each event marks, from `fresh` on, the symbols that have since
+ * gone silent too long. O(1) per event for data in event-time order, and a
+ * symbol turns stale on exactly the event that crosses. */
+#define SX(id1) (&e->sx[(id1) - 1u])
+
+static void list_unlink(struct wd_engine *e, uint32_t id1)
+{
+    struct detectors *d = &e->det;
+    struct sym_x *x = SX(id1);
+    if (d->fresh == id1) {
+        d->fresh = x->newer;
+    }
+    *(x->older ? &SX(x->older)->newer : &d->oldest) = x->newer;
+    *(x->newer ? &SX(x->newer)->older : &d->newest) = x->older;
+    x->older = x->newer = 0;
+}
+
+/* Links symbol id1 in market_ts order, from the newest end back (one step
+ * for data in event-time order). A fresh symbol placed before `fresh`
+ * becomes `fresh`: the next look decides about it. */
+static void list_insert(struct wd_engine *e, uint32_t id1)
+{
+    struct detectors *d = &e->det;
+    struct sym_x *x = SX(id1);
+    uint32_t after = d->newest;
+    bool past_fresh = false;
+    while (after != 0 && SX(after)->market_ts > x->market_ts) {
+        past_fresh = past_fresh || after == d->fresh;
+        after = SX(after)->older;
+    }
+    x->older = after;
+    x->newer = after ? SX(after)->newer : d->oldest;
+    *(after ? &SX(after)->newer : &d->oldest) = id1;
+    *(x->newer ? &SX(x->newer)->older : &d->newest) = id1;
+    if (d->fresh == 0 || past_fresh) {
+        d->fresh = id1;
+    }
+}
+
+/* After a snapshot load: every symbol with data in the list, none marked. */
+static void list_build(struct wd_engine *e)
+{
+    struct detectors *d = &e->det;
+    d->oldest = d->newest = d->fresh = 0;
+    d->n_stale = 0;
+    for (uint32_t i = 0; i < e->n_sx; i++) {
+        e->sx[i].older = e->sx[i].newer = 0;
+        e->sx[i].stale = false;
+        if (e->sx[i].market_ts != 0) {
+            list_insert(e, i + 1u);
+        }
+    }
+    d->fresh = d->oldest;
+    d->list_built = true;
+}
+
+/* Un-marks every stale symbol (the market closed, or opened again). */
+static void list_unmark(struct wd_engine *e)
+{
+    struct detectors *d = &e->det;
+    for (uint32_t id1 = d->oldest; id1 != 0; id1 = SX(id1)->newer) {
+        SX(id1)->stale = false;
+    }
+    d->n_stale = 0;
+    d->fresh = d->oldest;
+}
+
+/* A market event of symbol sym at ts: it is fresh again, and newest. */
+static void dq_touch(struct wd_engine *e, uint32_t sym, int64_t ts)
+{
+    struct detectors *d = &e->det;
+    struct sym_x *x = &e->sx[sym];
+    if (!d->list_built) {
+        list_build(e);
+    }
+    if (x->market_ts != 0 && ts <= x->market_ts) {
+        return; /* nothing newer than it had */
+    }
+    if (x->market_ts != 0) {
+        if (x->stale) {
+            x->stale = false;
+            d->n_stale--;
+        }
+        list_unlink(e, sym + 1u);
+    }
+    x->market_ts = ts;
+    list_insert(e, sym + 1u);
+}
+
+/* Marks the symbols that went stale by now; un-marks all when the market
+ * is closed. Reports a change of the data-quality state. */
 static void dq_staleness(struct wd_engine *e)
 {
     struct detectors *d = &e->det;
-    if (e->ts_ns < d->dq_next_check) {
-        return;
+    if (!d->list_built) {
+        list_build(e);
     }
-    int64_t limit = e->cfg->detect.staleness_s * WD_NS_PER_S;
-    int64_t next = e->ts_ns + WD_NS_PER_S; /* closed, or stale: look again in a second */
-    unsigned stale = 0;
-    if (in_session(e, e->ts_ns)) {
-        int64_t due = INT64_MAX;
-        for (uint32_t i = 0; i < e->n_sx; i++) {
-            if (e->sx[i].market_ts == 0) {
-                continue;
+    bool open = in_session(e, e->ts_ns);
+    if (open != d->dq_in_session) {
+        list_unmark(e); /* a new session counts from its open */
+        d->dq_in_session = open;
+    }
+    if (open) {
+        int64_t limit = e->cfg->detect.staleness_s * WD_NS_PER_S;
+        while (d->fresh != 0 && e->ts_ns - since_open(e, SX(d->fresh)->market_ts) > limit) {
+            struct sym_x *x = SX(d->fresh);
+            if (!x->stale) { /* marked already when it came back in out of order */
+                x->stale = true;
+                d->n_stale++;
             }
-            int64_t last = since_open(e, e->sx[i].market_ts);
-            if (e->ts_ns - last > limit) {
-                stale++;
-            } else if (last + limit < due) {
-                due = last + limit;
-            }
-        }
-        if (stale == 0) {
-            next = due == INT64_MAX ? next : due + 1;
+            d->fresh = x->newer;
         }
     }
-    d->dq_next_check = next;
-    d->n_stale = stale;
     dq_report(e);
 }
 
@@ -1866,9 +1957,8 @@ static void dq_list(const struct wd_engine *e, char *list, size_t cap,
 
 static bool pick_stale(const struct wd_engine *e, uint32_t i, char *what, size_t cap)
 {
-    int64_t last = e->sx[i].market_ts;
-    int64_t silent = e->ts_ns - since_open(e, last);
-    if (last == 0 || silent <= e->cfg->detect.staleness_s * WD_NS_PER_S) {
+    int64_t silent = e->ts_ns - since_open(e, e->sx[i].market_ts);
+    if (!e->sx[i].stale) {
         return false;
     }
     snprintf(what, cap, "%llds", (long long)(silent / WD_NS_PER_S));
@@ -1940,11 +2030,7 @@ static enum wd_status detect(struct wd_engine *e, const struct wd_event *ev)
     dq_seq(e, ev);
     if (ev->symbol != WD_NO_ID &&
         (ev->type == WD_EV_QUOTE || ev->type == WD_EV_TRADE || ev->type == WD_EV_BAR)) {
-        struct sym_x *sx = &e->sx[ev->symbol];
-        if (d->dq_s.open && sx->market_ts != 0) {
-            d->dq_next_check = INT64_MIN; /* it may have been stale: look now */
-        }
-        sx->market_ts = ev->ts_ns;
+        dq_touch(e, ev->symbol, ev->ts_ns);
     }
     dq_staleness(e);
     switch (ev->type) {
@@ -2419,8 +2505,6 @@ static void save_detectors(struct wd_wbuf *w, const struct detectors *d)
         wd_w_u8(w, d->seq_seen[i] ? 1u : 0u);
         wd_w_u64(w, d->seq_last[i]);
     }
-    wd_w_i64(w, d->dq_next_check);
-    wd_w_u32(w, d->n_stale);
     save_slot(w, &d->dq_s);
     wd_w_u64(w, d->malformed);
 }
@@ -2463,8 +2547,6 @@ static enum wd_status load_detectors(struct wd_rbuf *r, struct detectors *d)
         d->seq_seen[i] = wd_r_u8(r) != 0;
         d->seq_last[i] = wd_r_u64(r);
     }
-    d->dq_next_check = wd_r_i64(r);
-    d->n_stale = wd_r_u32(r);
     load_slot(r, &d->dq_s);
     d->malformed = wd_r_u64(r);
     return r->bad ? WD_EINVAL : WD_OK;

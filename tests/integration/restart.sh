@@ -83,6 +83,11 @@ if [ -z "$lresumed" ]; then
     : >lrest.out
     tail -1 lpart.err >lrest.err
 fi
+# The kill may cut the last line written (stdout is block-buffered): a line
+# without its newline never reached a reader whole, so it does not count.
+if [ -s lpart.out ] && [ -n "$(tail -c1 lpart.out)" ]; then
+    sed -i '$d' lpart.out
+fi
 awk -v last="$lresumed" -F'"event_no":' '
     NF > 1 { split($2, a, ","); if (a[1] + 0 <= last) print; }' lpart.out >ljoined.out
 cat lrest.out >>ljoined.out
