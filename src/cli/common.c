@@ -3,7 +3,9 @@
  * zone, decoder and book, and the loop that feeds an event file through
  * them. Malformed lines are reported on stderr with file, line, column and
  * reason, counted, and skipped: the rest of the file is processed exactly
- * as if they were absent.
+ * as if they were absent. Also the offline engine replay shared by the
+ * commands that need the gate and the detectors (audit, flatten, exposure,
+ * rejects, latency).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -13,7 +15,9 @@
 #include "bus/config_yaml.h"
 #include "bus/jsonl.h"
 #include "bus/tzload.h"
+#include "bus/hmac.h"
 #include "cli/cli.h"
+#include "store/store.h"
 
 void cli_errorf(const char *fmt, ...)
 {
@@ -240,6 +244,87 @@ int cli_session_run(struct cli_session *s, const char *path)
                 (unsigned long long)s->malformed);
     }
     return CLI_OK;
+}
+
+/* ---- offline engine replay ------------------------------------------------ */
+
+static enum wd_status replay_line(void *ctx, const struct wd_line *line)
+{
+    struct cli_replay *r = ctx;
+    struct wd_event ev;
+    struct wd_error err = {0};
+    if (line->overlong || line->len == 0) {
+        r->malformed += line->overlong ? 1u : 0u;
+        return WD_OK;
+    }
+    enum wd_status st = wd_decode_line(r->dec, line->ptr, line->len, &ev, &err);
+    if (st == WD_ENOMEM) {
+        return st;
+    }
+    if (st != WD_OK) {
+        r->malformed++;
+        wd_engine_report_malformed(r->engine, line->no, err.msg);
+        return WD_OK;
+    }
+    r->events++;
+    r->last_ts = ev.ts_ns;
+    if (r->on_event != NULL) {
+        r->on_event(r->event_ctx, &ev, r->events);
+    }
+    return wd_engine_process(r->engine, &ev, r->events, &err);
+}
+
+int cli_replay_open(struct cli_replay *r, const char *config, const char *db, wd_emit_fn emit,
+                    void *emit_ctx)
+{
+    struct wd_error err = {0};
+    int rc;
+    if ((rc = cli_config_load(&r->cfg, config)) != CLI_OK ||
+        (rc = cli_tz_load(&r->cfg, &r->tz)) != CLI_OK ||
+        (rc = cli_open_store(&r->cfg, db, &r->store)) != CLI_OK) {
+        return rc;
+    }
+    struct wd_engine_opts eo = {.cfg = &r->cfg,
+                                .tz = r->tz,
+                                .emit = emit,
+                                .emit_ctx = emit_ctx,
+                                .hmac_verify = wd_hmac_sha256_verify};
+    if (wd_engine_new(&eo, &r->engine, &err) != WD_OK ||
+        wd_decoder_new(wd_engine_symbols(r->engine), wd_engine_accounts(r->engine), &r->dec) !=
+            WD_OK) {
+        cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
+        return CLI_USAGE;
+    }
+    return cli_load_states(r->store, r->engine);
+}
+
+int cli_replay_read(struct cli_replay *r, wd_line_fn fn, void *ctx)
+{
+    struct wd_jsonl_reader rd;
+    struct wd_error err = {0};
+    if (wd_jsonl_open(&rd, r->path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK) {
+        cli_errorf("%s", err.msg);
+        return CLI_FAIL;
+    }
+    enum wd_status st = wd_jsonl_read_all(&rd, fn, ctx, NULL, &err);
+    wd_jsonl_close(&rd);
+    if (st != WD_OK) {
+        cli_errorf("%s", err.msg[0] ? err.msg : wd_status_str(st));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cli_replay_run(struct cli_replay *r) { return cli_replay_read(r, replay_line, r); }
+
+void cli_replay_close(struct cli_replay *r)
+{
+    wd_decoder_free(r->dec);
+    wd_engine_free(r->engine);
+    wd_store_close(r->store);
+    wd_tz_free(r->tz);
+    wd_config_destroy(&r->cfg);
+    memset(r, 0, sizeof *r);
 }
 
 void cli_fmt_money(wd_fix v, char *buf, size_t cap)
