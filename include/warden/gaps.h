@@ -67,7 +67,8 @@ struct wd_gaps_opts {
     const struct wd_config *cfg; /* borrowed: session hours, detect.staleness_s */
     const struct wd_tz *tz;      /* borrowed: session time zone */
     int64_t start_ns;            /* window start */
-    int64_t end_ns;              /* window end; INT64_MAX: given to wd_gaps_finish */
+    int64_t end_ns;              /* window end; INT64_MAX: open-ended, the end is given to
+                                    wd_gaps_finish (events at that instant then count) */
     uint32_t max_gaps;           /* 0: WD_GAPS_DEFAULT_MAX */
 };
 

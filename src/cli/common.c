@@ -7,6 +7,8 @@
  * commands that need the gate and the detectors (audit, flatten, exposure,
  * rejects, latency).
  */
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "bus/hmac.h"
 #include "cli/cli.h"
 #include "store/store.h"
+#include "warden/timeutil.h"
 
 void cli_errorf(const char *fmt, ...)
 {
@@ -188,6 +191,9 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
         return WD_OK;
     }
     s->events++;
+    if (s->on_event != NULL) {
+        s->on_event(s->event_ctx, &ev, s->events);
+    }
     return WD_OK;
 }
 
@@ -325,6 +331,113 @@ void cli_replay_close(struct cli_replay *r)
     wd_tz_free(r->tz);
     wd_config_destroy(&r->cfg);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- options of the offline report commands ------------------------------ */
+
+int cli_parse_opts(int argc, char **argv, const char *usage, unsigned flags, struct cli_opts *o)
+{
+    enum { OPT_DB = 256, OPT_START, OPT_END };
+    static const struct option longopts[] = {
+        {"events", required_argument, NULL, 'e'}, {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"db", required_argument, NULL, OPT_DB},  {"start", required_argument, NULL, OPT_START},
+        {"end", required_argument, NULL, OPT_END}, {NULL, 0, NULL, 0}};
+    int c;
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "e:c:jh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e': o->events = optarg; break;
+        case 'c': o->config = optarg; break;
+        case 'j': o->json = true; break;
+        case 'h': fputs(usage, stdout); return -1;
+        case OPT_DB:
+        case OPT_START:
+        case OPT_END: {
+            bool ok = (c == OPT_DB ? flags & CLI_OPT_DB : flags & CLI_OPT_WINDOW) != 0;
+            const char *name = c == OPT_DB ? "--db" : c == OPT_START ? "--start" : "--end";
+            if (!ok) {
+                cli_errorf("%s: %s is not an option of this command (see 'warden %s --help')",
+                           argv[0], name, argv[0]);
+                return CLI_USAGE;
+            }
+            *(c == OPT_DB ? &o->db : c == OPT_START ? &o->start : &o->end) = optarg;
+            break;
+        }
+        default: fputs(usage, stderr); return CLI_USAGE;
+        }
+    }
+    return cli_events_arg(argc, argv, &o->events);
+}
+
+int cli_events_arg(int argc, char **argv, const char **events)
+{
+    if (optind < argc) {
+        if (*events != NULL || optind + 1 < argc) {
+            cli_errorf("%s: unexpected argument '%s'", argv[0], argv[optind]);
+            return CLI_USAGE;
+        }
+        *events = argv[optind];
+    }
+    if (*events == NULL) {
+        if (isatty(STDIN_FILENO)) {
+            cli_errorf("%s: no events: give --events FILE, or pipe events on stdin", argv[0]);
+            return CLI_USAGE;
+        }
+        *events = "-";
+    }
+    return CLI_OK;
+}
+
+int cli_parse_time(const char *opt, const char *arg, const struct wd_tz *tz, bool is_end,
+                   int64_t *ns)
+{
+    size_t n = strlen(arg);
+    int64_t day;
+    if (n == 10 && wd_date_parse(arg, n, &day) == WD_OK) {
+        *ns = wd_tz_day_start_ns(tz, is_end ? day + 1 : day);
+        return CLI_OK;
+    }
+    if (wd_time_parse_rfc3339(arg, n, ns) == WD_OK) {
+        return CLI_OK;
+    }
+    cli_errorf("%s: '%s' is not a time (expected RFC 3339 such as 2025-11-17T14:30:00Z, "
+               "or a date YYYY-MM-DD: a local day in session.tz)",
+               opt, arg);
+    return CLI_USAGE;
+}
+
+int cli_window(const struct cli_opts *o, const struct wd_tz *tz, int64_t *start, int64_t *end)
+{
+    int rc;
+    *start = INT64_MIN;
+    *end = INT64_MAX;
+    if ((o->start != NULL && (rc = cli_parse_time("--start", o->start, tz, false, start)) != 0) ||
+        (o->end != NULL && (rc = cli_parse_time("--end", o->end, tz, true, end)) != 0)) {
+        return rc;
+    }
+    if (*end <= *start) {
+        cli_errorf("--end %s is not after --start %s", o->end, o->start);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+void cli_fmt_duration(int64_t ns, char *buf, size_t cap)
+{
+    int64_t ms = ns / 1000000, s = ms / 1000 % 60, m = ms / 60000 % 60, h = ms / 3600000;
+    char frac[8] = "";
+    if (ms % 1000 != 0) {
+        snprintf(frac, sizeof frac, ".%03" PRId64, ms % 1000);
+    }
+    if (h > 0) {
+        snprintf(buf, cap, "%" PRId64 "h%02" PRId64 "m%02" PRId64 "%ss", h, m, s, frac);
+    } else if (m > 0) {
+        snprintf(buf, cap, "%" PRId64 "m%02" PRId64 "%ss", m, s, frac);
+    } else {
+        snprintf(buf, cap, "%" PRId64 "%ss", s, frac);
+    }
 }
 
 void cli_fmt_money(wd_fix v, char *buf, size_t cap)

@@ -131,5 +131,40 @@ grep -q '"action":"halt","scope":"account:alpha"' "$tmp/replay.out" &&
 expect_rc "audit" 0 $?
 check "audit table" "$exp/audit-unauthorized.txt" "$tmp/audit.txt"
 
+# find_data_gaps: data/gaps.jsonl, Monday 2025-11-17, New York hours
+# (09:30 = 14:30Z), staleness 60 s; data/gaps.yaml lists AAPL MSFT TSLA NVDA.
+# Window 14:30Z-14:45Z (15 min):
+#   AAPL  1-min bars at 14:30..14:44 without 14:33, 14:34, 14:35 and 14:41:
+#         gaps [14:33, 14:36) and [14:41, 14:42); 11 of 15 bars, 73.33%
+#   MSFT  quotes 14:30:00, :30, 14:31:30 (60 s: not stale), 14:33:00 (90 s:
+#         gap), 14:35:00 (120 s: gap), 14:35:30, 14:36:00, then trades every
+#         minute 14:37..14:45 (60 s: none stale); 15 events in the window;
+#         3m30s missing of 15 min = 76.67%
+#   TSLA  a pre-market quote at 14:00 (outside hours: no gap), one at
+#         14:30:10, then silent: gap [14:30:10, 14:45), 14m50s
+#   NVDA  configured, no data: gap [14:30, 14:45), 0%
+# With --start 2025-11-17 (local midnight, 05:00Z) and no --end, the window
+# ends at the last event (14:45:00, the MSFT trade, which still counts:
+# 16 MSFT events) and hours before the open count for nothing, so the gaps
+# are the same; without the configuration NVDA is not expected.
+w="--start 2025-11-17T14:30:00Z --end 2025-11-17T14:45:00Z --config data/gaps.yaml"
+"$warden" gaps $w data/gaps.jsonl >"$tmp/gaps.txt" 2>/dev/null
+expect_rc "gaps" 0 $?
+check "gaps table" "$exp/gaps.txt" "$tmp/gaps.txt"
+"$warden" gaps $w --json --events data/gaps.jsonl >"$tmp/gaps.json" 2>/dev/null
+check "gaps --json" "$exp/gaps.json" "$tmp/gaps.json"
+"$warden" gaps --start 2025-11-17 - <data/gaps.jsonl >"$tmp/gaps-day.txt" 2>/dev/null
+check "gaps --start DAY, to the last event, from stdin" "$exp/gaps-day.txt" "$tmp/gaps-day.txt"
+"$warden" gaps --start 2025-11-17T25:00:00Z data/gaps.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "gaps: bad --start" 2 $?
+check "gaps: bad --start message" "$exp/gaps-bad-start.stderr" "$tmp/err"
+"$warden" gaps data/gaps.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "gaps: no --start" 2 $?
+"$warden" gaps --start 2025-11-17 --end 2025-11-16 data/gaps.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "gaps: --end before --start" 2 $?
+"$warden" gaps --start 2025-11-17 --events data/does-not-exist.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "gaps: missing events file" 1 $?
+check "gaps: missing events file message" "$exp/missing-file.stderr" "$tmp/err"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
