@@ -78,7 +78,8 @@ struct wd_flow_opts {
 
 struct wd_flow_latency {
     uint64_t count;
-    int64_t p50_ns, p95_ns, p99_ns; /* each at most 1/256 above the exact value */
+    int64_t p50_ns, p95_ns, p99_ns; /* never below the exact nearest-rank value, at
+                                       most 1/256 above it, and never above max */
     int64_t max_ns;                 /* exact */
 };
 

@@ -99,9 +99,9 @@ struct cli_replay {
 };
 
 /* Configuration (path NULL: defaults), zone, store (db NULL: the
- * configured path; states only read), engine with emit(emit_ctx, ...) and
- * decoder. Prints the problem and returns CLI_FAIL / CLI_USAGE on error;
- * cli_replay_close is safe either way. */
+ * configured path; states only read), engine with emit(emit_ctx, ...)
+ * (emit NULL: outputs ignored) and decoder. Prints the problem and returns
+ * CLI_FAIL / CLI_USAGE on error; cli_replay_close is safe either way. */
 int cli_replay_open(struct cli_replay *r, const char *config, const char *db, wd_emit_fn emit,
                     void *emit_ctx);
 

@@ -33,12 +33,6 @@ static const char usage_text[] =
     "  --filter unauthorized   only positions built by unauthorized fills (P0-3)\n"
     "  --confirm               emit the intents (the playbook's --confirm)\n";
 
-static void ignore_output(void *ctx, const struct wd_output *o)
-{
-    (void)ctx;
-    (void)o;
-}
-
 int cmd_flatten(int argc, char **argv)
 {
     enum { OPT_DB = 256, OPT_FILTER, OPT_CONFIRM };
@@ -78,7 +72,7 @@ int cmd_flatten(int argc, char **argv)
     }
 
     int rc;
-    if ((rc = cli_replay_open(&fl, config, db, ignore_output, NULL)) != CLI_OK ||
+    if ((rc = cli_replay_open(&fl, config, db, NULL, NULL)) != CLI_OK ||
         (rc = cli_replay_run(&fl)) != CLI_OK) {
         goto out;
     }

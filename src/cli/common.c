@@ -280,6 +280,12 @@ static enum wd_status replay_line(void *ctx, const struct wd_line *line)
     return wd_engine_process(r->engine, &ev, r->events, &err);
 }
 
+static void ignore_output(void *ctx, const struct wd_output *o)
+{
+    (void)ctx;
+    (void)o;
+}
+
 int cli_replay_open(struct cli_replay *r, const char *config, const char *db, wd_emit_fn emit,
                     void *emit_ctx)
 {
@@ -292,7 +298,7 @@ int cli_replay_open(struct cli_replay *r, const char *config, const char *db, wd
     }
     struct wd_engine_opts eo = {.cfg = &r->cfg,
                                 .tz = r->tz,
-                                .emit = emit,
+                                .emit = emit != NULL ? emit : ignore_output,
                                 .emit_ctx = emit_ctx,
                                 .hmac_verify = wd_hmac_sha256_verify};
     if (wd_engine_new(&eo, &r->engine, &err) != WD_OK ||

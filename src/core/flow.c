@@ -356,6 +356,11 @@ static void fill_latency(const struct wd_hist *h, int64_t max_ns, struct wd_flow
         wd_hist_quantile(h, 0.99, &out->p99_ns) != WD_OK) {
         out->count = 0;
     }
+    /* The exact max bounds every quantile: clamping keeps them never low
+     * and makes them tighter. */
+    out->p50_ns = out->p50_ns < max_ns ? out->p50_ns : max_ns;
+    out->p95_ns = out->p95_ns < max_ns ? out->p95_ns : max_ns;
+    out->p99_ns = out->p99_ns < max_ns ? out->p99_ns : max_ns;
 }
 
 void wd_flow_stats(const struct wd_flow *f, struct wd_flow_stats *out)
