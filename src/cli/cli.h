@@ -10,9 +10,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bus/jsonl.h"
 #include "warden/book.h"
 #include "warden/config.h"
 #include "warden/decode.h"
+#include "warden/engine.h"
 #include "warden/intern.h"
 #include "warden/tz.h"
 
@@ -22,6 +24,10 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 #define CLI_MAX_SYMBOLS 1000000u
 #define CLI_MAX_ACCOUNTS 100000u
 #define CLI_MAX_MALFORMED_SHOWN 100u
+
+/* Called with every decoded event (event_no: its 1-based ordinal among the
+ * valid events); the event is valid during the call. */
+typedef void (*cli_event_fn)(void *ctx, const struct wd_event *ev, uint64_t event_no);
 
 struct cli_session {
     struct wd_config cfg;
@@ -37,6 +43,8 @@ struct cli_session {
     bool progress;       /* draw a progress bar on stderr */
     uint64_t progress_total;
     int progress_last;
+    cli_event_fn on_event; /* optional: each event the book applied; set after open */
+    void *event_ctx;
 };
 
 /* Initialises cfg with the defaults and overlays the YAML file at path
@@ -69,6 +77,79 @@ struct wd_engine;
 
 /* Sets every trading state recorded in the store on the engine. */
 int cli_load_states(struct wd_store *store, struct wd_engine *engine);
+
+/* ---- offline engine replay ----------------------------------------------- */
+
+/* An event file replayed through the engine (book, gate, detectors), the
+ * trading states read from the store and nothing written back: what
+ * audit, flatten, exposure, rejects and latency work on. Malformed lines
+ * are counted and reported to the engine as data-quality findings. */
+struct cli_replay {
+    struct wd_config cfg;
+    struct wd_tz *tz;
+    struct wd_store *store;
+    struct wd_engine *engine;
+    struct wd_decoder *dec;
+    const char *path;      /* events to read ("-": stdin); set before run */
+    uint64_t events;       /* valid events processed */
+    uint64_t malformed;    /* lines skipped */
+    int64_t last_ts;       /* ts of the last event processed */
+    cli_event_fn on_event; /* optional: each event, before the engine */
+    void *event_ctx;
+};
+
+/* Configuration (path NULL: defaults), zone, store (db NULL: the
+ * configured path; states only read), engine with emit(emit_ctx, ...)
+ * (emit NULL: outputs ignored) and decoder. Prints the problem and returns
+ * CLI_FAIL / CLI_USAGE on error; cli_replay_close is safe either way. */
+int cli_replay_open(struct cli_replay *r, const char *config, const char *db, wd_emit_fn emit,
+                    void *emit_ctx);
+
+/* Reads r->path to the end, a line at a time through fn(ctx, line). */
+int cli_replay_read(struct cli_replay *r, wd_line_fn fn, void *ctx);
+
+/* Reads r->path to the end through the engine. */
+int cli_replay_run(struct cli_replay *r);
+
+void cli_replay_close(struct cli_replay *r);
+
+/* ---- options of the offline report commands ------------------------------- */
+
+/* Which options a report command takes besides --events, --config, --json
+ * and --help. */
+enum { CLI_OPT_WINDOW = 1u, CLI_OPT_DB = 2u };
+
+struct cli_opts {
+    const char *events; /* --events FILE, or FILE; "-" (stdin) when piped */
+    const char *config; /* --config FILE; NULL: defaults */
+    const char *db;     /* --db PATH; NULL: the configured store */
+    const char *start;  /* --start T, unparsed (see cli_parse_time) */
+    const char *end;    /* --end T */
+    bool json;
+};
+
+/* Parses argv (argv[0] the command name) into o. usage is printed on
+ * --help (then returns -1: exit 0) and after a bad option (CLI_USAGE). */
+int cli_parse_opts(int argc, char **argv, const char *usage, unsigned flags, struct cli_opts *o);
+
+/* After getopt: the events file from the one positional argument left at
+ * optind (unless *events is set already), else stdin ("-") when it is not
+ * a terminal. CLI_USAGE with a message otherwise. */
+int cli_events_arg(int argc, char **argv, const char **events);
+
+/* Parses the value of option `opt`: RFC 3339, or a date YYYY-MM-DD meaning
+ * the start of that local day in tz (with is_end: the end of it, i.e. the
+ * start of the next). Prints what is wrong and returns CLI_USAGE. */
+int cli_parse_time(const char *opt, const char *arg, const struct wd_tz *tz, bool is_end,
+                   int64_t *ns);
+
+/* o->start / o->end into [*start, *end): INT64_MIN / INT64_MAX when
+ * absent. CLI_USAGE with a message when unparsable or end <= start. */
+int cli_window(const struct cli_opts *o, const struct wd_tz *tz, int64_t *start, int64_t *end);
+
+/* Formats a duration as 45s, 1m05s, 2h03m00s (milliseconds shown when
+ * not whole: 1m01.250s). */
+void cli_fmt_duration(int64_t ns, char *buf, size_t cap);
 
 /* Formats money with thousands separators and 2 decimals for tables. */
 void cli_fmt_money(wd_fix v, char *buf, size_t cap);

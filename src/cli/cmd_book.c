@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
@@ -98,21 +97,7 @@ static int parse_opts(enum book_cmd cmd, int argc, char **argv, struct book_opts
         default: usage(cmd, stderr); return CLI_USAGE;
         }
     }
-    if (optind < argc) {
-        if (o->events != NULL || optind + 1 < argc) {
-            cli_errorf("%s: unexpected argument '%s'", argv[0], argv[optind]);
-            return CLI_USAGE;
-        }
-        o->events = argv[optind];
-    }
-    if (o->events == NULL) {
-        if (isatty(STDIN_FILENO)) {
-            cli_errorf("%s: no events: give --events FILE, or pipe events on stdin", argv[0]);
-            return CLI_USAGE;
-        }
-        o->events = "-";
-    }
-    return CLI_OK;
+    return cli_events_arg(argc, argv, &o->events);
 }
 
 /* Present accounts, sorted by name. Caller frees. */

@@ -12,12 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus/hmac.h"
-#include "bus/jsonl.h"
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
-#include "store/store.h"
 #include "warden/engine.h"
 #include "warden/timeutil.h"
 
@@ -36,100 +33,6 @@ static const char usage_text[] =
     "  --filter unauthorized   only positions built by unauthorized fills (P0-3)\n"
     "  --confirm               emit the intents (the playbook's --confirm)\n";
 
-struct flat {
-    struct wd_config cfg;
-    struct wd_tz *tz;
-    struct wd_store *store;
-    uint64_t events, malformed;
-    struct wd_engine *engine;
-    struct wd_decoder *dec;
-    const char *path;
-    int64_t last_ts;
-    int64_t from_ns; /* audit --today: outputs before this are not shown */
-    bool json;
-    uint64_t shown;
-};
-
-static void ignore_output(void *ctx, const struct wd_output *o)
-{
-    (void)ctx;
-    (void)o;
-}
-
-static enum wd_status on_line(void *ctx, const struct wd_line *line)
-{
-    struct flat *fl = ctx;
-    struct wd_event ev;
-    struct wd_error err = {0};
-    if (line->overlong || line->len == 0) {
-        fl->malformed += line->overlong ? 1u : 0u;
-        return WD_OK;
-    }
-    enum wd_status st = wd_decode_line(fl->dec, line->ptr, line->len, &ev, &err);
-    if (st == WD_ENOMEM) {
-        return st;
-    }
-    if (st != WD_OK) {
-        fl->malformed++;
-        wd_engine_report_malformed(fl->engine, line->no, err.msg);
-        return WD_OK;
-    }
-    fl->events++;
-    fl->last_ts = ev.ts_ns;
-    return wd_engine_process(fl->engine, &ev, fl->events, &err);
-}
-
-/* Configuration, zone, store (states only read), engine and decoder. */
-static int flat_open(struct flat *fl, const char *config, const char *db, wd_emit_fn emit)
-{
-    struct wd_error err = {0};
-    int rc;
-    if ((rc = cli_config_load(&fl->cfg, config)) != CLI_OK ||
-        (rc = cli_tz_load(&fl->cfg, &fl->tz)) != CLI_OK ||
-        (rc = cli_open_store(&fl->cfg, db, &fl->store)) != CLI_OK) {
-        return rc;
-    }
-    struct wd_engine_opts eo = {.cfg = &fl->cfg,
-                                .tz = fl->tz,
-                                .emit = emit,
-                                .emit_ctx = fl,
-                                .hmac_verify = wd_hmac_sha256_verify};
-    if (wd_engine_new(&eo, &fl->engine, &err) != WD_OK ||
-        wd_decoder_new(wd_engine_symbols(fl->engine), wd_engine_accounts(fl->engine), &fl->dec) !=
-            WD_OK) {
-        cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
-        return CLI_USAGE;
-    }
-    return cli_load_states(fl->store, fl->engine);
-}
-
-/* Reads fl->path to the end, a line at a time through fn. */
-static int flat_read(struct flat *fl, wd_line_fn fn)
-{
-    struct wd_jsonl_reader r;
-    struct wd_error err = {0};
-    if (wd_jsonl_open(&r, fl->path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK) {
-        cli_errorf("%s", err.msg);
-        return CLI_FAIL;
-    }
-    enum wd_status st = wd_jsonl_read_all(&r, fn, fl, NULL, &err);
-    wd_jsonl_close(&r);
-    if (st != WD_OK) {
-        cli_errorf("%s", err.msg[0] ? err.msg : wd_status_str(st));
-        return CLI_FAIL;
-    }
-    return CLI_OK;
-}
-
-static void flat_close(struct flat *fl)
-{
-    wd_decoder_free(fl->dec);
-    wd_engine_free(fl->engine);
-    wd_store_close(fl->store);
-    wd_tz_free(fl->tz);
-    wd_config_destroy(&fl->cfg);
-}
-
 int cmd_flatten(int argc, char **argv)
 {
     enum { OPT_DB = 256, OPT_FILTER, OPT_CONFIRM };
@@ -140,7 +43,7 @@ int cmd_flatten(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     const char *config = NULL, *db = NULL;
     bool only_unauth = false, confirm = false;
-    struct flat fl = {0};
+    struct cli_replay fl = {0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "e:c:h", longopts, NULL)) != -1) {
@@ -169,8 +72,8 @@ int cmd_flatten(int argc, char **argv)
     }
 
     int rc;
-    if ((rc = flat_open(&fl, config, db, ignore_output)) != CLI_OK ||
-        (rc = flat_read(&fl, on_line)) != CLI_OK) {
+    if ((rc = cli_replay_open(&fl, config, db, NULL, NULL)) != CLI_OK ||
+        (rc = cli_replay_run(&fl)) != CLI_OK) {
         goto out;
     }
 
@@ -204,7 +107,7 @@ int cmd_flatten(int argc, char **argv)
             only_unauth ? "built by unauthorized fills " : "",
             confirm ? "closed by the intents above" : "to close; add --confirm to emit the intents");
 out:
-    flat_close(&fl);
+    cli_replay_close(&fl);
     return rc;
 }
 
@@ -220,9 +123,16 @@ static const char audit_usage[] =
     "limit), kill-switches, detector incidents and data-quality alerts.\n"
     "--today: only the last local day of the input. --json: JSON Lines.\n";
 
+struct audit {
+    struct cli_replay rp;
+    int64_t from_ns; /* --today: outputs before this are not shown */
+    bool json;
+    uint64_t shown;
+};
+
 static void audit_output(void *ctx, const struct wd_output *o)
 {
-    struct flat *fl = ctx;
+    struct audit *fl = ctx;
     char ts[40];
     if (o->ts_ns < fl->from_ns) {
         return;
@@ -283,7 +193,7 @@ static void audit_output(void *ctx, const struct wd_output *o)
 
 static enum wd_status find_last_ts(void *ctx, const struct wd_line *line)
 {
-    struct flat *fl = ctx;
+    struct cli_replay *fl = ctx;
     struct wd_event ev;
     if (!line->overlong && line->len > 0 &&
         wd_decode_line(fl->dec, line->ptr, line->len, &ev, NULL) == WD_OK && ev.ts_ns > fl->last_ts) {
@@ -302,12 +212,12 @@ int cmd_audit(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     const char *config = NULL, *db = NULL;
     bool today = false;
-    struct flat fl = {0};
+    struct audit fl = {0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "e:c:jh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'e': fl.path = optarg; break;
+        case 'e': fl.rp.path = optarg; break;
         case 'c': config = optarg; break;
         case OPT_DB: db = optarg; break;
         case OPT_TODAY: today = true; break;
@@ -316,26 +226,26 @@ int cmd_audit(int argc, char **argv)
         default: fputs(audit_usage, stderr); return CLI_USAGE;
         }
     }
-    if (fl.path == NULL && optind < argc) {
-        fl.path = argv[optind++];
+    if (fl.rp.path == NULL && optind < argc) {
+        fl.rp.path = argv[optind++];
     }
-    if (fl.path == NULL || optind < argc) {
+    if (fl.rp.path == NULL || optind < argc) {
         fputs(audit_usage, stderr);
         return CLI_USAGE;
     }
     int rc;
-    if ((rc = flat_open(&fl, config, db, audit_output)) != CLI_OK) {
+    if ((rc = cli_replay_open(&fl.rp, config, db, audit_output, &fl)) != CLI_OK) {
         goto out;
     }
     if (today) {
         /* A first pass finds the input's last local day. */
-        if ((rc = flat_read(&fl, find_last_ts)) != CLI_OK) {
+        if ((rc = cli_replay_read(&fl.rp, find_last_ts, &fl.rp)) != CLI_OK) {
             goto out;
         }
         int64_t start;
-        (void)wd_tz_local_day(fl.tz, fl.last_ts, &start, NULL);
+        (void)wd_tz_local_day(fl.rp.tz, fl.rp.last_ts, &start, NULL);
         fl.from_ns = start;
-        fl.last_ts = 0;
+        fl.rp.last_ts = 0;
     } else {
         fl.from_ns = INT64_MIN;
     }
@@ -343,12 +253,12 @@ int cmd_audit(int argc, char **argv)
         printf("%-24s  %-9s %-8s %-24s %-26s %s\n", "TIME (UTC)", "EVENT", "KIND", "WHAT", "WHY",
                "DETAIL");
     }
-    if ((rc = flat_read(&fl, on_line)) != CLI_OK) {
+    if ((rc = cli_replay_run(&fl.rp)) != CLI_OK) {
         goto out;
     }
-    fprintf(stderr, "warden: audit: %" PRIu64 " events, %" PRIu64 " anomalies%s\n", fl.events,
+    fprintf(stderr, "warden: audit: %" PRIu64 " events, %" PRIu64 " anomalies%s\n", fl.rp.events,
             fl.shown, today ? " on the last day" : "");
 out:
-    flat_close(&fl);
+    cli_replay_close(&fl.rp);
     return rc;
 }

@@ -15,5 +15,9 @@ int cmd_status(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_flatten(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_gaps(int argc, char **argv);
+int cmd_rejects(int argc, char **argv);
+int cmd_exposure(int argc, char **argv);
+int cmd_latency(int argc, char **argv);
 
 #endif /* WD_CLI_CMDS_H */

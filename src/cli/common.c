@@ -3,8 +3,12 @@
  * zone, decoder and book, and the loop that feeds an event file through
  * them. Malformed lines are reported on stderr with file, line, column and
  * reason, counted, and skipped: the rest of the file is processed exactly
- * as if they were absent.
+ * as if they were absent. Also the offline engine replay shared by the
+ * commands that need the gate and the detectors (audit, flatten, exposure,
+ * rejects, latency).
  */
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +17,10 @@
 #include "bus/config_yaml.h"
 #include "bus/jsonl.h"
 #include "bus/tzload.h"
+#include "bus/hmac.h"
 #include "cli/cli.h"
+#include "store/store.h"
+#include "warden/timeutil.h"
 
 void cli_errorf(const char *fmt, ...)
 {
@@ -184,6 +191,9 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
         return WD_OK;
     }
     s->events++;
+    if (s->on_event != NULL) {
+        s->on_event(s->event_ctx, &ev, s->events);
+    }
     return WD_OK;
 }
 
@@ -240,6 +250,200 @@ int cli_session_run(struct cli_session *s, const char *path)
                 (unsigned long long)s->malformed);
     }
     return CLI_OK;
+}
+
+/* ---- offline engine replay ------------------------------------------------ */
+
+static enum wd_status replay_line(void *ctx, const struct wd_line *line)
+{
+    struct cli_replay *r = ctx;
+    struct wd_event ev;
+    struct wd_error err = {0};
+    if (line->overlong || line->len == 0) {
+        r->malformed += line->overlong ? 1u : 0u;
+        return WD_OK;
+    }
+    enum wd_status st = wd_decode_line(r->dec, line->ptr, line->len, &ev, &err);
+    if (st == WD_ENOMEM) {
+        return st;
+    }
+    if (st != WD_OK) {
+        r->malformed++;
+        wd_engine_report_malformed(r->engine, line->no, err.msg);
+        return WD_OK;
+    }
+    r->events++;
+    r->last_ts = ev.ts_ns;
+    if (r->on_event != NULL) {
+        r->on_event(r->event_ctx, &ev, r->events);
+    }
+    return wd_engine_process(r->engine, &ev, r->events, &err);
+}
+
+static void ignore_output(void *ctx, const struct wd_output *o)
+{
+    (void)ctx;
+    (void)o;
+}
+
+int cli_replay_open(struct cli_replay *r, const char *config, const char *db, wd_emit_fn emit,
+                    void *emit_ctx)
+{
+    struct wd_error err = {0};
+    int rc;
+    if ((rc = cli_config_load(&r->cfg, config)) != CLI_OK ||
+        (rc = cli_tz_load(&r->cfg, &r->tz)) != CLI_OK ||
+        (rc = cli_open_store(&r->cfg, db, &r->store)) != CLI_OK) {
+        return rc;
+    }
+    struct wd_engine_opts eo = {.cfg = &r->cfg,
+                                .tz = r->tz,
+                                .emit = emit != NULL ? emit : ignore_output,
+                                .emit_ctx = emit_ctx,
+                                .hmac_verify = wd_hmac_sha256_verify};
+    if (wd_engine_new(&eo, &r->engine, &err) != WD_OK ||
+        wd_decoder_new(wd_engine_symbols(r->engine), wd_engine_accounts(r->engine), &r->dec) !=
+            WD_OK) {
+        cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
+        return CLI_USAGE;
+    }
+    return cli_load_states(r->store, r->engine);
+}
+
+int cli_replay_read(struct cli_replay *r, wd_line_fn fn, void *ctx)
+{
+    struct wd_jsonl_reader rd;
+    struct wd_error err = {0};
+    if (wd_jsonl_open(&rd, r->path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK) {
+        cli_errorf("%s", err.msg);
+        return CLI_FAIL;
+    }
+    enum wd_status st = wd_jsonl_read_all(&rd, fn, ctx, NULL, &err);
+    wd_jsonl_close(&rd);
+    if (st != WD_OK) {
+        cli_errorf("%s", err.msg[0] ? err.msg : wd_status_str(st));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cli_replay_run(struct cli_replay *r) { return cli_replay_read(r, replay_line, r); }
+
+void cli_replay_close(struct cli_replay *r)
+{
+    wd_decoder_free(r->dec);
+    wd_engine_free(r->engine);
+    wd_store_close(r->store);
+    wd_tz_free(r->tz);
+    wd_config_destroy(&r->cfg);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- options of the offline report commands ------------------------------ */
+
+int cli_parse_opts(int argc, char **argv, const char *usage, unsigned flags, struct cli_opts *o)
+{
+    enum { OPT_DB = 256, OPT_START, OPT_END };
+    static const struct option longopts[] = {
+        {"events", required_argument, NULL, 'e'}, {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"db", required_argument, NULL, OPT_DB},  {"start", required_argument, NULL, OPT_START},
+        {"end", required_argument, NULL, OPT_END}, {NULL, 0, NULL, 0}};
+    int c;
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "e:c:jh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e': o->events = optarg; break;
+        case 'c': o->config = optarg; break;
+        case 'j': o->json = true; break;
+        case 'h': fputs(usage, stdout); return -1;
+        case OPT_DB:
+        case OPT_START:
+        case OPT_END: {
+            bool ok = (c == OPT_DB ? flags & CLI_OPT_DB : flags & CLI_OPT_WINDOW) != 0;
+            const char *name = c == OPT_DB ? "--db" : c == OPT_START ? "--start" : "--end";
+            if (!ok) {
+                cli_errorf("%s: %s is not an option of this command (see 'warden %s --help')",
+                           argv[0], name, argv[0]);
+                return CLI_USAGE;
+            }
+            *(c == OPT_DB ? &o->db : c == OPT_START ? &o->start : &o->end) = optarg;
+            break;
+        }
+        default: fputs(usage, stderr); return CLI_USAGE;
+        }
+    }
+    return cli_events_arg(argc, argv, &o->events);
+}
+
+int cli_events_arg(int argc, char **argv, const char **events)
+{
+    if (optind < argc) {
+        if (*events != NULL || optind + 1 < argc) {
+            cli_errorf("%s: unexpected argument '%s'", argv[0], argv[optind]);
+            return CLI_USAGE;
+        }
+        *events = argv[optind];
+    }
+    if (*events == NULL) {
+        if (isatty(STDIN_FILENO)) {
+            cli_errorf("%s: no events: give --events FILE, or pipe events on stdin", argv[0]);
+            return CLI_USAGE;
+        }
+        *events = "-";
+    }
+    return CLI_OK;
+}
+
+int cli_parse_time(const char *opt, const char *arg, const struct wd_tz *tz, bool is_end,
+                   int64_t *ns)
+{
+    size_t n = strlen(arg);
+    int64_t day;
+    if (n == 10 && wd_date_parse(arg, n, &day) == WD_OK) {
+        *ns = wd_tz_day_start_ns(tz, is_end ? day + 1 : day);
+        return CLI_OK;
+    }
+    if (wd_time_parse_rfc3339(arg, n, ns) == WD_OK) {
+        return CLI_OK;
+    }
+    cli_errorf("%s: '%s' is not a time (expected RFC 3339 such as 2025-11-17T14:30:00Z, "
+               "or a date YYYY-MM-DD: a local day in session.tz)",
+               opt, arg);
+    return CLI_USAGE;
+}
+
+int cli_window(const struct cli_opts *o, const struct wd_tz *tz, int64_t *start, int64_t *end)
+{
+    int rc;
+    *start = INT64_MIN;
+    *end = INT64_MAX;
+    if ((o->start != NULL && (rc = cli_parse_time("--start", o->start, tz, false, start)) != 0) ||
+        (o->end != NULL && (rc = cli_parse_time("--end", o->end, tz, true, end)) != 0)) {
+        return rc;
+    }
+    if (*end <= *start) {
+        cli_errorf("--end %s is not after --start %s", o->end, o->start);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+void cli_fmt_duration(int64_t ns, char *buf, size_t cap)
+{
+    int64_t ms = ns / 1000000, s = ms / 1000 % 60, m = ms / 60000 % 60, h = ms / 3600000;
+    char frac[8] = "";
+    if (ms % 1000 != 0) {
+        snprintf(frac, sizeof frac, ".%03" PRId64, ms % 1000);
+    }
+    if (h > 0) {
+        snprintf(buf, cap, "%" PRId64 "h%02" PRId64 "m%02" PRId64 "%ss", h, m, s, frac);
+    } else if (m > 0) {
+        snprintf(buf, cap, "%" PRId64 "m%02" PRId64 "%ss", m, s, frac);
+    } else {
+        snprintf(buf, cap, "%" PRId64 "%ss", s, frac);
+    }
 }
 
 void cli_fmt_money(wd_fix v, char *buf, size_t cap)

@@ -27,6 +27,10 @@ static const struct subcommand subcommands[] = {
     {"resume", cmd_resume, "approve resuming a halted scope (Risk Officer; + CTO after a drawdown kill)"},
     {"status", cmd_status, "trading state per scope: why, since when, who can resume"},
     {"audit", cmd_audit, "every anomaly with its reason (audit_trades): rejects, P0-3, incidents, alerts"},
+    {"gaps", cmd_gaps, "missing market data per symbol in trading hours (find_data_gaps)"},
+    {"exposure", cmd_exposure, "gross, net and per-position exposure against box_lim and max_gross_exposure"},
+    {"rejects", cmd_rejects, "rejection rate and top reasons, broker and gate (P1-3)"},
+    {"latency", cmd_latency, "intent->ack latency p50/p95/p99/max per account (P2-1)"},
     {"flatten", cmd_flatten, "closing intents for open positions (--filter unauthorized) --confirm"},
     {"config", cmd_config, "config check FILE: validate a configuration, every problem with its line"},
 };

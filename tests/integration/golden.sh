@@ -131,5 +131,91 @@ grep -q '"action":"halt","scope":"account:alpha"' "$tmp/replay.out" &&
 expect_rc "audit" 0 $?
 check "audit table" "$exp/audit-unauthorized.txt" "$tmp/audit.txt"
 
+# find_data_gaps: data/gaps.jsonl, Monday 2025-11-17, New York hours
+# (09:30 = 14:30Z), staleness 60 s; data/gaps.yaml lists AAPL MSFT TSLA NVDA.
+# Window 14:30Z-14:45Z (15 min):
+#   AAPL  1-min bars at 14:30..14:44 without 14:33, 14:34, 14:35 and 14:41:
+#         gaps [14:33, 14:36) and [14:41, 14:42); 11 of 15 bars, 73.33%
+#   MSFT  quotes 14:30:00, :30, 14:31:30 (60 s: not stale), 14:33:00 (90 s:
+#         gap), 14:35:00 (120 s: gap), 14:35:30, 14:36:00, then trades every
+#         minute 14:37..14:45 (60 s: none stale); 15 events in the window;
+#         3m30s missing of 15 min = 76.67%
+#   TSLA  a pre-market quote at 14:00 (outside hours: no gap), one at
+#         14:30:10, then silent: gap [14:30:10, 14:45), 14m50s
+#   NVDA  configured, no data: gap [14:30, 14:45), 0%
+# With --start 2025-11-17 (local midnight, 05:00Z) and no --end, the window
+# ends at the last event (14:45:00, the MSFT trade, which still counts:
+# 16 MSFT events) and hours before the open count for nothing, so the gaps
+# are the same; without the configuration NVDA is not expected.
+w="--start 2025-11-17T14:30:00Z --end 2025-11-17T14:45:00Z --config data/gaps.yaml"
+"$warden" gaps $w data/gaps.jsonl >"$tmp/gaps.txt" 2>/dev/null
+expect_rc "gaps" 0 $?
+check "gaps table" "$exp/gaps.txt" "$tmp/gaps.txt"
+"$warden" gaps $w --json --events data/gaps.jsonl >"$tmp/gaps.json" 2>/dev/null
+check "gaps --json" "$exp/gaps.json" "$tmp/gaps.json"
+"$warden" gaps --start 2025-11-17 - <data/gaps.jsonl >"$tmp/gaps-day.txt" 2>/dev/null
+check "gaps --start DAY, to the last event, from stdin" "$exp/gaps-day.txt" "$tmp/gaps-day.txt"
+"$warden" gaps --start 2025-11-17T25:00:00Z data/gaps.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "gaps: bad --start" 2 $?
+check "gaps: bad --start message" "$exp/gaps-bad-start.stderr" "$tmp/err"
+"$warden" gaps data/gaps.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "gaps: no --start" 2 $?
+"$warden" gaps --start 2025-11-17 --end 2025-11-16 data/gaps.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "gaps: --end before --start" 2 $?
+"$warden" gaps --start 2025-11-17 --events data/does-not-exist.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "gaps: missing events file" 1 $?
+check "gaps: missing events file message" "$exp/missing-file.stderr" "$tmp/err"
+
+# rejects, latency, exposure: data/orders.jsonl, 2025-11-17 from 15:00:00Z
+# (in hours), with data/orders.yaml: max_order_qty 500, box_lim 50,000,
+# max_gross_exposure 70,000. AAPL mid 100 (102 from 15:00:15), MSFT mid 400
+# (1,100 from 15:00:16).
+#   gate: 10 intents o1..o10; rejected o2 (qty 1000) and o7 (qty 600) as
+#     limit:max_order_qty, o8 (TSLA 300 x 200 = 60,000) as limit:box_lim:
+#     3 of 10 = 30.00%
+#   broker: 8 acks: accepted o1 o4 o5 ghost, rejected o3 and o10
+#     "Insufficient buying power", o9 "Market closed", cancelled o1 (a later
+#     ack): 3 of 7 = 42.86%; no peak (fewer than 20 acks)
+#   latency (first ack - intent): alpha o1 50 ms, o3 200, o9 300, o10 100;
+#     beta o4 20, o5 1500. Nearest rank: firm p50 = 3rd of 6 = 100 ms, p95 =
+#     p99 = 6th = 1500 = max; alpha p50 = 2nd of 4 = 100, p95 = 300; beta p50
+#     = 20, p95 = 1500. The histogram reports a bucket's top, clamped to the
+#     max: 100 ms shows as 100.139, 20 ms as 20.054 (< 0.4% high). The
+#     ghost ack has no intent; o6 (accepted) is never acked.
+#   exposure at 15:00:16: alpha AAPL +100 x 102 = 10,200 (20.40% of box_lim),
+#     open o6 100 x 100 = 10,000 (o3 o9 o10 were rejected by the broker):
+#     gross 20,200 = 28.86%; beta MSFT -50 x 1,100 = -55,000: 110% OVER
+#     box_lim, open o5 200 x 99.5 = 19,900: gross 74,900 = 107% OVER; firm
+#     gross 95,100, net 10,200 - 55,000 = -44,800.
+oc="--config data/orders.yaml"
+for cmd in rejects latency exposure; do
+    "$warden" $cmd --db "$tmp/o.db" $oc data/orders.jsonl >"$tmp/$cmd.txt" 2>"$tmp/$cmd.err"
+    expect_rc "$cmd" 0 $?
+    check "$cmd table" "$exp/$cmd.txt" "$tmp/$cmd.txt"
+    check "$cmd stderr is empty" /dev/null "$tmp/$cmd.err"
+    "$warden" $cmd --db "$tmp/o.db" $oc --json --events - <data/orders.jsonl >"$tmp/$cmd.json"
+    check "$cmd --json from stdin" "$exp/$cmd.json" "$tmp/$cmd.json"
+    "$warden" $cmd --db "$tmp/o.db" --events data/does-not-exist.jsonl >/dev/null 2>"$tmp/err"
+    expect_rc "$cmd: missing events file" 1 $?
+    check "$cmd: missing events file message" "$exp/missing-file.stderr" "$tmp/err"
+    "$warden" $cmd --help >"$tmp/help" 2>&1
+    expect_rc "$cmd --help" 0 $?
+done
+# A window: from 15:00:05 on, o1 o3 o4 and their acks are out; in: intents
+# o5..o10 (gate: o7 and o8, 2 of 6), acks o5 ghost o9 o10 o1-cancel (broker:
+# 2 of 4, 1 cancelled), latencies o5 1500, o9 300, o10 100: p50 = 2nd = 300
+# (300.941), p95 = 1500. --end 2025-11-18 is through that local day.
+"$warden" rejects --db "$tmp/o.db" $oc --start 2025-11-17T15:00:05Z --end 2025-11-18 \
+    data/orders.jsonl >"$tmp/rejects-window.txt" 2>/dev/null
+check "rejects --start --end" "$exp/rejects-window.txt" "$tmp/rejects-window.txt"
+"$warden" latency --db "$tmp/o.db" $oc --start 2025-11-17T15:00:05Z --json \
+    data/orders.jsonl >"$tmp/latency-window.json" 2>/dev/null
+check "latency --start" "$exp/latency-window.json" "$tmp/latency-window.json"
+"$warden" latency --db "$tmp/o.db" --start yesterday data/orders.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "latency: bad --start" 2 $?
+check "latency: bad --start message" "$exp/latency-bad-start.stderr" "$tmp/err"
+"$warden" exposure --db "$tmp/o.db" --start 2025-11-17 data/orders.jsonl >/dev/null 2>"$tmp/err"
+expect_rc "exposure takes no --start" 2 $?
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
