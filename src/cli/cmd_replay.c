@@ -110,9 +110,12 @@ static void end(struct replay *rp)
     jw_init(&rp->w, stdout); /* each line is its own document */
 }
 
-static void persist_state(struct replay *rp, const struct wd_scope_state *st)
+/* States and incidents are written as this input's, at the event that
+ * caused them: a resume can take back what a killed run wrote past its
+ * snapshot (wd_store_rewind). */
+static void persist_state(struct replay *rp, const struct wd_scope_state *st, uint64_t event_no)
 {
-    if (wd_store_put_state(rp->store, st, &rp->err) != WD_OK) {
+    if (wd_store_put_state_from(rp->store, st, rp->key, event_no, &rp->err) != WD_OK) {
         rp->failed = 1;
     }
     rp->states++;
@@ -130,7 +133,7 @@ static void persist_incident(struct replay *rp, const struct wd_output *o)
     snprintf(row.title, sizeof row.title, "%s", o->u.incident.title);
     snprintf(row.detail, sizeof row.detail, "%s", o->u.incident.detail);
     row.opened_ns = o->ts_ns;
-    if (wd_store_add_incident(rp->store, &row, &rp->err) != WD_OK) {
+    if (wd_store_put_incident(rp->store, &row, rp->key, o->event_no, &rp->err) != WD_OK) {
         rp->failed = 1;
     }
 }
@@ -187,7 +190,7 @@ static void on_output(void *ctx, const struct wd_output *o)
         end(rp);
         break;
     case WD_OUT_STATE:
-        persist_state(rp, o->u.state.state);
+        persist_state(rp, o->u.state.state, o->event_no);
         break;
     case WD_OUT_LOG: {
         char ts[40];
@@ -289,6 +292,13 @@ static int resume(struct replay *rp, uint64_t size, bool *done)
     }
     if (wd_engine_load(rp->engine, snap.blob, snap.blob_len, &rp->err) != WD_OK) {
         cli_errorf("snapshot of %s: %s; use --restart", rp->path, rp->err.msg);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    /* What the killed run wrote past the snapshot is taken back: those
+     * events run again. */
+    if (snap.offset < size && wd_store_rewind(rp->store, rp->key, snap.events, &rp->err) != WD_OK) {
+        cli_errorf("store: %s", rp->err.msg);
         rc = CLI_FAIL;
         goto out;
     }
@@ -486,11 +496,6 @@ int cmd_replay(int argc, char **argv)
         rc = CLI_USAGE;
         goto out;
     }
-    /* Durable trading states first: a halted scope is halted from event 1. */
-    if ((rc = cli_load_states(rp.store, rp.engine)) != CLI_OK) {
-        goto out;
-    }
-
     if (wd_jsonl_open(&reader, rp.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK) {
         cli_errorf("%s", err.msg);
         rc = CLI_FAIL;
@@ -509,6 +514,11 @@ int cmd_replay(int argc, char **argv)
         goto out;
     }
     if ((rc = resume(&rp, reader.size, &done)) != CLI_OK || done) {
+        goto out;
+    }
+    /* Durable trading states (as rewound by a resume) before any event: a
+     * halted scope is halted from event 1. */
+    if ((rc = cli_load_states(rp.store, rp.engine)) != CLI_OK) {
         goto out;
     }
     enum wd_status st = wd_jsonl_read_all(&reader, on_line, &rp, NULL, &err);

@@ -89,6 +89,16 @@ static const char *const migrations[] = {
     "  saved_ns INTEGER NOT NULL,"
     "  blob BLOB NOT NULL"
     ") STRICT;",
+    /* 2: what wrote a state or opened an incident: the replayed input
+     * ("file:/path", '' for a person or an unkeyed input) and its event
+     * number, so that a resume from a snapshot can rewind what a killed
+     * run wrote past it (wd_store_rewind). */
+    "ALTER TABLE scope_states ADD COLUMN origin TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE scope_states ADD COLUMN origin_event INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE state_history ADD COLUMN origin TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE state_history ADD COLUMN origin_event INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE incidents ADD COLUMN origin TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE incidents ADD COLUMN origin_event INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -108,6 +118,10 @@ enum stmt_id {
     ST_APPROVAL_ADD,
     ST_APPROVAL_LIST,
     ST_INCIDENT_ADD,
+    ST_INCIDENT_PUT,
+    ST_REWIND_INCIDENTS,
+    ST_REWIND_STATES,
+    ST_REWIND_STATES_DROP,
     ST_INCIDENT_SEQ,
     ST_INCIDENT_LIST,
     ST_SNAP_PUT,
@@ -129,16 +143,17 @@ static const struct stmt_def stmt_defs[ST_COUNT] = {
     [ST_COMMIT] = {"commit", "COMMIT", WD_EIO},
     [ST_ROLLBACK] = {"rollback", "ROLLBACK", WD_EIO},
     [ST_STATE_PUT] = {"put state",
-                      "INSERT INTO scope_states (" STATE_COLS ")"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                      "INSERT INTO scope_states (" STATE_COLS ", origin, origin_event)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                       " ON CONFLICT (scope) DO UPDATE SET state = excluded.state,"
                       " since_ns = excluded.since_ns, reason = excluded.reason,"
                       " by_who = excluded.by_who, scenario = excluded.scenario,"
-                      " incident = excluded.incident, ramp_until_ns = excluded.ramp_until_ns",
+                      " incident = excluded.incident, ramp_until_ns = excluded.ramp_until_ns,"
+                      " origin = excluded.origin, origin_event = excluded.origin_event",
                       WD_EIO},
     [ST_STATE_HISTORY] = {"append state history",
-                          "INSERT INTO state_history (" STATE_COLS ")"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                          "INSERT INTO state_history (" STATE_COLS ", origin, origin_event)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                           WD_EIO},
     [ST_STATE_GET] = {"get state", "SELECT " STATE_COLS " FROM scope_states WHERE scope = ?1",
                       WD_EIO},
@@ -158,6 +173,37 @@ static const struct stmt_def stmt_defs[ST_COUNT] = {
                          WD_ESTATE},
     /* "INC-" ?1 "-" NNN: the ids of one date sort between "INC-D-" and
      * "INC-D." ('.' follows '-'), so the primary key index finds them. */
+    /* An incident announced again (a detector's recovery, a raised
+     * severity) updates its record; where it opened stays. */
+    [ST_INCIDENT_PUT] = {"put incident",
+                         "INSERT INTO incidents (id, scenario, severity, scope, status, title,"
+                         " detail, opened_ns, origin, origin_event)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                         " ON CONFLICT (id) DO UPDATE SET severity = excluded.severity,"
+                         " status = excluded.status, title = excluded.title,"
+                         " detail = excluded.detail",
+                         WD_EIO},
+    [ST_REWIND_INCIDENTS] = {"rewind incidents",
+                             "DELETE FROM incidents WHERE origin = ?1 AND origin_event > ?2",
+                             WD_EIO},
+    /* Each scope last written past the point goes back to its latest
+     * history entry that is not (a person's, another input's, or this
+     * input's up to the point); with none, the scope row goes. */
+    [ST_REWIND_STATES] = {"rewind states",
+                          "UPDATE scope_states SET (state, since_ns, reason, by_who, scenario,"
+                          " incident, ramp_until_ns, origin, origin_event) ="
+                          " (SELECT h.state, h.since_ns, h.reason, h.by_who, h.scenario,"
+                          " h.incident, h.ramp_until_ns, h.origin, h.origin_event"
+                          " FROM state_history h WHERE h.scope = scope_states.scope"
+                          " AND NOT (h.origin = ?1 AND h.origin_event > ?2)"
+                          " ORDER BY h.id DESC LIMIT 1)"
+                          " WHERE origin = ?1 AND origin_event > ?2 AND EXISTS"
+                          " (SELECT 1 FROM state_history h WHERE h.scope = scope_states.scope"
+                          " AND NOT (h.origin = ?1 AND h.origin_event > ?2))",
+                          WD_EIO},
+    [ST_REWIND_STATES_DROP] = {"rewind states",
+                               "DELETE FROM scope_states WHERE origin = ?1 AND origin_event > ?2",
+                               WD_EIO},
     [ST_INCIDENT_SEQ] = {"incident sequence",
                          "SELECT coalesce(max(CAST(substr(id, 14) AS INTEGER)), 0) FROM incidents"
                          " WHERE id > 'INC-' || ?1 || '-' AND id < 'INC-' || ?1 || '.'",
@@ -611,6 +657,25 @@ static enum wd_status run_write(struct wd_store *s, enum stmt_id id, int bind_rc
 enum wd_status wd_store_put_state(struct wd_store *s, const struct wd_scope_state *st,
                                   struct wd_error *err)
 {
+    return wd_store_put_state_from(s, st, "", 0, err);
+}
+
+/* Binds a state and where it came from (parameters 1-10). */
+static int bind_state_from(sqlite3_stmt *q, const struct wd_scope_state *st, const char *origin,
+                           uint64_t origin_event)
+{
+    int rc = bind_state(q, st);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 9, origin, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 10, (sqlite3_int64)origin_event);
+    return rc;
+}
+
+enum wd_status wd_store_put_state_from(struct wd_store *s, const struct wd_scope_state *st,
+                                       const char *origin, uint64_t origin_event,
+                                       struct wd_error *err)
+{
     enum wd_status r;
 
     if (st->scope[0] == '\0')
@@ -621,10 +686,12 @@ enum wd_status wd_store_put_state(struct wd_store *s, const struct wd_scope_stat
     r = wd_store_begin(s, err);
     if (r != WD_OK)
         return r;
-    r = run_write(s, ST_STATE_PUT, bind_state(s->stmt[ST_STATE_PUT], st), err);
+    r = run_write(s, ST_STATE_PUT,
+                  bind_state_from(s->stmt[ST_STATE_PUT], st, origin, origin_event), err);
     if (r != WD_OK)
         goto fail;
-    r = run_write(s, ST_STATE_HISTORY, bind_state(s->stmt[ST_STATE_HISTORY], st), err);
+    r = run_write(s, ST_STATE_HISTORY,
+                  bind_state_from(s->stmt[ST_STATE_HISTORY], st, origin, origin_event), err);
     if (r != WD_OK)
         goto fail;
     return wd_store_commit(s, err);
@@ -791,13 +858,8 @@ out:
 
 /* ---- incidents ------------------------------------------------------------ */
 
-enum wd_status wd_store_add_incident(struct wd_store *s, const struct wd_incident_row *r,
-                                     struct wd_error *err)
+static int bind_incident(sqlite3_stmt *q, const struct wd_incident_row *r)
 {
-    sqlite3_stmt *q = s->stmt[ST_INCIDENT_ADD];
-
-    if (r->id[0] == '\0')
-        return wd_error_set(err, WD_EINVAL, "store: add incident: empty id");
     int rc = bind_field(q, 1, r->id, sizeof r->id);
     if (rc == SQLITE_OK)
         rc = bind_field(q, 2, r->scenario, sizeof r->scenario);
@@ -813,7 +875,59 @@ enum wd_status wd_store_add_incident(struct wd_store *s, const struct wd_inciden
         rc = bind_field(q, 7, r->detail, sizeof r->detail);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(q, 8, r->opened_ns);
-    return run_write(s, ST_INCIDENT_ADD, rc, err);
+    return rc;
+}
+
+enum wd_status wd_store_add_incident(struct wd_store *s, const struct wd_incident_row *r,
+                                     struct wd_error *err)
+{
+    if (r->id[0] == '\0')
+        return wd_error_set(err, WD_EINVAL, "store: add incident: empty id");
+    return run_write(s, ST_INCIDENT_ADD, bind_incident(s->stmt[ST_INCIDENT_ADD], r), err);
+}
+
+enum wd_status wd_store_put_incident(struct wd_store *s, const struct wd_incident_row *r,
+                                     const char *origin, uint64_t origin_event,
+                                     struct wd_error *err)
+{
+    sqlite3_stmt *q = s->stmt[ST_INCIDENT_PUT];
+    if (r->id[0] == '\0')
+        return wd_error_set(err, WD_EINVAL, "store: put incident: empty id");
+    int rc = bind_incident(q, r);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 9, origin, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 10, (sqlite3_int64)origin_event);
+    return run_write(s, ST_INCIDENT_PUT, rc, err);
+}
+
+/* Binds the (origin, after_event) pair of the rewind statements. */
+static int bind_point(sqlite3_stmt *q, const char *origin, uint64_t after_event)
+{
+    int rc = sqlite3_bind_text(q, 1, origin, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 2, (sqlite3_int64)after_event);
+    return rc;
+}
+
+enum wd_status wd_store_rewind(struct wd_store *s, const char *origin, uint64_t after_event,
+                               struct wd_error *err)
+{
+    static const enum stmt_id steps[] = {ST_REWIND_INCIDENTS, ST_REWIND_STATES,
+                                         ST_REWIND_STATES_DROP};
+    if (origin[0] == '\0')
+        return wd_error_set(err, WD_EINVAL, "store: rewind: empty origin");
+    enum wd_status r = wd_store_begin(s, err);
+    if (r != WD_OK)
+        return r;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        r = run_write(s, steps[i], bind_point(s->stmt[steps[i]], origin, after_event), err);
+        if (r != WD_OK) {
+            wd_store_rollback(s);
+            return r;
+        }
+    }
+    return wd_store_commit(s, err);
 }
 
 enum wd_status wd_store_incident_seq(struct wd_store *s, const char *yyyymmdd, uint32_t *seq,

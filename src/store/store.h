@@ -33,9 +33,25 @@ void wd_store_rollback(struct wd_store *s);
 
 /* ---- trading states ------------------------------------------------------ */
 
-/* Upserts the scope's current state and appends it to the state history. */
+/* Upserts the scope's current state and appends it to the state history,
+ * as set by a person or an unkeyed input (origin ''). */
 enum wd_status wd_store_put_state(struct wd_store *s, const struct wd_scope_state *st,
                                   struct wd_error *err) WD_MUST_USE;
+
+/* The same, as set by event origin_event of the input keyed origin (a
+ * replay): wd_store_rewind can take it back. */
+enum wd_status wd_store_put_state_from(struct wd_store *s, const struct wd_scope_state *st,
+                                       const char *origin, uint64_t origin_event,
+                                       struct wd_error *err) WD_MUST_USE;
+
+/* Takes back what events after after_event of input origin wrote, for a
+ * resume from the snapshot taken there (a killed run may have gone further
+ * before it died): incidents they opened are deleted; each scope they set
+ * goes back to its latest history entry written otherwise (a person's,
+ * another input's, or this input's up to after_event), or is removed when
+ * there is none. The state history keeps every entry. One transaction. */
+enum wd_status wd_store_rewind(struct wd_store *s, const char *origin, uint64_t after_event,
+                               struct wd_error *err) WD_MUST_USE;
 
 /* The scope's current state; *found false (and *out untouched) if none. */
 enum wd_status wd_store_get_state(struct wd_store *s, const char *scope,
@@ -83,6 +99,13 @@ struct wd_incident_row {
 
 /* Inserts an incident; WD_ESTATE if the id exists. */
 enum wd_status wd_store_add_incident(struct wd_store *s, const struct wd_incident_row *r,
+                                     struct wd_error *err) WD_MUST_USE;
+
+/* Inserts an incident opened by event origin_event of input origin, or,
+ * when the id exists (the incident announced again: recovered, severity
+ * raised), updates its severity, status, title and detail. */
+enum wd_status wd_store_put_incident(struct wd_store *s, const struct wd_incident_row *r,
+                                     const char *origin, uint64_t origin_event,
                                      struct wd_error *err) WD_MUST_USE;
 
 /* The highest NNN used for incidents of date "YYYYMMDD" (0 if none). */

@@ -114,5 +114,16 @@ rejects=$(grep -c '"reason":"halted"' halted.out)
     --reason "drill over" >resume.out || bad "resume failed"
 grep -q 'RAMP_UP' resume.out && ok || bad "resume did not move to RAMP_UP: $(cat resume.out)"
 
+# A detector's recovery announces its incident again (same id): the store
+# updates the record, and the replay goes on to the end.
+cat >hb.jsonl <<'EOF'
+{"type":"heartbeat","ts":"2025-11-17T15:00:00Z","component":"broker","status":"down"}
+{"type":"heartbeat","ts":"2025-11-17T15:00:01Z","component":"broker","status":"up"}
+{"type":"heartbeat","ts":"2025-11-17T15:00:02Z","component":"broker","status":"up"}
+EOF
+"$warden" replay --db hb.db hb.jsonl >hb.out 2>hb.err && ok || bad "a detector recovery failed the replay: $(tail -1 hb.err)"
+[ "$(grep -c '"id":"INC-20251117-001"' hb.out)" = 2 ] && grep -q '"status":"monitoring"' hb.out &&
+    grep -q ' 3 events' hb.err && ok || bad "the recovery was not announced: $(cat hb.out)"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

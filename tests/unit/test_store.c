@@ -532,6 +532,141 @@ static void test_store_incidents_add_dup_seq_list(void **state)
     wd_store_close(s);
 }
 
+/* An incident announced again updates its record; where it opened stays. */
+static void test_store_put_incident_upserts(void **state)
+{
+    struct fixture *fx = *state;
+    struct wd_store *s = open_ok(fx->path);
+    struct wd_incident_row r = make_incident("INC-20251117-001", 10);
+    assert_int_equal(wd_store_put_incident(s, &r, "file:/in", 5, NULL), WD_OK);
+    copy(r.status, sizeof r.status, "monitoring");
+    copy(r.severity, sizeof r.severity, "P1");
+    copy(r.detail, sizeof r.detail, "recovered");
+    r.opened_ns = 99;
+    assert_int_equal(wd_store_put_incident(s, &r, "file:/in", 9, NULL), WD_OK);
+    struct wd_incident_row *out = NULL;
+    size_t n = 0;
+    assert_int_equal(wd_store_list_incidents(s, 10, &out, &n, NULL), WD_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].status, "monitoring");
+    assert_string_equal(out[0].severity, "P1");
+    assert_string_equal(out[0].detail, "recovered");
+    assert_int_equal(out[0].opened_ns, 10);
+    free(out);
+    wd_store_close(s);
+    assert_int_equal(raw_int(fx->path, "SELECT origin_event FROM incidents"), 5);
+}
+
+/* A resume from the snapshot at event 100 of an input takes back what a
+ * killed run wrote past it, and nothing else. */
+static void test_store_rewind_takes_back_past_the_point(void **state)
+{
+    struct fixture *fx = *state;
+    struct wd_store *s = open_ok(fx->path);
+    struct wd_error err = {0};
+    const char *in = "file:/data/in.jsonl";
+    /* firm: halted at event 50, then (past the point) reason changed at 120. */
+    struct wd_scope_state st = make_state("firm", WD_TS_HALTED, 50);
+    copy(st.reason, sizeof st.reason, "Kill-switch activated: PnL breach");
+    assert_int_equal(wd_store_put_state_from(s, &st, in, 50, NULL), WD_OK);
+    copy(st.reason, sizeof st.reason, "Kill-switch activated: Max Drawdown breach");
+    st.since_ns = 120;
+    assert_int_equal(wd_store_put_state_from(s, &st, in, 120, NULL), WD_OK);
+    /* account:a: first set past the point: goes away. */
+    struct wd_scope_state a = make_state("account:a", WD_TS_HALTED, 130);
+    assert_int_equal(wd_store_put_state_from(s, &a, in, 130, NULL), WD_OK);
+    /* account:b: halted by a person after the point: stays. */
+    struct wd_scope_state b = make_state("account:b", WD_TS_HALTED, 140);
+    put_state_ok(s, &b);
+    /* account:c: this input past the point, over a person's earlier halt. */
+    struct wd_scope_state c = make_state("account:c", WD_TS_REDUCE_ONLY, 20);
+    put_state_ok(s, &c);
+    c.state = WD_TS_HALTED;
+    c.since_ns = 150;
+    assert_int_equal(wd_store_put_state_from(s, &c, in, 150, NULL), WD_OK);
+    /* account:d: another input past event 100: not this input's. */
+    struct wd_scope_state d = make_state("account:d", WD_TS_HALTED, 160);
+    assert_int_equal(wd_store_put_state_from(s, &d, "file:/other", 160, NULL), WD_OK);
+    /* Incidents: opened at 50 and updated at 120 (kept), opened at 130 (goes). */
+    struct wd_incident_row i1 = make_incident("INC-20251117-001", 50);
+    assert_int_equal(wd_store_put_incident(s, &i1, in, 50, NULL), WD_OK);
+    copy(i1.status, sizeof i1.status, "monitoring");
+    assert_int_equal(wd_store_put_incident(s, &i1, in, 120, NULL), WD_OK);
+    struct wd_incident_row i2 = make_incident("INC-20251117-002", 130);
+    assert_int_equal(wd_store_put_incident(s, &i2, in, 130, NULL), WD_OK);
+
+    assert_int_equal(wd_store_rewind(s, in, 100, &err), WD_OK);
+
+    struct wd_scope_state got;
+    assert_true(has_state(s, "firm", &got));
+    assert_int_equal(got.state, WD_TS_HALTED);
+    assert_int_equal(got.since_ns, 50);
+    assert_string_equal(got.reason, "Kill-switch activated: PnL breach");
+    assert_false(has_state(s, "account:a", NULL));
+    assert_true(has_state(s, "account:b", &got));
+    assert_int_equal(got.since_ns, 140);
+    assert_true(has_state(s, "account:c", &got));
+    assert_int_equal(got.state, WD_TS_REDUCE_ONLY);
+    assert_int_equal(got.since_ns, 20);
+    assert_true(has_state(s, "account:d", &got));
+    uint32_t seq = 0;
+    assert_int_equal(wd_store_incident_seq(s, "20251117", &seq, NULL), WD_OK);
+    assert_int_equal(seq, 1);
+    /* The history keeps every entry. */
+    wd_store_close(s);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM state_history"), 7);
+    /* An empty origin (a person) is no input: refused. */
+    s = open_ok(fx->path);
+    assert_int_equal(wd_store_rewind(s, "", 100, &err), WD_EINVAL);
+    wd_store_close(s);
+}
+
+/* A store made by the first schema gains the origin columns on open, its
+ * rows kept as a person's. */
+static void test_store_upgrades_schema_1(void **state)
+{
+    struct fixture *fx = *state;
+    sqlite3 *db = NULL;
+    char var[160];
+    (void)snprintf(var, sizeof var, "%s/var", fx->dir);
+    assert_int_equal(mkdir(var, 0700), 0);
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE scope_states (scope TEXT PRIMARY KEY NOT NULL, state TEXT NOT"
+                     " NULL, since_ns INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '', by_who"
+                     " TEXT NOT NULL DEFAULT '', scenario TEXT NOT NULL DEFAULT '', incident TEXT"
+                     " NOT NULL DEFAULT '', ramp_until_ns INTEGER NOT NULL DEFAULT 0) STRICT;"
+                     "CREATE TABLE state_history (id INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT"
+                     " NOT NULL, state TEXT NOT NULL, since_ns INTEGER NOT NULL, reason TEXT NOT"
+                     " NULL DEFAULT '', by_who TEXT NOT NULL DEFAULT '', scenario TEXT NOT NULL"
+                     " DEFAULT '', incident TEXT NOT NULL DEFAULT '', ramp_until_ns INTEGER NOT"
+                     " NULL DEFAULT 0) STRICT;"
+                     "CREATE TABLE approvals (id INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT"
+                     " NULL, who TEXT NOT NULL, role TEXT NOT NULL, reason TEXT NOT NULL DEFAULT"
+                     " '', incident TEXT NOT NULL DEFAULT '', ts_ns INTEGER NOT NULL) STRICT;"
+                     "CREATE TABLE incidents (id TEXT PRIMARY KEY NOT NULL, scenario TEXT NOT NULL,"
+                     " severity TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', status TEXT NOT"
+                     " NULL, title TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',"
+                     " opened_ns INTEGER NOT NULL) STRICT;"
+                     "CREATE TABLE snapshots (input_key TEXT PRIMARY KEY NOT NULL, lines INTEGER"
+                     " NOT NULL, offset INTEGER NOT NULL, events INTEGER NOT NULL, digest TEXT NOT"
+                     " NULL, saved_ns INTEGER NOT NULL, blob BLOB NOT NULL) STRICT;"
+                     "INSERT INTO scope_states (scope, state, since_ns) VALUES ('firm', 'HALTED',"
+                     " 7);"
+                     "PRAGMA user_version = 1;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    struct wd_store *s = open_ok(fx->path);
+    struct wd_scope_state got;
+    assert_true(has_state(s, "firm", &got));
+    assert_int_equal(got.state, WD_TS_HALTED);
+    wd_store_close(s);
+    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(fx->path, "SELECT origin_event FROM scope_states"), 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Snapshots                                                                 */
 
@@ -806,7 +941,8 @@ static void test_store_long_texts_truncated_safely(void **state)
     reason[WD_TEXT_MAX - 1] = '\xA9';
     reason[sizeof reason - 1] = '\0';
     (void)snprintf(sql, sizeof sql,
-                   "INSERT INTO scope_states VALUES ('firm', 'HALTED', 7, '%s',"
+                   "INSERT INTO scope_states (scope, state, since_ns, reason, by_who, scenario,"
+                   " incident, ramp_until_ns) VALUES ('firm', 'HALTED', 7, '%s',"
                    " printf('%%.500c', 'b'), printf('%%.500c', 's'), printf('%%.500c', 'i'), 9)",
                    reason);
     raw_exec(fx->path, sql);
@@ -872,6 +1008,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_approvals_since_ordered_and_filtered, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_incidents_add_dup_seq_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_put_incident_upserts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_rewind_takes_back_past_the_point, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_upgrades_schema_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_snapshot_put_replace_get_delete, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_nested_commit_only_at_outermost, setup,
