@@ -159,6 +159,13 @@ static struct order *om_find(const struct order_map *m, struct wd_str id)
     return found ? o : NULL;
 }
 
+static void om_remove(struct order_map *m, struct order *o)
+{
+    o->slot = SLOT_TOMB;
+    m->used--;
+    m->tombs++;
+}
+
 /* The order with this id (*found), else a new zeroed one inserted for it:
  * one probe. WD_EFULL when max orders are open, WD_EINVAL for an id that
  * cannot be stored. */
@@ -183,7 +190,16 @@ static enum wd_status om_upsert(struct order_map *m, struct wd_str id, struct or
         return WD_OK;
     }
     if (m->used >= m->max) {
-        return WD_EFULL;
+        /* Filled orders still waiting for their ack make room (a broker
+         * that sends no acks must not fill the table). */
+        for (uint32_t i = 0; i <= m->mask; i++) {
+            if (m->slots[i].slot == SLOT_USED && m->slots[i].remaining <= 0) {
+                om_remove(m, &m->slots[i]);
+            }
+        }
+        if (m->used >= m->max) {
+            return WD_EFULL;
+        }
     }
     if (o->slot == SLOT_TOMB) {
         m->tombs--;
@@ -196,13 +212,6 @@ static enum wd_status om_upsert(struct order_map *m, struct wd_str id, struct or
     m->used++;
     *out = o;
     return WD_OK;
-}
-
-static void om_remove(struct order_map *m, struct order *o)
-{
-    o->slot = SLOT_TOMB;
-    m->used--;
-    m->tombs++;
 }
 
 /* ---- rejected intents --------------------------------------------------------- */
@@ -1294,7 +1303,9 @@ static void order_done(struct wd_engine *e, struct order *o, wd_fix qty)
     ax->open_notional -= notional(o->remaining, o->price) - notional(o->remaining - q, o->price);
     (void)po_add(e, o, -q); /* the slot exists: po_add grew it when the order opened */
     o->remaining -= q;
-    if (o->remaining <= 0) {
+    /* A filled order whose ack has not come yet stays (with nothing open)
+     * until it does, so that its intent->ack latency is still measured. */
+    if (o->remaining <= 0 && o->acked) {
         om_remove(&e->orders, o);
     }
 }
@@ -2281,14 +2292,15 @@ enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
     switch (ev->type) {
     case WD_EV_INTENT:
         return on_intent(e, ev, err);
-    case WD_EV_ACK:
-        if (ev->u.ack.status != WD_ACK_ACCEPTED) {
-            struct order *o = om_find(&e->orders, ev->u.ack.id);
-            if (o != NULL) {
-                order_done(e, o, o->remaining);
-            }
+    case WD_EV_ACK: {
+        /* detect() marked it acked; a rejection or cancel ends it, and an
+         * order filled before its ack ends now. */
+        struct order *o = om_find(&e->orders, ev->u.ack.id);
+        if (o != NULL && (ev->u.ack.status != WD_ACK_ACCEPTED || o->remaining <= 0)) {
+            order_done(e, o, o->remaining);
         }
         return WD_OK;
+    }
     case WD_EV_QUOTE:
         e->sx[ev->symbol].quote_ts = ev->ts_ns;
         (void)wd_book_mark(e->book, ev->symbol, &e->sx[ev->symbol].mid);
@@ -2700,14 +2712,15 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
         o->remaining = wd_r_i64(&r);
         o->price = wd_r_i64(&r);
         o->intent_ns = wd_r_i64(&r);
-        if (o->remaining <= 0 || o->price < 0) { /* never saved so */
+        o->acked = (fl & 2u) != 0;
+        if (o->remaining < 0 || (o->remaining == 0 && o->acked) || o->price < 0) {
+            /* never saved so */
             st = WD_EINVAL;
             goto bad;
         }
         e->ax[id].open_notional += notional(o->remaining, o->price);
         const struct wd_position *p = wd_book_find_position(e->book, id, sym);
         o->pos = p != NULL ? wd_book_position_index(e->book, p) : NO_POS;
-        o->acked = (fl & 2u) != 0;
         if ((st = po_add(e, o, o->remaining)) != WD_OK) {
             goto bad;
         }

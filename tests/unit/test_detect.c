@@ -1197,6 +1197,84 @@ static void test_detect_reject_spike_recovers_on_too_few_acks(void **state)
 /* SPEC 5 / playbook P2-1: opens when p95 > 1 s. A p95 of exactly 1 s is
  * not above, although the histogram reports its bucket's top (1000.34 ms):
  * the engine compares the exact p95 (the window's watched bounds). */
+/* A fill that overtakes its ack (an exec-report stream out of order) does
+ * not lose the order's intent->ack latency: the order waits for its ack. */
+static void test_detect_latency_measured_when_the_fill_comes_first(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.detect.unknown_fills = true;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    for (int k = 1; k <= 20; k++) {
+        int64_t at = t + (int64_t)k * 5 * WD_NS_PER_S;
+        feed(f,
+             "{\"type\":\"intent\",\"ts\":%lld,\"id\":\"o%d\",\"symbol\":\"XYZ\",\"side\":\"BUY\","
+             "\"qty\":1,\"source\":\"s\"}",
+             (long long)at, k);
+        feed(f,
+             "{\"type\":\"fill\",\"ts\":%lld,\"id\":\"o%d\",\"symbol\":\"XYZ\",\"side\":\"BUY\","
+             "\"qty\":1,\"price\":10}",
+             (long long)(at + WD_NS_PER_S / 2), k);
+        feed(f, "{\"type\":\"ack\",\"ts\":%lld,\"id\":\"o%d\",\"status\":\"accepted\"}",
+             (long long)(at + 2 * WD_NS_PER_S), k);
+    }
+    /* The 20th ack: 20 samples of 2 s (the intents' decisions before it are
+     * not what this test is about). */
+    assert_int_equal(EVENT_NO(f), 60);
+    f->g.next = f->g.event_first;
+    OPENED(f, "high_latency", "P2", "High latency detected",
+           "p95 intent->ack latency 2000.0 ms > 1000 ms over 20 acks");
+    /* The orders ended with their acks: a fill now is one warden never saw. */
+    feed(f,
+         "{\"type\":\"fill\",\"ts\":%lld,\"id\":\"o1\",\"symbol\":\"XYZ\",\"side\":\"BUY\","
+         "\"qty\":1,\"price\":10}",
+         (long long)(t + 200 * WD_NS_PER_S));
+    assert_int_equal(count(f, WD_OUT_INCIDENT), 2);
+    assert_string_equal(latest(f, WD_OUT_INCIDENT)->detail,
+                        "fill for order o1, which warden never saw open");
+}
+
+/* Filled orders waiting for an ack that never comes make room when the
+ * open-order table is full. */
+static void test_detect_unacked_fills_do_not_fill_the_order_table(void **state)
+{
+    struct fx *f = *state;
+    struct wd_error err = {0};
+    struct eng *g = &f->g;
+    memset(g, 0, sizeof *g);
+    struct wd_engine_opts o = {.cfg = &f->cfg, .tz = f->tz, .emit = on_output,
+                               .emit_ctx = &g->out, .max_open_orders = 4};
+    assert_int_equal(wd_engine_new(&o, &g->e, &err), WD_OK);
+    assert_int_equal(wd_decoder_new(wd_engine_symbols(g->e), wd_engine_accounts(g->e), &g->dec),
+                     WD_OK);
+    f->started = true;
+    int64_t t = ny(10, 0, 0, 0);
+    for (int k = 1; k <= 6; k++) {
+        feed(f,
+             "{\"type\":\"intent\",\"ts\":%lld,\"id\":\"o%d\",\"symbol\":\"XYZ\",\"side\":\"BUY\","
+             "\"qty\":1,\"source\":\"s\"}",
+             (long long)(t + k), k);
+        const struct rec *d = latest(f, WD_OUT_DECISION);
+        if (!d->accept) {
+            fail_msg("intent o%d rejected: %s (%s)", k, d->reason, d->detail);
+        }
+        feed(f,
+             "{\"type\":\"fill\",\"ts\":%lld,\"id\":\"o%d\",\"symbol\":\"XYZ\",\"side\":\"BUY\","
+             "\"qty\":1,\"price\":10}",
+             (long long)(t + k), k);
+    }
+    /* Four open (not yet filled) orders do fill it. */
+    for (int k = 7; k <= 11; k++) {
+        feed(f,
+             "{\"type\":\"intent\",\"ts\":%lld,\"id\":\"o%d\",\"symbol\":\"XYZ\",\"side\":\"BUY\","
+             "\"qty\":1,\"source\":\"s\"}",
+             (long long)(t + k), k);
+    }
+    const struct rec *d = latest(f, WD_OUT_DECISION);
+    assert_false(d->accept);
+    assert_string_equal(d->reason, "limit:open_orders");
+}
+
 static void test_detect_latency_p95_exactly_1s_does_not_open(void **state)
 {
     struct fx *f = *state;
@@ -1383,6 +1461,8 @@ int main(void)
         T(test_threshold_unauthorized_fill_for_rejected_intent),
         T(test_threshold_unauthorized_fill_over_box_lim),
         T(test_detect_reject_spike_recovers_on_too_few_acks),
+        T(test_detect_latency_measured_when_the_fill_comes_first),
+        T(test_detect_unacked_fills_do_not_fill_the_order_table),
         T(test_detect_latency_p95_exactly_1s_does_not_open),
         T(test_detect_latency_p95_just_below_200ms_recovers),
         T(test_detect_symbol_staleness_fires_on_the_crossing_event),
