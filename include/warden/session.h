@@ -16,6 +16,10 @@
 #include "warden/config.h"
 #include "warden/tz.h"
 
+/* Whether local day `day` (days since the epoch, in session.tz) is a
+ * trading day: one of session.days and not a holiday. */
+bool wd_session_day(const struct wd_config *cfg, int64_t day);
+
 /* The open interval [*open_ns, *close_ns) that contains t_ns, or else the
  * first one that starts after t_ns. false when no session starts before
  * limit_ns (then the outputs are not written). cfg and tz are borrowed for

@@ -3,6 +3,9 @@
  * compared with CRYPTO_memcmp so that timing reveals nothing about how much
  * of a forged signature was right.
  */
+/* SHA256_Init/Update/Final: see struct cached_key. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include "bus/hmac.h"
 
@@ -50,28 +53,26 @@ bool wd_hmac_sha256_hex(const uint8_t *key, size_t key_len, const char *msg, siz
 }
 
 #define CACHE_KEYS 64
+#define SHA256_BLOCK 64
 
+/* A key's HMAC midstates: SHA-256 after the (key ^ ipad) block and after
+ * the (key ^ opad) block (RFC 2104). A verification copies them (plain
+ * structs: no allocation, no lock) and hashes only the message and the
+ * inner digest. The low-level SHA256_* functions are deprecated since
+ * OpenSSL 3.0 but still provided; EVP offers no copyable state without
+ * an allocation per copy, which is what this avoids (docs/PERFORMANCE.md). */
 struct cached_key {
-    uint8_t *key; /* a copy: the context is found by content, not address */
+    uint8_t *key; /* a copy: the entry is found by content, not address */
     size_t len;
-    EVP_MAC_CTX *ctx;
+    SHA256_CTX inner, outer;
 };
 
 struct wd_hmac_cache {
-    EVP_MAC *mac;
     struct cached_key k[CACHE_KEYS];
     size_t n;
 };
 
-struct wd_hmac_cache *wd_hmac_cache_new(void)
-{
-    struct wd_hmac_cache *c = calloc(1, sizeof *c);
-    if (c != NULL && (c->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL) {
-        free(c);
-        c = NULL;
-    }
-    return c;
-}
+struct wd_hmac_cache *wd_hmac_cache_new(void) { return calloc(1, sizeof(struct wd_hmac_cache)); }
 
 void wd_hmac_cache_free(struct wd_hmac_cache *c)
 {
@@ -79,65 +80,101 @@ void wd_hmac_cache_free(struct wd_hmac_cache *c)
         return;
     }
     for (size_t i = 0; i < c->n; i++) {
-        EVP_MAC_CTX_free(c->k[i].ctx);
         OPENSSL_clear_free(c->k[i].key, c->k[i].len);
     }
-    EVP_MAC_free(c->mac);
+    OPENSSL_cleanse(c, sizeof *c);
     free(c);
 }
 
-/* The context keyed with key, made on first use; NULL when the cache is
- * full or the library fails (the caller then computes one-shot). */
-static EVP_MAC_CTX *cache_ctx(struct wd_hmac_cache *c, const uint8_t *key, size_t key_len)
+/* The entry for key, made on first use; NULL when the cache is full or
+ * the library fails (the caller then computes one-shot). */
+static const struct cached_key *cache_key(struct wd_hmac_cache *c, const uint8_t *key,
+                                          size_t key_len)
 {
     for (size_t i = 0; i < c->n; i++) {
         if (c->k[i].len == key_len && memcmp(c->k[i].key, key, key_len) == 0) {
-            return c->k[i].ctx;
+            return &c->k[i];
         }
     }
     if (c->n == CACHE_KEYS || key_len == 0) {
         return NULL;
     }
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-                           OSSL_PARAM_construct_end()};
     struct cached_key *k = &c->k[c->n];
-    k->key = OPENSSL_malloc(key_len);
-    k->ctx = EVP_MAC_CTX_new(c->mac);
-    if (k->key == NULL || k->ctx == NULL || EVP_MAC_init(k->ctx, key, key_len, params) != 1) {
-        EVP_MAC_CTX_free(k->ctx);
+    unsigned char block[SHA256_BLOCK] = {0}, ipad[SHA256_BLOCK], opad[SHA256_BLOCK];
+    /* A key longer than a block is hashed first (RFC 2104). */
+    if (key_len > SHA256_BLOCK) {
+        if (SHA256(key, key_len, block) == NULL) {
+            return NULL;
+        }
+    } else {
+        memcpy(block, key, key_len);
+    }
+    for (int i = 0; i < SHA256_BLOCK; i++) {
+        ipad[i] = (unsigned char)(block[i] ^ 0x36);
+        opad[i] = (unsigned char)(block[i] ^ 0x5c);
+    }
+    bool ok = (k->key = OPENSSL_malloc(key_len)) != NULL && SHA256_Init(&k->inner) == 1 &&
+              SHA256_Update(&k->inner, ipad, sizeof ipad) == 1 && SHA256_Init(&k->outer) == 1 &&
+              SHA256_Update(&k->outer, opad, sizeof opad) == 1;
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(ipad, sizeof ipad);
+    OPENSSL_cleanse(opad, sizeof opad);
+    if (!ok) {
         OPENSSL_free(k->key);
+        OPENSSL_cleanse(k, sizeof *k);
         return NULL;
     }
     memcpy(k->key, key, key_len);
     k->len = key_len;
     c->n++;
-    return k->ctx;
+    return k;
 }
 
-/* HMAC through a kept context: re-initialised with its key, fed, done. */
-static bool cached_mac(EVP_MAC_CTX *ctx, const char *msg, size_t msg_len, unsigned char out[32])
+/* HMAC from a key's midstates. */
+static bool cached_mac(const struct cached_key *k, const char *msg, size_t msg_len,
+                       unsigned char out[32])
 {
-    size_t n = 0;
-    return EVP_MAC_init(ctx, NULL, 0, NULL) == 1 &&
-           EVP_MAC_update(ctx, (const unsigned char *)msg, msg_len) == 1 &&
-           EVP_MAC_final(ctx, out, &n, 32) == 1 && n == 32;
+    unsigned char inner[32];
+    SHA256_CTX w = k->inner;
+    bool ok = SHA256_Update(&w, msg, msg_len) == 1 && SHA256_Final(inner, &w) == 1;
+    w = k->outer;
+    ok = ok && SHA256_Update(&w, inner, sizeof inner) == 1 && SHA256_Final(out, &w) == 1;
+    OPENSSL_cleanse(&w, sizeof w);
+    return ok;
 }
+
+/* Lowercase hex digit values plus one, 0 for anything else: a table,
+ * because the digits of a signature are random and branches on them
+ * mispredict. */
+static const uint8_t hex_value1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
 
 bool wd_hmac_sha256_verify(void *ctx, const uint8_t *key, size_t key_len, const char *msg,
                            size_t msg_len, const char *sig_hex, size_t sig_len)
 {
-    unsigned char d[32];
-    char want[64];
+    unsigned char d[32], sig[32];
     if (sig_len != 64) {
         return false;
     }
-    EVP_MAC_CTX *mc = ctx != NULL ? cache_ctx(ctx, key, key_len) : NULL;
-    if (mc != NULL ? !cached_mac(mc, msg, msg_len, d) : !mac(key, key_len, msg, msg_len, d)) {
+    /* The signature as bytes (it is the sender's, not a secret). */
+    unsigned bad = 0;
+    for (int i = 0; i < 32; i++) {
+        unsigned hi = hex_value1[(unsigned char)sig_hex[2 * i]];
+        unsigned lo = hex_value1[(unsigned char)sig_hex[2 * i + 1]];
+        bad |= (unsigned)(hi == 0) | (unsigned)(lo == 0);
+        sig[i] = (unsigned char)((hi - 1u) << 4 | ((lo - 1u) & 15u));
+    }
+    if (bad != 0) {
         return false;
     }
-    to_hex(d, want);
-    return CRYPTO_memcmp(want, sig_hex, 64) == 0;
+    const struct cached_key *k = ctx != NULL ? cache_key(ctx, key, key_len) : NULL;
+    if (k != NULL ? !cached_mac(k, msg, msg_len, d) : !mac(key, key_len, msg, msg_len, d)) {
+        return false;
+    }
+    return CRYPTO_memcmp(d, sig, sizeof d) == 0;
 }
 
 #define HEAD_BYTES (1u << 20)

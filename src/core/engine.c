@@ -19,6 +19,7 @@
 #include "warden/detect.h"
 #include "warden/hist.h"
 #include "warden/psr.h"
+#include "warden/session.h"
 #include "warden/severity.h"
 #include "warden/timeutil.h"
 
@@ -288,20 +289,6 @@ static const struct rejected *rej_find(const struct rej_ring *r, struct wd_str i
     }
     uint32_t i = rej_slot(r, id.ptr, id.len, wd__fnv1a(id.ptr, id.len), &found);
     return found ? &r->ring[r->index[i] - 1u] : NULL;
-}
-
-static void rej_forget(struct rej_ring *r, struct wd_str id)
-{
-    bool found;
-    if (r->ring == NULL || !id_ok(id)) {
-        return;
-    }
-    uint32_t i = rej_slot(r, id.ptr, id.len, wd__fnv1a(id.ptr, id.len), &found);
-    if (found) {
-        /* The entry stays in the ring, unindexed, until it is overwritten. */
-        r->ring[r->index[i] - 1u].id_len = 0;
-        rej_unindex(r, i);
-    }
 }
 
 /* Remembers (or re-remembers, with the newer reason) a rejected id. */
@@ -925,21 +912,8 @@ static bool session_at(const struct wd_engine *e, int64_t utc_s, int64_t *open_u
     int64_t local_s = utc_s + wd_tz_offset_s(e->tz, utc_s);
     int64_t day = wd_floor_div(local_s, 86400);
     int64_t minute = (local_s - day * 86400) / 60;
-    if (!(e->cfg->session.days_mask & (1u << wd_weekday_from_days(day)))) {
+    if (!wd_session_day(e->cfg, day)) {
         return false;
-    }
-    const int64_t *hol = e->cfg->session.holidays;
-    size_t lo = 0, hi = e->cfg->session.n_holidays;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2u;
-        if (hol[mid] == day) {
-            return false;
-        }
-        if (hol[mid] < day) {
-            lo = mid + 1u;
-        } else {
-            hi = mid;
-        }
     }
     *open_utc_s = utc_s - (local_s - day * 86400 - (int64_t)e->cfg->session.open_min * 60);
     return minute >= e->cfg->session.open_min && minute < e->cfg->session.close_min;
@@ -1268,7 +1242,6 @@ static enum wd_status record_accept(struct wd_engine *e, const struct wd_event *
     if ((st = om_upsert(&e->orders, in->id, &o, &found)) != WD_OK) {
         return st; /* nothing recorded: the intent is rejected */
     }
-    rej_forget(&e->rejected, in->id); /* accepted now: its fills are authorized */
     if (found) {
         /* A reused id replaces the old order's exposure, in the account
          * that placed it. */

@@ -12,7 +12,7 @@ static int cmp_day(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static bool is_session_day(const struct wd_config *cfg, int64_t day)
+bool wd_session_day(const struct wd_config *cfg, int64_t day)
 {
     if (!(cfg->session.days_mask & (1u << wd_weekday_from_days(day)))) {
         return false;
@@ -55,7 +55,7 @@ bool wd_session_next(const struct wd_config *cfg, const struct wd_tz *tz, int64_
         if (o >= limit_ns) {
             return false;
         }
-        if (!is_session_day(cfg, day)) {
+        if (!wd_session_day(cfg, day)) {
             continue;
         }
         int64_t c = local_minute_ns(tz, day, cfg->session.close_min);

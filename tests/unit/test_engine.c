@@ -832,6 +832,26 @@ static void test_hmac_cache_matches_one_shot(void **state)
             assert_false(wd_hmac_sha256_verify(c, k1, sizeof k1, msgs[m], strlen(msgs[m]), s1, 63));
         }
     }
+    /* A key longer than SHA-256's block is hashed first (RFC 2104). */
+    uint8_t longkey[100];
+    for (unsigned i = 0; i < sizeof longkey; i++) {
+        longkey[i] = (uint8_t)(i * 7u);
+    }
+    char sl[65], up[65];
+    assert_true(wd_hmac_sha256_hex(longkey, sizeof longkey, msgs[0], strlen(msgs[0]), sl));
+    assert_true(wd_hmac_sha256_verify(c, longkey, sizeof longkey, msgs[0], strlen(msgs[0]), sl, 64));
+    assert_true(wd_hmac_sha256_verify(NULL, longkey, sizeof longkey, msgs[0], strlen(msgs[0]), sl, 64));
+    /* The signature is lowercase hex (SPEC section 2): uppercase or other
+     * characters are refused, cached or not. */
+    for (int i = 0; i < 64; i++) {
+        up[i] = (char)(sl[i] >= 'a' && sl[i] <= 'f' ? sl[i] - 'a' + 'A' : sl[i]);
+    }
+    up[64] = '\0';
+    assert_true(strcmp(up, sl) != 0);
+    assert_false(wd_hmac_sha256_verify(c, longkey, sizeof longkey, msgs[0], strlen(msgs[0]), up, 64));
+    assert_false(wd_hmac_sha256_verify(NULL, longkey, sizeof longkey, msgs[0], strlen(msgs[0]), up, 64));
+    sl[5] = 'g';
+    assert_false(wd_hmac_sha256_verify(c, longkey, sizeof longkey, msgs[0], strlen(msgs[0]), sl, 64));
     wd_hmac_cache_free(c);
 }
 
