@@ -1202,8 +1202,8 @@ static void run_replay(struct replay_result *rr, const struct params *pp,
     memset(rr, 0, sizeof rr[0]);
     struct bench_buf b = {NULL, 0, 0};
     int64_t g0 = now_ns();
-    bench_gen_session_seq(&b, pp->events, (unsigned)pp->days, pp->seed,
-                          pp->seq_global ? BENCH_SEQ_GLOBAL : BENCH_SEQ_PER_STREAM);
+    bench_gen_session_detectors(&b, pp->events, (unsigned)pp->days, pp->seed,
+                                pp->seq_global ? BENCH_SEQ_GLOBAL : BENCH_SEQ_PER_STREAM);
     rr->events = pp->events;
     rr->seq_global = pp->seq_global;
     rr->bytes = b.len;

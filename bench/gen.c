@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,8 +161,23 @@ void bench_gen_session(struct bench_buf *b, uint64_t n, unsigned days, uint64_t 
     bench_gen_session_seq(b, n, days, seed, BENCH_SEQ_GLOBAL);
 }
 
+static void gen_session(struct bench_buf *b, uint64_t n, unsigned days, uint64_t seed,
+                        enum bench_seq seq_mode, bool detectors);
+
 void bench_gen_session_seq(struct bench_buf *b, uint64_t n, unsigned days, uint64_t seed,
                            enum bench_seq seq_mode)
+{
+    gen_session(b, n, days, seed, seq_mode, false);
+}
+
+void bench_gen_session_detectors(struct bench_buf *b, uint64_t n, unsigned days, uint64_t seed,
+                                 enum bench_seq seq_mode)
+{
+    gen_session(b, n, days, seed, seq_mode, true);
+}
+
+static void gen_session(struct bench_buf *b, uint64_t n, unsigned days, uint64_t seed,
+                        enum bench_seq seq_mode, bool detectors)
 {
     struct bench_rng r = {seed ? seed : 0x9E3779B97F4A7C15ULL};
     static struct bench_market m;
@@ -208,6 +224,18 @@ void bench_gen_session_seq(struct bench_buf *b, uint64_t n, unsigned days, uint6
             bench_put_u64(b, 100u * (1u + bench_rng_below(&r, 20)));
             bench_put_key(b, "ask_size");
             bench_put_u64(b, 100u * (1u + bench_rng_below(&r, 20)));
+        } else if (roll < 8000 && detectors && bench_rng_below(&r, 5) == 0) {
+            put_head(b, "bar", ts, SEQ(0));
+            bench_put_kstr(b, "symbol", m.names[s]);
+            static const char *const ohlc[] = {"open", "high", "low", "close"};
+            for (int k = 0; k < 4; k++) {
+                bench_put_key(b, ohlc[k]);
+                bench_put_dec(b, px, 2);
+            }
+            bench_put_key(b, "volume");
+            bench_put_u64(b, 100u * (1u + bench_rng_below(&r, 100)));
+            bench_put_key(b, "interval_s");
+            bench_put_u64(b, 60u);
         } else if (roll < 8000) {
             put_head(b, "trade", ts, SEQ(0));
             bench_put_kstr(b, "symbol", m.names[s]);
@@ -269,9 +297,9 @@ void bench_gen_session_seq(struct bench_buf *b, uint64_t n, unsigned days, uint6
             bench_put_u64(b, seq);
             bench_put_str(b, "\"");
         } else if (roll < 9934) {
-            static const char *const comps[] = {"md_feed", "oms", "risk_gw"};
+            static const char *const comps[] = {"md_feed", "oms", "risk_gw", "broker", "kafka"};
             put_head(b, "heartbeat", ts, SEQ(3));
-            bench_put_kstr(b, "component", comps[bench_rng_below(&r, 3)]);
+            bench_put_kstr(b, "component", comps[bench_rng_below(&r, detectors ? 5u : 3u)]);
             bench_put_kstr(b, "status", "up");
         } else if (roll < 9967) {
             put_head(b, "account", ts, SEQ(3));
@@ -280,6 +308,11 @@ void bench_gen_session_seq(struct bench_buf *b, uint64_t n, unsigned days, uint6
             bench_put_dec(b, 100000000 + (int64_t)bench_rng_below(&r, 1000000), 2);
             bench_put_key(b, "cash");
             bench_put_dec(b, 50000000 + (int64_t)bench_rng_below(&r, 1000000), 2);
+        } else if (detectors && bench_rng_below(&r, 2) == 0) {
+            put_head(b, "metric", ts, SEQ(3));
+            bench_put_kstr(b, "name", "consumer_lag");
+            bench_put_key(b, "value");
+            bench_put_u64(b, bench_rng_below(&r, 50) == 0 ? 1500u : bench_rng_below(&r, 150));
         } else {
             put_head(b, "metric", ts, SEQ(3));
             bench_put_kstr(b, "name", "order_latency_ms");

@@ -82,6 +82,14 @@ void bench_gen_session(struct bench_buf *b, uint64_t n, unsigned days, uint64_t 
 void bench_gen_session_seq(struct bench_buf *b, uint64_t n, unsigned days, uint64_t seed,
                            enum bench_seq seq_mode);
 
+/* The same session with the feeds every detector reads (bench_gate's
+ * replay): a fifth of the trades become 60-second bars (`interval_s`, for
+ * completeness), the heartbeats include `broker` and `kafka`, and half the
+ * metrics are `consumer_lag` (below 150, with a spike to 1500 one time in
+ * fifty). Same event count; lines differ from bench_gen_session_seq's. */
+void bench_gen_session_detectors(struct bench_buf *b, uint64_t n, unsigned days, uint64_t seed,
+                                 enum bench_seq seq_mode);
+
 /* A whole number in [min, max] from a command-line argument. */
 bool bench_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 

@@ -1800,14 +1800,19 @@ static void list_build(struct wd_engine *e)
     d->list_built = true;
 }
 
-/* Un-marks every stale symbol (the market closed, or opened again). */
-static void list_unmark(struct wd_engine *e)
+/* The market closed, or opened again: nothing is stale or short of bars
+ * until the new session says so (silence and bars count from the open). */
+static void dq_new_session(struct wd_engine *e)
 {
     struct detectors *d = &e->det;
     for (uint32_t id1 = d->oldest; id1 != 0; id1 = SX(id1)->newer) {
         SX(id1)->stale = false;
+        if (SX(id1)->bars != NULL) {
+            SX(id1)->bars->incomplete = false;
+        }
     }
     d->n_stale = 0;
+    d->n_incomplete = 0;
     d->fresh = d->oldest;
 }
 
@@ -1843,7 +1848,7 @@ static void dq_staleness(struct wd_engine *e)
     }
     bool open = in_session(e, e->ts_ns);
     if (open != d->dq_in_session) {
-        list_unmark(e); /* a new session counts from its open */
+        dq_new_session(e);
         d->dq_in_session = open;
     }
     if (open) {
@@ -2396,8 +2401,9 @@ static enum wd_status load_bars(struct wd_engine *e, struct wd_rbuf *r, struct s
     int64_t interval = wd_r_i64(r), window = e->cfg->detect.completeness.window_s * WD_NS_PER_S;
     /* The ring fits this configuration's window and every saved bar. */
     uint32_t cap = interval > 0 ? (uint32_t)(window / interval) + 1u : 0u;
-    if (interval <= 0 || n - 1u > 1000000u) {
-        return WD_EINVAL;
+    if (interval < WD_NS_PER_S || interval % WD_NS_PER_S != 0 || interval > window ||
+        n - 1u > 1000000u) {
+        return WD_EINVAL; /* never saved so */
     }
     struct bar_ring *b = malloc(sizeof *b + (size_t)(cap > n ? cap : n) * sizeof b->ts[0]);
     if (b == NULL) {
@@ -2410,8 +2416,14 @@ static enum wd_status load_bars(struct wd_engine *e, struct wd_rbuf *r, struct s
     b->cap = cap > n ? cap : n;
     b->head = 0;
     b->count = n - 1u;
+    bool sorted = true;
     for (uint32_t k = 0; k < b->count; k++) {
         b->ts[k] = wd_r_i64(r);
+        sorted = sorted && (k == 0 || b->ts[k] > b->ts[k - 1u]);
+    }
+    if (!sorted || r->bad) {
+        free(b);
+        return WD_EINVAL;
     }
     free(sx->bars);
     sx->bars = b;
@@ -2492,6 +2504,7 @@ static void save_detectors(struct wd_wbuf *w, const struct detectors *d)
     }
     save_slot(w, &d->dq_s);
     wd_w_u64(w, d->malformed);
+    wd_w_u8(w, d->dq_in_session ? 1u : 0u);
 }
 
 static enum wd_status load_detectors(struct wd_rbuf *r, struct detectors *d)
@@ -2534,6 +2547,7 @@ static enum wd_status load_detectors(struct wd_rbuf *r, struct detectors *d)
     }
     load_slot(r, &d->dq_s);
     d->malformed = wd_r_u64(r);
+    d->dq_in_session = wd_r_u8(r) != 0;
     return r->bad ? WD_EINVAL : WD_OK;
 }
 

@@ -895,6 +895,37 @@ static void test_threshold_bar_completeness_counts_from_the_open(void **state)
     QUIET(f);
 }
 
+/* A symbol short of bars at the close is no finding overnight: the close
+ * recovers the incident; a restart while it is open changes nothing. */
+static void test_threshold_bar_completeness_close_and_restart(void **state)
+{
+    struct fx *f = *state;
+    f->cfg.detect.staleness_s = 600;
+    start(f);
+    const int64_t m = 60 * WD_NS_PER_S;
+    int64_t t = ny(10, 0, 0, 0);
+    for (int k = 0; k < 5; k++) {
+        bar(f, t + k * m);
+    }
+    bar(f, t + 6 * m);
+    const struct rec *o = OPENED(f, "data_quality", "P2", "Data quality gate failed",
+                                 "Completeness < 95%: 1 symbol: BAR (4 of 5 bars, 80.0%)");
+    char inc[WD_INCIDENT_ID_MAX];
+    copy_str(inc, sizeof inc, o->id);
+    struct wd_wbuf w;
+    wd_wbuf_init(&w);
+    wd_engine_save(f->g.e, &w);
+    assert_int_equal(w.st, WD_OK);
+    eng_close(&f->g);
+    start(f);
+    assert_int_equal(wd_engine_load(f->g.e, w.data, w.len, NULL), WD_OK);
+    wd_wbuf_free(&w);
+    bar(f, t + 7 * m); /* still 4 of 5: nothing new after the restart */
+    QUIET(f);
+    bar(f, ny(16, 0, 0, 0)); /* the close */
+    CLOSED(f, "data_quality", "P2", inc);
+}
+
 /* A snapshot keeps the bars seen: after a restart the gap is still found. */
 static void test_threshold_bar_completeness_survives_a_snapshot(void **state)
 {
@@ -1455,6 +1486,7 @@ int main(void)
         T(test_threshold_bar_completeness),
         T(test_threshold_bar_completeness_counts_from_the_open),
         T(test_threshold_bar_completeness_survives_a_snapshot),
+        T(test_threshold_bar_completeness_close_and_restart),
         T(test_threshold_sequence_gaps_and_malformed_lines),
         T(test_threshold_staleness_outside_market_hours),
         T(test_threshold_unauthorized_fill_never_seen),
