@@ -235,24 +235,30 @@ struct rejected {
 
 struct rej_ring {
     struct rejected *ring; /* REJ_CAP entries */
-    uint32_t *index;       /* REJ_INDEX slots: ring position + 1, 0 free */
+    uint64_t *index;       /* REJ_INDEX slots: hash << 32 | (ring position + 1), 0 free;
+                              the hash lets a probe pass an entry without reading it */
     uint32_t head, count;
 };
 
-/* The index slot holding ring position pos+1 for (id, h), or the free slot
- * where it would go. */
+#define REJ_POS(v) ((uint32_t)(v) - 1u)
+#define REJ_HASH(v) ((uint32_t)((v) >> 32))
+
+/* The index slot holding (id, h), or the free slot where it would go. */
 static uint32_t rej_slot(const struct rej_ring *r, const char *id, size_t n, uint32_t h,
                          bool *found)
 {
     uint32_t i = h & (REJ_INDEX - 1u);
     for (;; i = (i + 1u) & (REJ_INDEX - 1u)) {
-        uint32_t v = r->index[i];
+        uint64_t v = r->index[i];
         if (v == 0) {
             *found = false;
             return i;
         }
-        const struct rejected *x = &r->ring[v - 1u];
-        if (x->hash == h && x->id_len == n && memcmp(x->id, id, n) == 0) {
+        if (REJ_HASH(v) != h) {
+            continue;
+        }
+        const struct rejected *x = &r->ring[REJ_POS(v)];
+        if (x->id_len == n && memcmp(x->id, id, n) == 0) {
             *found = true;
             return i;
         }
@@ -267,11 +273,11 @@ static void rej_unindex(struct rej_ring *r, uint32_t i)
     r->index[i] = 0;
     for (;;) {
         j = (j + 1u) & mask;
-        uint32_t v = r->index[j];
+        uint64_t v = r->index[j];
         if (v == 0) {
             return;
         }
-        uint32_t home = r->ring[v - 1u].hash & mask;
+        uint32_t home = REJ_HASH(v) & mask;
         /* Move v back into the hole unless its home lies in (i, j]. */
         if (((j - home) & mask) >= ((j - i) & mask)) {
             r->index[i] = v;
@@ -288,7 +294,7 @@ static const struct rejected *rej_find(const struct rej_ring *r, struct wd_str i
         return NULL;
     }
     uint32_t i = rej_slot(r, id.ptr, id.len, wd__fnv1a(id.ptr, id.len), &found);
-    return found ? &r->ring[r->index[i] - 1u] : NULL;
+    return found ? &r->ring[REJ_POS(r->index[i])] : NULL;
 }
 
 /* Remembers (or re-remembers, with the newer reason) a rejected id. */
@@ -312,17 +318,21 @@ static enum wd_status rej_add(struct rej_ring *r, struct wd_str id, unsigned rea
     uint32_t h = wd__fnv1a(id.ptr, id.len);
     uint32_t i = rej_slot(r, id.ptr, id.len, h, &found);
     if (found) {
-        r->ring[r->index[i] - 1u].reason = (uint8_t)reason;
+        r->ring[REJ_POS(r->index[i])].reason = (uint8_t)reason;
         return WD_OK;
     }
     uint32_t pos;
     if (r->count == REJ_CAP) {
         pos = r->head; /* the oldest leaves */
         r->head = (r->head + 1u) & (REJ_CAP - 1u);
-        struct rejected *old = &r->ring[pos];
-        if (old->id_len > 0) {
-            bool f2;
-            rej_unindex(r, rej_slot(r, old->id, old->id_len, old->hash, &f2));
+        /* Its index entry, found by value: no entry needs reading. */
+        uint64_t want = (uint64_t)r->ring[pos].hash << 32 | (pos + 1u);
+        uint32_t k = r->ring[pos].hash & (REJ_INDEX - 1u);
+        for (uint32_t step = 0; r->index[k] != want && step < REJ_INDEX; step++) {
+            k = (k + 1u) & (REJ_INDEX - 1u);
+        }
+        if (r->index[k] == want) { /* always: every ring entry is indexed */
+            rej_unindex(r, k);
         }
         i = rej_slot(r, id.ptr, id.len, h, &found); /* the run may have moved */
     } else {
@@ -334,7 +344,7 @@ static enum wd_status rej_add(struct rej_ring *r, struct wd_str id, unsigned rea
     x->id_len = (uint8_t)id.len;
     x->reason = (uint8_t)reason;
     memcpy(x->id, id.ptr, id.len);
-    r->index[i] = pos + 1u;
+    r->index[i] = (uint64_t)h << 32 | (pos + 1u);
     return WD_OK;
 }
 
@@ -1012,6 +1022,26 @@ static const char *reject(struct verdict *v, const char *reason, const char *fmt
     return reason;
 }
 
+/* A rejection whose detail is the concatenation of the NULL-terminated
+ * strings after reason: no format to parse, on the paths a flood of
+ * rejections takes (limits, halted). */
+static const char *reject_cat(struct verdict *v, const char *reason, ...)
+{
+    va_list ap;
+    size_t len = 0;
+    va_start(ap, reason);
+    for (const char *p = va_arg(ap, const char *); p != NULL; p = va_arg(ap, const char *)) {
+        size_t n = strlen(p);
+        n = n < sizeof v->detail - 1u - len ? n : sizeof v->detail - 1u - len;
+        memcpy(v->detail + len, p, n);
+        len += n;
+    }
+    va_end(ap);
+    v->detail[len] = '\0';
+    v->reason = reason;
+    return reason;
+}
+
 /* A size check that RAMP_UP tightens: the plain limit's reason when the
  * order breaks the normal limit, "ramp:size" when it breaks only the
  * ramp-up fraction of it. */
@@ -1025,7 +1055,7 @@ static const char *size_check(struct verdict *v, wd_fix value, wd_fix limit, dou
     wd_fix_format(value, 0, a, sizeof a);
     wd_fix_format(limit, 0, b, sizeof b);
     if (!limit_ok(value, limit, 1.0)) {
-        return reject(v, reason, "%s %s > limit %s", what, a, b);
+        return reject_cat(v, reason, what, " ", a, " > limit ", b, (const char *)NULL);
     }
     return reject(v, RS(RAMP_SIZE), "%s %s > %g x limit %s during ramp-up", what, a, ramp, b);
 }
@@ -1077,7 +1107,8 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
     governing_states(e, ev->account, in->source, &g);
     const struct wd_scope_state *ws = most_restrictive(&g, &worst);
     if (worst == WD_TS_HALTED && !is_warden) {
-        return reject(v, RS(HALTED), "%s is HALTED (%s)", ws->scope, ws->reason);
+        return reject_cat(v, RS(HALTED), ws->scope, " is HALTED (", ws->reason, ")",
+                          (const char *)NULL);
     }
     if (!is_warden) {
         if (c->limits.n_sources > 0) {
@@ -1098,7 +1129,7 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
                           wd_intern_name(&e->symbols, ev->symbol));
         }
         if (!in_session(e, ev->ts_ns)) {
-            return reject(v, RS(UNAUTH_HOURS), "outside trading hours");
+            return reject_cat(v, RS(UNAUTH_HOURS), "outside trading hours", (const char *)NULL);
         }
     }
 
@@ -1153,7 +1184,8 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
         const struct sym_x *sx = ev->symbol < e->n_sx ? &e->sx[ev->symbol] : NULL;
         if (sx == NULL || sx->quote_ts == 0 ||
             ev->ts_ns - sx->quote_ts > c->detect.staleness_s * WD_NS_PER_S) {
-            return reject(v, RS(PRICE_COLLAR), "no fresh quote: fail closed");
+            return reject_cat(v, RS(PRICE_COLLAR), "no fresh quote: fail closed",
+                              (const char *)NULL);
         }
         if (in->order_type == WD_ORDER_LMT &&
             fabs((double)(in->limit - sx->mid)) > c->limits.price_collar * (double)sx->mid) {
@@ -1649,23 +1681,37 @@ static void det_broker(struct wd_engine *e)
 {
     struct detectors *d = &e->det;
     const struct wd_config *c = e->cfg;
-    char why[160] = "";
+    enum { UP, HB_DOWN, HB_TIMEOUT, NO_DATA } cause = UP;
     if (d->broker_seen && d->broker_down) {
-        snprintf(why, sizeof why, "broker heartbeat down");
+        cause = HB_DOWN;
     } else if (d->broker_seen &&
                e->ts_ns - d->broker_hb_ns > c->detect.heartbeat_timeout_s * WD_NS_PER_S) {
+        cause = HB_TIMEOUT;
+    } else if (d->market_seen && in_session(e, e->ts_ns) &&
+               e->ts_ns - since_open(e, d->market_ns) > c->detect.staleness_s * WD_NS_PER_S) {
+        cause = NO_DATA;
+    }
+    bool down = cause != UP;
+    if (down == d->broker_s.open) {
+        return; /* no change: nothing to format */
+    }
+    char why[160];
+    switch (cause) {
+    case HB_DOWN:
+        snprintf(why, sizeof why, "broker heartbeat down");
+        break;
+    case HB_TIMEOUT:
         snprintf(why, sizeof why, "no broker heartbeat for %llds (> %llds)",
                  (long long)((e->ts_ns - d->broker_hb_ns) / WD_NS_PER_S),
                  (long long)c->detect.heartbeat_timeout_s);
-    } else if (d->market_seen && in_session(e, e->ts_ns) &&
-               e->ts_ns - since_open(e, d->market_ns) > c->detect.staleness_s * WD_NS_PER_S) {
+        break;
+    case NO_DATA:
         snprintf(why, sizeof why, "no market data for %llds (> %llds) while the market is open",
                  (long long)((e->ts_ns - since_open(e, d->market_ns)) / WD_NS_PER_S),
                  (long long)c->detect.staleness_s);
-    }
-    bool down = why[0] != '\0';
-    if (down == d->broker_s.open) {
-        return;
+        break;
+    case UP:
+        break;
     }
     if (down) {
         copy_text(d->broker_why, sizeof d->broker_why, why);
@@ -2596,17 +2642,11 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
     }
     /* Rejected intents still remembered, oldest first. */
     const struct rej_ring *rr = &e->rejected;
-    uint32_t nr = 0;
-    for (uint32_t k = 0; k < rr->count; k++) {
-        nr += rr->ring[(rr->head + k) & (REJ_CAP - 1u)].id_len > 0 ? 1u : 0u;
-    }
-    wd_w_u32(w, nr);
+    wd_w_u32(w, rr->count);
     for (uint32_t k = 0; k < rr->count; k++) {
         const struct rejected *x = &rr->ring[(rr->head + k) & (REJ_CAP - 1u)];
-        if (x->id_len > 0) {
-            wd_w_bytes(w, x->id, x->id_len);
-            save_str(w, x->reason < RS_COUNT ? k_reasons[x->reason] : "");
-        }
+        wd_w_bytes(w, x->id, x->id_len);
+        save_str(w, x->reason < RS_COUNT ? k_reasons[x->reason] : "");
     }
     save_detectors(w, &e->det);
     /* Positions marked by unauthorized fills, by name. */
