@@ -295,13 +295,6 @@ static int resume(struct replay *rp, uint64_t size, bool *done)
         rc = CLI_FAIL;
         goto out;
     }
-    /* What the killed run wrote past the snapshot is taken back: those
-     * events run again. */
-    if (snap.offset < size && wd_store_rewind(rp->store, rp->key, snap.events, &rp->err) != WD_OK) {
-        cli_errorf("store: %s", rp->err.msg);
-        rc = CLI_FAIL;
-        goto out;
-    }
     rp->skip_lines = snap.lines;
     rp->lines = 0;
     rp->offset = snap.offset;
@@ -514,6 +507,15 @@ int cmd_replay(int argc, char **argv)
         goto out;
     }
     if ((rc = resume(&rp, reader.size, &done)) != CLI_OK || done) {
+        goto out;
+    }
+    /* What this input's earlier run wrote past the point we start from (its
+     * snapshot, or the start: a run killed before its first snapshot, a
+     * changed input, --restart) is taken back: those events run again. A
+     * person's changes stay. */
+    if (rp.key[0] != '\0' && wd_store_rewind(rp.store, rp.key, rp.events, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        rc = CLI_FAIL;
         goto out;
     }
     /* Durable trading states (as rewound by a resume) before any event: a

@@ -394,6 +394,7 @@ struct sym_x {
     int64_t quote_ts;  /* 0: never quoted */
     int64_t market_ts; /* latest quote, trade or bar time; 0: none */
     uint32_t older, newer; /* staleness list by market_ts (ids + 1, 0: none) */
+    bool listed;           /* has had market data: in the staleness list */
     bool stale;            /* counted in det.n_stale */
     bool allowed;
 };
@@ -440,7 +441,8 @@ struct detectors {
     uint32_t oldest, newest, fresh; /* the staleness list (see dq_touch): its ends and
                                        its first fresh symbol (ids + 1, 0: none) */
     bool list_built;        /* false after a snapshot load: rebuilt on next use */
-    bool dq_in_session;     /* whether the market was open at the last look */
+    int64_t dq_session;     /* the open of the session at the last look; INT64_MIN:
+                               closed (a new value starts a new session) */
     uint32_t n_stale;       /* symbols now stale */
     uint32_t n_incomplete;  /* symbols short of bars */
     struct det_slot dq_s;
@@ -575,6 +577,7 @@ enum wd_status wd_engine_new(const struct wd_engine_opts *opts, struct wd_engine
     e->cfg = opts->cfg;
     e->tz = opts->tz;
     e->kills_changes = UINT64_MAX; /* the first equity event looks */
+    e->det.dq_session = INT64_MIN;
     e->emit = opts->emit;
     e->emit_ctx = opts->emit_ctx;
     e->hmac_verify = opts->hmac_verify;
@@ -1838,7 +1841,7 @@ static void list_build(struct wd_engine *e)
     for (uint32_t i = 0; i < e->n_sx; i++) {
         e->sx[i].older = e->sx[i].newer = 0;
         e->sx[i].stale = false;
-        if (e->sx[i].market_ts != 0) {
+        if (e->sx[i].listed) {
             list_insert(e, i + 1u);
         }
     }
@@ -1870,10 +1873,10 @@ static void dq_touch(struct wd_engine *e, uint32_t sym, int64_t ts)
     if (!d->list_built) {
         list_build(e);
     }
-    if (x->market_ts != 0 && ts <= x->market_ts) {
+    if (x->listed && ts <= x->market_ts) {
         return; /* nothing newer than it had */
     }
-    if (x->market_ts != 0) {
+    if (x->listed) {
         if (x->stale) {
             x->stale = false;
             d->n_stale--;
@@ -1881,6 +1884,7 @@ static void dq_touch(struct wd_engine *e, uint32_t sym, int64_t ts)
         list_unlink(e, sym + 1u);
     }
     x->market_ts = ts;
+    x->listed = true;
     list_insert(e, sym + 1u);
 }
 
@@ -1893,9 +1897,10 @@ static void dq_staleness(struct wd_engine *e)
         list_build(e);
     }
     bool open = in_session(e, e->ts_ns);
-    if (open != d->dq_in_session) {
+    int64_t session = open ? e->sess_open_ns : INT64_MIN;
+    if (session != d->dq_session) {
         dq_new_session(e);
-        d->dq_in_session = open;
+        d->dq_session = session;
     }
     if (open) {
         int64_t limit = e->cfg->detect.staleness_s * WD_NS_PER_S;
@@ -2207,6 +2212,12 @@ static const char *fill_problem(struct wd_engine *e, const struct wd_event *ev,
     } else if (o == NULL && c->detect.unknown_fills) {
         snprintf(buf, cap, "fill for order %.*s, which warden never saw open", (int)fl->id.len,
                  fl->id.ptr);
+    } else if (o != NULL && fl->qty > o->remaining) {
+        char a[40], b[40];
+        wd_fix_format(fl->qty, 0, a, sizeof a);
+        wd_fix_format(o->remaining, 0, b, sizeof b);
+        snprintf(buf, cap, "fill of %s for order %.*s, beyond its open quantity %s", a,
+                 (int)fl->id.len, fl->id.ptr, b);
     } else if (c->limits.n_symbols > 0 && (ev->symbol >= e->n_sx || !e->sx[ev->symbol].allowed)) {
         snprintf(buf, cap, "fill in %s, a symbol not in limits.symbols",
                  wd_intern_name(&e->symbols, ev->symbol));
@@ -2550,7 +2561,7 @@ static void save_detectors(struct wd_wbuf *w, const struct detectors *d)
     }
     save_slot(w, &d->dq_s);
     wd_w_u64(w, d->malformed);
-    wd_w_u8(w, d->dq_in_session ? 1u : 0u);
+    wd_w_i64(w, d->dq_session);
 }
 
 static enum wd_status load_detectors(struct wd_rbuf *r, struct detectors *d)
@@ -2593,7 +2604,7 @@ static enum wd_status load_detectors(struct wd_rbuf *r, struct detectors *d)
     }
     load_slot(r, &d->dq_s);
     d->malformed = wd_r_u64(r);
-    d->dq_in_session = wd_r_u8(r) != 0;
+    d->dq_session = wd_r_i64(r);
     return r->bad ? WD_EINVAL : WD_OK;
 }
 
@@ -2614,15 +2625,16 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
     }
     n = 0;
     for (uint32_t i = 0; i < e->n_sx && i < wd_intern_count(&e->symbols); i++) {
-        n += e->sx[i].quote_ts != 0 || e->sx[i].market_ts != 0 ? 1u : 0u;
+        n += e->sx[i].quote_ts != 0 || e->sx[i].listed ? 1u : 0u;
     }
     wd_w_u32(w, n);
     for (uint32_t i = 0; i < e->n_sx && i < wd_intern_count(&e->symbols); i++) {
-        if (e->sx[i].quote_ts != 0 || e->sx[i].market_ts != 0) {
+        if (e->sx[i].quote_ts != 0 || e->sx[i].listed) {
             save_str(w, wd_intern_name(&e->symbols, i));
             wd_w_i64(w, e->sx[i].mid);
             wd_w_i64(w, e->sx[i].quote_ts);
             wd_w_i64(w, e->sx[i].market_ts);
+            wd_w_u8(w, e->sx[i].listed ? 1u : 0u);
             save_bars(w, e->sx[i].bars);
         }
     }
@@ -2708,6 +2720,7 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
         e->sx[sym].mid = wd_r_i64(&r);
         e->sx[sym].quote_ts = wd_r_i64(&r);
         e->sx[sym].market_ts = wd_r_i64(&r);
+        e->sx[sym].listed = wd_r_u8(&r) != 0;
         if ((st = load_bars(e, &r, &e->sx[sym])) != WD_OK) {
             goto bad;
         }

@@ -114,6 +114,20 @@ rejects=$(grep -c '"reason":"halted"' halted.out)
     --reason "drill over" >resume.out || bad "resume failed"
 grep -q 'RAMP_UP' resume.out && ok || bad "resume did not move to RAMP_UP: $(cat resume.out)"
 
+# Killed before its first snapshot (every 100,000 events by default), after
+# the kill-switch halt at event 53,317: the next run starts from the start,
+# takes back what the killed run wrote (its halt would otherwise reject the
+# intents before it), and gives exactly the uninterrupted run's outputs.
+WARDEN_CRASH_AFTER_EVENTS=60000 "$warden" replay --db early.db s.jsonl >early1.out 2>early1.err
+[ $? -eq 137 ] && ok || bad "early crash run did not die by SIGKILL"
+"$warden" status --db early.db --json | grep -q '"scope":"account:gamma","state":"HALTED"' && ok ||
+    bad "the halt before the early crash is not in the store"
+"$warden" replay --db early.db s.jsonl >early2.out 2>early2.err || bad "rerun after an early crash failed"
+cmp -s early2.out ref.out && ok || {
+    bad "a rerun after a crash before the first snapshot differs from an uninterrupted run"
+    diff ref.out early2.out | head -5
+}
+
 # A detector's recovery announces its incident again (same id): the store
 # updates the record, and the replay goes on to the end.
 cat >hb.jsonl <<'EOF'

@@ -364,6 +364,34 @@ static void test_detect_rejected_intents_survive_a_snapshot(void **state)
                         "fill for intent r1, which the gate rejected (unauthorized:hours)");
 }
 
+/* Fills beyond an order's quantity are unauthorized: a second fill of a
+ * filled order (still waiting for its ack), and one fill larger than the
+ * order. */
+static void test_detect_fills_beyond_the_order_quantity(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    feed(f,
+         "{\"type\":\"intent\",\"ts\":%lld,\"account\":\"A\",\"id\":\"a1\","
+         "\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":100,\"source\":\"s\"}",
+         (long long)t);
+    fill(f, t + 1, "a1", "XYZ", 100);
+    last(f, 0);
+    fill(f, t + 2, "a1", "XYZ", 100);
+    assert_string_equal(last(f, 1)->detail, "fill of 100 for order a1, beyond its open quantity 0");
+    feed(f,
+         "{\"type\":\"intent\",\"ts\":%lld,\"account\":\"B\",\"id\":\"b1\","
+         "\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":100,\"source\":\"s\"}",
+         (long long)t + 3);
+    feed(f,
+         "{\"type\":\"fill\",\"ts\":%lld,\"account\":\"B\",\"id\":\"b1\",\"symbol\":\"XYZ\","
+         "\"side\":\"BUY\",\"qty\":150,\"price\":10}",
+         (long long)t + 4);
+    assert_string_equal(last(f, 2)->detail,
+                        "fill of 150 for order b1, beyond its open quantity 100");
+}
+
 static void test_detect_unknown_fills_can_be_allowed(void **state)
 {
     struct fx *f = *state;
@@ -951,6 +979,43 @@ static void test_threshold_bar_completeness_survives_a_snapshot(void **state)
            "Completeness < 95%: 1 symbol: BAR (4 of 5 bars, 80.0%)");
 }
 
+/* Market data at ts 0 (the epoch, which the decoder accepts) is data like
+ * any other: the staleness list stays whole (it once looped forever). */
+static void test_threshold_staleness_with_data_at_time_zero(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    sym_quote(f, 0, "AAA");
+    sym_quote(f, 0, "AAA");
+    sym_quote(f, 5, "AAA");
+    QUIET(f);
+    sym_quote(f, ny(9, 30, 0, 0), "BBB"); /* the open: AAA silent since then */
+    QUIET(f);
+    sym_quote(f, ny(9, 31, 0, 0), "BBB");
+    QUIET(f);
+    sym_quote(f, ny(9, 31, 0, 1), "BBB");
+    OPENED(f, "data_quality", "P2", "Data quality gate failed",
+           "Staleness > 60s: 1 symbol: AAA (60s)");
+}
+
+/* A session that starts while a symbol was stale the day before, with no
+ * event in between while closed: the new session counts from its open. */
+static void test_threshold_staleness_new_day_without_closed_events(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(15, 0, 0, 0);
+    sym_quote(f, t, "AAA");
+    sym_quote(f, t + 61 * WD_NS_PER_S, "BBB");
+    const struct rec *o = OPENED(f, "data_quality", "P2", "Data quality gate failed",
+                                 "Staleness > 60s: 1 symbol: AAA (61s)");
+    char inc[WD_INCIDENT_ID_MAX];
+    copy_str(inc, sizeof inc, o->id);
+    /* Tuesday 09:30:10: AAA silent 10 s since the open. */
+    sym_quote(f, t + (int64_t)(86400 - 5 * 3600 - 1800 + 10) * WD_NS_PER_S, "BBB");
+    CLOSED(f, "data_quality", "P2", inc);
+}
+
 static void seq_quote(struct fx *f, int64_t ts, int seq)
 {
     feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"seq\":%d,\"symbol\":\"X\",\"bid\":1,\"ask\":2}",
@@ -1468,6 +1533,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_detect_unknown_fill_halts_and_marks_the_position),
         T(test_detect_fill_for_a_rejected_intent),
+        T(test_detect_fills_beyond_the_order_quantity),
         T(test_detect_rejected_then_accepted_id_is_authorized),
         T(test_detect_rejected_intents_remembered_up_to_65536),
         T(test_detect_rejected_intents_survive_a_snapshot),
@@ -1483,6 +1549,8 @@ int main(void)
         T(test_threshold_broker_no_market_data),
         T(test_threshold_broker_down_with_open_positions_is_p0),
         T(test_threshold_symbol_staleness),
+        T(test_threshold_staleness_with_data_at_time_zero),
+        T(test_threshold_staleness_new_day_without_closed_events),
         T(test_threshold_bar_completeness),
         T(test_threshold_bar_completeness_counts_from_the_open),
         T(test_threshold_bar_completeness_survives_a_snapshot),
