@@ -2002,7 +2002,8 @@ enum wd_status wd_store_audit_verify(struct wd_store *s, struct wd_audit_report 
     if (r != WD_OK || !rep->intact)
         goto out;
     /* The latest entry of each row says what it is now. */
-    qsort(ex.v, ex.n, sizeof *ex.v, expect_cmp);
+    if (ex.n > 1)
+        qsort(ex.v, ex.n, sizeof *ex.v, expect_cmp);
     size_t w = 0;
     for (size_t i = 0; i < ex.n; i++) {
         if (w > 0 && ex.v[w - 1].tbl == ex.v[i].tbl &&
@@ -2021,7 +2022,7 @@ enum wd_status wd_store_audit_verify(struct wd_store *s, struct wd_audit_report 
         size_t hi = lo;
         while (hi < ex.n && ex.v[hi].tbl == t)
             hi++;
-        r = compare_table(s, t, ex.v + lo, hi - lo, rep, err);
+        r = compare_table(s, t, hi > lo ? ex.v + lo : NULL, hi - lo, rep, err);
         lo = hi;
     }
 out:
