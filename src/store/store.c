@@ -4,8 +4,10 @@
  *
  * This is the only file that talks to SQLite. Every SQLite result code is
  * translated here, once, into enum wd_status with the SQLite message and the
- * failed operation in struct wd_error; nothing here prints, reads the clock
- * or keeps global state. Texts are always bound with their length and read
+ * failed operation in struct wd_error; nothing here prints or keeps global
+ * state, and the only clock read is the one behind wd_store_set_clock that
+ * stamps audit-chain entries (CLOCK_REALTIME unless a caller substitutes
+ * one). Texts are always bound with their length and read
  * back bounded into the callers' fixed-size fields, so a long or hostile
  * value in the file is truncated, never overflows. It must not interpret
  * what it stores (scopes, scenarios, incident ids are the core's business).
