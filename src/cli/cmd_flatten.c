@@ -11,10 +11,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
+#include "store/store.h"
 #include "warden/engine.h"
 #include "warden/timeutil.h"
 
@@ -115,6 +117,13 @@ out:
 
 static const char audit_usage[] =
     "Usage: warden audit --events FILE [--today] [--json] [--config FILE] [--db PATH]\n"
+    "       warden audit verify [--json] [--config FILE] [--db PATH]\n"
+    "\n"
+    "verify: checks the store's tamper-evident audit chain (every entry linked\n"
+    "to the one before, every hash recomputed) and that the trading states,\n"
+    "their history, approvals and incidents in the store are exactly what the\n"
+    "chain records. Exit 0 when intact, 1 when not, naming the first bad entry\n"
+    "or row (docs/AUDIT.md).\n"
     "\n"
     "The playbook's audit_trades: replays FILE through the engine (trading\n"
     "states from the store, nothing written) and lists every anomaly with its\n"
@@ -202,6 +211,93 @@ static enum wd_status find_last_ts(void *ctx, const struct wd_line *line)
     return WD_OK;
 }
 
+/* `warden audit verify`: wd_store_audit_verify on the store, its report on
+ * stdout; exit 0 intact, 1 not (or unreadable). */
+static int audit_verify(int argc, char **argv)
+{
+    enum { OPT_DB = 256 };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, OPT_DB},
+        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *config = NULL, *db = NULL;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:jh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case OPT_DB: db = optarg; break;
+        case 'j': json = true; break;
+        case 'h': fputs(audit_usage, stdout); return CLI_OK;
+        default: fputs(audit_usage, stderr); return CLI_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fputs(audit_usage, stderr);
+        return CLI_USAGE;
+    }
+    struct wd_config cfg;
+    int rc = cli_config_load(&cfg, config);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    struct wd_store *store = NULL;
+    struct wd_audit_report rep;
+    struct wd_error err = {0};
+    struct stat sb;
+    const char *path = db != NULL ? db : cfg.store.path;
+    /* Opening creates a missing store: an empty one would verify. */
+    if (stat(path, &sb) != 0) {
+        cli_errorf("audit verify: no store at %s", path);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    if ((rc = cli_open_store(&cfg, db, &store)) != CLI_OK) {
+        goto out;
+    }
+    if (wd_store_audit_verify(store, &rep, &err) != WD_OK) {
+        cli_errorf("audit verify: %s", err.msg);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    if (json) {
+        struct jw w;
+        jw_init(&w, stdout);
+        jw_obj_begin(&w);
+        jw_key(&w, "intact");
+        jw_bool(&w, rep.intact);
+        jw_key(&w, "entries");
+        jw_int(&w, (int64_t)rep.entries);
+        jw_key(&w, "rows");
+        jw_int(&w, (int64_t)rep.rows);
+        jw_key(&w, "head_hash");
+        jw_str(&w, rep.head_hash);
+        jw_key(&w, "bad_seq");
+        jw_int(&w, (int64_t)rep.bad_seq);
+        jw_key(&w, "table");
+        jw_str(&w, rep.table);
+        jw_key(&w, "key");
+        jw_str(&w, rep.key);
+        jw_key(&w, "message");
+        jw_str(&w, rep.msg);
+        jw_obj_end(&w);
+        fputc('\n', stdout);
+    } else if (rep.intact) {
+        printf("audit chain %s\n", rep.msg);
+        if (rep.entries > 0) {
+            printf("head: entry %" PRIu64 " %s\n", rep.entries, rep.head_hash);
+        }
+    } else {
+        printf("audit chain BROKEN: %s\n", rep.msg);
+    }
+    rc = rep.intact ? CLI_OK : CLI_FAIL;
+out:
+    wd_store_close(store);
+    wd_config_destroy(&cfg);
+    return rc;
+}
+
 int cmd_audit(int argc, char **argv)
 {
     enum { OPT_DB = 256, OPT_TODAY };
@@ -214,6 +310,9 @@ int cmd_audit(int argc, char **argv)
     bool today = false;
     struct audit fl = {0};
     int c;
+    if (argc > 1 && strcmp(argv[1], "verify") == 0) {
+        return audit_verify(argc - 1, argv + 1);
+    }
     optind = 1;
     while ((c = getopt_long(argc, argv, "e:c:jh", longopts, NULL)) != -1) {
         switch (c) {

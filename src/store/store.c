@@ -4,8 +4,10 @@
  *
  * This is the only file that talks to SQLite. Every SQLite result code is
  * translated here, once, into enum wd_status with the SQLite message and the
- * failed operation in struct wd_error; nothing here prints, reads the clock
- * or keeps global state. Texts are always bound with their length and read
+ * failed operation in struct wd_error; nothing here prints or keeps global
+ * state, and the only clock read is the one behind wd_store_set_clock that
+ * stamps audit-chain entries (CLOCK_REALTIME unless a caller substitutes
+ * one). Texts are always bound with their length and read
  * back bounded into the callers' fixed-size fields, so a long or hostile
  * value in the file is truncated, never overflows. It must not interpret
  * what it stores (scopes, scenarios, incident ids are the core's business).
@@ -14,12 +16,17 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sqlite3.h>
 
 #define BUSY_TIMEOUT_MS 5000
@@ -99,7 +106,29 @@ static const char *const migrations[] = {
     "ALTER TABLE state_history ADD COLUMN origin_event INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE incidents ADD COLUMN origin TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE incidents ADD COLUMN origin_event INTEGER NOT NULL DEFAULT 0;",
+    /* 3: the tamper-evident audit trail: one hash-chained entry per
+     * mutation of scope_states, state_history, approvals and incidents (and
+     * per limit change). Append-only, like state_history. The rows a store
+     * already held are chained as "baseline" entries in the same
+     * transaction (adopt_existing). */
+    "CREATE TABLE audit_chain ("
+    "  seq INTEGER PRIMARY KEY NOT NULL,"
+    "  ts_ns INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  prev_hash TEXT NOT NULL,"
+    "  hash TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE TRIGGER audit_chain_no_update BEFORE UPDATE ON audit_chain"
+    "  BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END;"
+    "CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain"
+    "  BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END;",
 };
+
+/* The migration that creates audit_chain (1-based version it brings). */
+#define CHAIN_SCHEMA_VERSION 3
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -127,6 +156,14 @@ enum stmt_id {
     ST_SNAP_PUT,
     ST_SNAP_GET,
     ST_SNAP_DEL,
+    ST_CHAIN_HEAD,
+    ST_CHAIN_APPEND,
+    ST_ROW_STATE,
+    ST_ROW_HISTORY,
+    ST_ROW_APPROVAL,
+    ST_ROW_INCIDENT,
+    ST_REWIND_WHICH_INCIDENTS,
+    ST_REWIND_WHICH_STATES,
     ST_COUNT
 };
 
@@ -137,6 +174,14 @@ struct stmt_def {
 };
 
 #define STATE_COLS "scope, state, since_ns, reason, by_who, scenario, incident, ramp_until_ns"
+
+/* The columns of each audited table as its chain payload holds them, in
+ * this order, the row's key first (docs/internals/STORE.md, "Audit chain"). */
+#define AUDIT_STATE_COLS STATE_COLS ", origin, origin_event"
+#define AUDIT_HISTORY_COLS "id, " STATE_COLS ", origin, origin_event"
+#define AUDIT_APPROVAL_COLS "id, scope, who, role, reason, incident, ts_ns"
+#define AUDIT_INCIDENT_COLS                                                                  \
+    "id, scenario, severity, scope, status, title, detail, opened_ns, origin, origin_event"
 
 static const struct stmt_def stmt_defs[ST_COUNT] = {
     [ST_BEGIN] = {"begin transaction", "BEGIN IMMEDIATE", WD_EIO},
@@ -225,6 +270,29 @@ static const struct stmt_def stmt_defs[ST_COUNT] = {
                      " WHERE input_key = ?1",
                      WD_EIO},
     [ST_SNAP_DEL] = {"delete snapshot", "DELETE FROM snapshots WHERE input_key = ?1", WD_EIO},
+    [ST_CHAIN_HEAD] = {"audit chain head",
+                       "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1", WD_EIO},
+    [ST_CHAIN_APPEND] = {"append audit entry",
+                         "INSERT INTO audit_chain (seq, ts_ns, who, kind, entity, payload,"
+                         " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         WD_EIO},
+    [ST_ROW_STATE] = {"audit state",
+                      "SELECT " AUDIT_STATE_COLS " FROM scope_states WHERE scope = ?1", WD_EIO},
+    [ST_ROW_HISTORY] = {"audit state history",
+                        "SELECT " AUDIT_HISTORY_COLS " FROM state_history WHERE id = ?1",
+                        WD_EIO},
+    [ST_ROW_APPROVAL] = {"audit approval",
+                         "SELECT " AUDIT_APPROVAL_COLS " FROM approvals WHERE id = ?1", WD_EIO},
+    [ST_ROW_INCIDENT] = {"audit incident",
+                         "SELECT " AUDIT_INCIDENT_COLS " FROM incidents WHERE id = ?1", WD_EIO},
+    [ST_REWIND_WHICH_INCIDENTS] = {"rewind incidents",
+                                   "SELECT id FROM incidents"
+                                   " WHERE origin = ?1 AND origin_event > ?2 ORDER BY id",
+                                   WD_EIO},
+    [ST_REWIND_WHICH_STATES] = {"rewind states",
+                                "SELECT scope FROM scope_states"
+                                " WHERE origin = ?1 AND origin_event > ?2 ORDER BY scope",
+                                WD_EIO},
 };
 
 struct wd_store {
@@ -232,6 +300,10 @@ struct wd_store {
     sqlite3_stmt *stmt[ST_COUNT];
     unsigned depth; /* open wd_store_begin calls */
     bool doomed;    /* an inner rollback happened: the outermost end rolls back */
+    wd_store_clock_fn now; /* stamps audit entries */
+    void *now_ctx;
+    unsigned char *chain_key; /* from malloc, or NULL: entries hashed unkeyed */
+    size_t chain_key_len;
 };
 
 /* ---- error translation ---------------------------------------------------- */
@@ -338,6 +410,437 @@ static enum wd_status grow(void **arr, size_t *cap, size_t need, size_t elem,
     return WD_OK;
 }
 
+/* Runs an INSERT/UPDATE/DELETE whose parameters are bound; releases it. */
+static enum wd_status run_write(struct wd_store *s, enum stmt_id id, int bind_rc,
+                                struct wd_error *err)
+{
+    int rc = bind_rc == SQLITE_OK ? sqlite3_step(s->stmt[id]) : bind_rc;
+    enum wd_status st = rc == SQLITE_DONE ? WD_OK : stmt_fail(s, id, rc, err);
+    (void)stmt_release(s, id);
+    return st;
+}
+
+/* ---- audit chain -----------------------------------------------------------
+ * Every mutation of an audited table appends one entry to audit_chain, in
+ * the mutation's transaction: the row as it is after the change, in a
+ * canonical JSON text, hash-chained to the entry before. The format is
+ * specified in docs/internals/STORE.md ("Audit chain"); an independent
+ * verifier must be able to recompute every hash from that text alone. */
+
+#define CHAIN_HASH_HEX 64
+#define CHAIN_TEXT_MAX ((size_t)1 << 20) /* one canonical entry, at most */
+#define CHAIN_KEY_MAX 4096
+
+static const char zero_hash[CHAIN_HASH_HEX + 1] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/* The audited tables, in the order verification compares them. The key is
+ * the first column of each list; its SQL type decides how keys sort. */
+enum audit_tbl { AT_STATES, AT_HISTORY, AT_APPROVALS, AT_INCIDENTS, AT_COUNT };
+
+struct audit_table {
+    const char *name;  /* the table, and the kind prefix of its entries */
+    const char *key;   /* its key column */
+    bool int_key;      /* INTEGER key (else TEXT) */
+    const char *cols;  /* the payload's columns, key first */
+    enum stmt_id row;  /* SELECT cols ... WHERE key = ?1 */
+};
+
+static const struct audit_table audit_tables[AT_COUNT] = {
+    [AT_STATES] = {"scope_states", "scope", false, AUDIT_STATE_COLS, ST_ROW_STATE},
+    [AT_HISTORY] = {"state_history", "id", true, AUDIT_HISTORY_COLS, ST_ROW_HISTORY},
+    [AT_APPROVALS] = {"approvals", "id", true, AUDIT_APPROVAL_COLS, ST_ROW_APPROVAL},
+    [AT_INCIDENTS] = {"incidents", "id", false, AUDIT_INCIDENT_COLS, ST_ROW_INCIDENT},
+};
+
+/* A growable text, bounded by CHAIN_TEXT_MAX; a failed append sets oom
+ * or toobig and later appends do nothing. */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom, toobig;
+};
+
+static void sb_putn(struct sbuf *b, const char *src, size_t n)
+{
+    if (b->oom || b->toobig)
+        return;
+    if (n > CHAIN_TEXT_MAX - b->len) {
+        b->toobig = true;
+        return;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t ncap = b->cap != 0 ? b->cap : 512;
+        while (ncap < b->len + n + 1)
+            ncap *= 2;
+        char *np = realloc(b->p, ncap);
+        if (np == NULL) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = ncap;
+    }
+    if (n > 0)
+        memcpy(b->p + b->len, src, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *src) { sb_putn(b, src, strlen(src)); }
+
+static void sb_int(struct sbuf *b, int64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%lld", (long long)v);
+    sb_putn(b, num, (size_t)n);
+}
+
+/* A JSON string: '"' and '\' escaped with a backslash, bytes 0x00-0x1F
+ * and 0x7F as \u00XX (lowercase hex), every other byte as it is (UTF-8
+ * passes through unchanged, and so do invalid sequences). */
+static void sb_json_str(struct sbuf *b, const char *src, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+    sb_putn(b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7F)
+            continue;
+        sb_putn(b, src + run, i - run);
+        run = i + 1;
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            sb_putn(b, esc, 2);
+        } else {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            sb_putn(b, esc, 6);
+        }
+    }
+    sb_putn(b, src + run, n - run);
+    sb_putn(b, "\"", 1);
+}
+
+static enum wd_status sb_status(const struct sbuf *b, const char *what, struct wd_error *err)
+{
+    if (b->oom)
+        return wd_error_set(err, WD_ENOMEM, "store: %s: out of memory", what);
+    if (b->toobig)
+        return wd_error_set(err, WD_ERANGE, "store: %s: longer than %zu bytes", what,
+                            CHAIN_TEXT_MAX);
+    return WD_OK;
+}
+
+/* The current row of q as a canonical payload: {"col":value,...} in the
+ * SELECT's column order; INTEGER as decimal, TEXT as a JSON string, NULL
+ * as null (the audited tables hold neither REAL nor BLOB values). */
+static void row_json(sqlite3_stmt *q, struct sbuf *b)
+{
+    int n = sqlite3_column_count(q);
+    sb_putn(b, "{", 1);
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            sb_putn(b, ",", 1);
+        const char *name = sqlite3_column_name(q, i);
+        sb_json_str(b, name, strlen(name));
+        sb_putn(b, ":", 1);
+        switch (sqlite3_column_type(q, i)) {
+        case SQLITE_INTEGER: sb_int(b, sqlite3_column_int64(q, i)); break;
+        case SQLITE_NULL: sb_puts(b, "null"); break;
+        default: {
+            const char *t = (const char *)sqlite3_column_text(q, i);
+            int len = sqlite3_column_bytes(q, i);
+            sb_json_str(b, t != NULL ? t : "", t != NULL && len > 0 ? (size_t)len : 0);
+        }
+        }
+    }
+    sb_putn(b, "}", 1);
+}
+
+/* A text and its length (texts read from the file may hold NULs). */
+struct text {
+    const char *p;
+    size_t n;
+};
+
+static struct text cstr(const char *p) { return (struct text){p, strlen(p)}; }
+
+static struct text col_text(sqlite3_stmt *q, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(q, col);
+    int n = sqlite3_column_bytes(q, col);
+    return (struct text){t != NULL ? t : "", t != NULL && n > 0 ? (size_t)n : 0};
+}
+
+/* A copy of t from malloc, NUL-terminated; NULL when out of memory. */
+static char *dup_text(struct text t)
+{
+    char *p = malloc(t.n + 1);
+    if (p != NULL) {
+        memcpy(p, t.p, t.n);
+        p[t.n] = '\0';
+    }
+    return p;
+}
+
+/* What is hashed: prev_hash (64 hex digits) immediately followed by the
+ * canonical entry {"seq":..,"ts_ns":..,"who":..,"kind":..,"entity":..,
+ * "payload":PAYLOAD}, PAYLOAD inserted verbatim (it is JSON already). */
+static void chain_message(struct sbuf *b, struct text prev, int64_t seq, int64_t ts_ns,
+                          struct text who, struct text kind, struct text entity,
+                          struct text payload)
+{
+    b->len = 0;
+    sb_putn(b, prev.p, prev.n);
+    sb_puts(b, "{\"seq\":");
+    sb_int(b, seq);
+    sb_puts(b, ",\"ts_ns\":");
+    sb_int(b, ts_ns);
+    sb_puts(b, ",\"who\":");
+    sb_json_str(b, who.p, who.n);
+    sb_puts(b, ",\"kind\":");
+    sb_json_str(b, kind.p, kind.n);
+    sb_puts(b, ",\"entity\":");
+    sb_json_str(b, entity.p, entity.n);
+    sb_puts(b, ",\"payload\":");
+    sb_putn(b, payload.p, payload.n);
+    sb_puts(b, "}");
+}
+
+/* Lowercase hex SHA-256 of msg, or HMAC-SHA256 under the store's key. */
+static bool chain_digest(const struct wd_store *s, const char *msg, size_t len,
+                         char out[CHAIN_HASH_HEX + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    bool ok;
+    if (s->chain_key != NULL)
+        ok = HMAC(EVP_sha256(), s->chain_key, (int)s->chain_key_len,
+                  (const unsigned char *)msg, len, md, &n) != NULL;
+    else
+        ok = EVP_Digest(msg, len, md, &n, EVP_sha256(), NULL) == 1;
+    if (!ok || n != 32)
+        return false;
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[CHAIN_HASH_HEX] = '\0';
+    return true;
+}
+
+static int64_t wall_clock_ns(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
+}
+
+void wd_store_set_clock(struct wd_store *s, wd_store_clock_fn now, void *ctx)
+{
+    s->now = now != NULL ? now : wall_clock_ns;
+    s->now_ctx = now != NULL ? ctx : NULL;
+}
+
+enum wd_status wd_store_set_chain_key(struct wd_store *s, const void *key, size_t len,
+                                      struct wd_error *err)
+{
+    if (len > CHAIN_KEY_MAX)
+        return wd_error_set(err, WD_ERANGE, "store: chain key of %zu bytes (at most %d)", len,
+                            CHAIN_KEY_MAX);
+    unsigned char *copy = NULL;
+    if (len > 0) {
+        copy = malloc(len);
+        if (copy == NULL)
+            return wd_error_set(err, WD_ENOMEM, "store: chain key: out of memory");
+        memcpy(copy, key, len);
+    }
+    if (s->chain_key != NULL) {
+        OPENSSL_cleanse(s->chain_key, s->chain_key_len);
+        free(s->chain_key);
+    }
+    s->chain_key = copy;
+    s->chain_key_len = len;
+    return WD_OK;
+}
+
+/* Appends one entry after the chain's head. Must run inside a write
+ * transaction (the head read and the insert are then one step). */
+static enum wd_status chain_append(struct wd_store *s, struct text who, struct text kind,
+                                   struct text entity, struct text payload,
+                                   struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    char prev[CHAIN_HASH_HEX + 1], hash[CHAIN_HASH_HEX + 1];
+    struct sbuf b = {0};
+    int64_t seq = 1;
+
+    sqlite3_stmt *q = s->stmt[ST_CHAIN_HEAD];
+    int rc = sqlite3_step(q);
+    memcpy(prev, zero_hash, sizeof prev);
+    if (rc == SQLITE_ROW) {
+        seq = sqlite3_column_int64(q, 0) + 1;
+        read_text(q, 1, prev, sizeof prev);
+    } else if (rc != SQLITE_DONE) {
+        r = stmt_fail(s, ST_CHAIN_HEAD, rc, err);
+    }
+    (void)stmt_release(s, ST_CHAIN_HEAD);
+    if (r != WD_OK)
+        return r;
+
+    int64_t ts = s->now(s->now_ctx);
+    chain_message(&b, cstr(prev), seq, ts, who, kind, entity, payload);
+    r = sb_status(&b, "audit entry", err);
+    if (r == WD_OK && !chain_digest(s, b.p, b.len, hash))
+        r = wd_error_set(err, WD_EIO, "store: audit entry: SHA-256 failed");
+    free(b.p);
+    if (r != WD_OK)
+        return r;
+
+    q = s->stmt[ST_CHAIN_APPEND];
+    rc = sqlite3_bind_int64(q, 1, seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 2, ts);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 3, who.p, (int)who.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 4, kind.p, (int)kind.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 5, entity.p, (int)entity.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 6, payload.p, (int)payload.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 7, prev, CHAIN_HASH_HEX, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 8, hash, CHAIN_HASH_HEX, SQLITE_STATIC);
+    return run_write(s, ST_CHAIN_APPEND, rc, err);
+}
+
+/* A caller's bounded field as a text (at most cap bytes, up to its NUL). */
+static struct text field_text(const char *field, size_t cap)
+{
+    return (struct text){field, strnlen(field, cap)};
+}
+
+/* Appends the entry for one row of table t, keyed key (its text; an
+ * INTEGER key is bound as a number): the row as stored now, with kind
+ * "<table>.<verb>", or "<table>.delete" and payload null when it is gone. */
+static enum wd_status chain_row(struct wd_store *s, enum audit_tbl t, struct text key,
+                                struct text who, const char *verb, struct wd_error *err)
+{
+    const struct audit_table *at = &audit_tables[t];
+    sqlite3_stmt *q = s->stmt[at->row];
+    struct sbuf payload = {0};
+    char kind[48];
+    enum wd_status r = WD_OK;
+    int rc;
+
+    if (at->int_key) {
+        char num[24];
+        char *end = NULL;
+        (void)snprintf(num, sizeof num, "%.*s", (int)(key.n < 23 ? key.n : 23), key.p);
+        errno = 0;
+        long long v = strtoll(num, &end, 10);
+        rc = errno != 0 || end == num || *end != '\0' ? SQLITE_MISMATCH
+                                                      : sqlite3_bind_int64(q, 1, v);
+    } else {
+        rc = sqlite3_bind_text(q, 1, key.p, (int)key.n, SQLITE_STATIC);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        row_json(q, &payload);
+        r = sb_status(&payload, "audit payload", err);
+    } else if (rc == SQLITE_DONE) {
+        verb = "delete";
+        sb_puts(&payload, "null");
+        r = sb_status(&payload, "audit payload", err);
+    } else {
+        r = stmt_fail(s, at->row, rc, err);
+    }
+    (void)stmt_release(s, at->row);
+    if (r == WD_OK) {
+        (void)snprintf(kind, sizeof kind, "%s.%s", at->name, verb);
+        r = chain_append(s, who, cstr(kind), key, (struct text){payload.p, payload.len}, err);
+    }
+    free(payload.p);
+    return r;
+}
+
+/* The chain entry of a row just inserted with an INTEGER key. */
+static enum wd_status chain_rowid(struct wd_store *s, enum audit_tbl t, int64_t id,
+                                  struct text who, const char *verb, struct wd_error *err)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%lld", (long long)id);
+    return chain_row(s, t, (struct text){num, (size_t)n}, who, verb, err);
+}
+
+enum wd_status wd_store_record_limit_change(struct wd_store *s, const char *who,
+                                            const char *key, const char *old_value,
+                                            const char *new_value, struct wd_error *err)
+{
+    struct sbuf b = {0};
+    if (key == NULL || key[0] == '\0')
+        return wd_error_set(err, WD_EINVAL, "store: limit change: empty key");
+    sb_puts(&b, "{\"key\":");
+    sb_json_str(&b, key, strlen(key));
+    sb_puts(&b, ",\"old\":");
+    sb_json_str(&b, old_value, strlen(old_value));
+    sb_puts(&b, ",\"new\":");
+    sb_json_str(&b, new_value, strlen(new_value));
+    sb_puts(&b, "}");
+    enum wd_status r = sb_status(&b, "limit change", err);
+    if (r == WD_OK)
+        r = wd_store_begin(s, err);
+    if (r == WD_OK) {
+        r = chain_append(s, field_text(who, WD_WHO_MAX), cstr("limits.change"), cstr(key),
+                         (struct text){b.p, b.len}, err);
+        if (r == WD_OK)
+            r = wd_store_commit(s, err);
+        else
+            wd_store_rollback(s);
+    }
+    free(b.p);
+    return r;
+}
+
+/* Chains every row the tables already hold, as "<table>.baseline" entries
+ * by "warden" (the migration that creates the chain, in its transaction),
+ * so that a store made before the chain verifies. */
+static enum wd_status adopt_existing(struct wd_store *s, struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    for (int t = 0; t < AT_COUNT && r == WD_OK; t++) {
+        const struct audit_table *at = &audit_tables[t];
+        char sql[256], kind[48];
+        sqlite3_stmt *q = NULL;
+        (void)snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", at->cols, at->name,
+                       at->key);
+        (void)snprintf(kind, sizeof kind, "%s.baseline", at->name);
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+        if (rc != SQLITE_OK)
+            return db_fail(s, rc, "audit baseline", WD_EIO, err);
+        while (r == WD_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+            struct sbuf payload = {0};
+            row_json(q, &payload);
+            r = sb_status(&payload, "audit baseline", err);
+            if (r == WD_OK)
+                r = chain_append(s, cstr("warden"), cstr(kind), col_text(q, 0),
+                                 (struct text){payload.p, payload.len}, err);
+            free(payload.p);
+        }
+        if (r == WD_OK && rc != SQLITE_DONE)
+            r = db_fail(s, rc, "audit baseline", WD_EIO, err);
+        sqlite3_finalize(q);
+    }
+    return r;
+}
+
 /* ---- open / close --------------------------------------------------------- */
 
 /* Creates the directory holding path (one level) if it is missing. */
@@ -412,6 +915,19 @@ static enum wd_status exec_sql(struct wd_store *s, const char *sql, const char *
     return WD_OK;
 }
 
+/* Prepares statement id unless it is already (the migration that creates
+ * the chain prepares the chain's own statements early). */
+static enum wd_status prepare_one(struct wd_store *s, enum stmt_id id, struct wd_error *err)
+{
+    if (s->stmt[id] != NULL)
+        return WD_OK;
+    int rc = sqlite3_prepare_v3(s->db, stmt_defs[id].sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                &s->stmt[id], NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, stmt_defs[id].op, WD_EIO, err);
+    return WD_OK;
+}
+
 /* Brings the schema to SCHEMA_VERSION. The version is read again inside the
  * write transaction, so two processes opening a new file at once migrate it
  * once. */
@@ -443,6 +959,13 @@ static enum wd_status migrate(struct wd_store *s, struct wd_error *err)
         char op[32];
         (void)snprintf(op, sizeof op, "migration %d", i + 1);
         st = exec_sql(s, migrations[i], op, err);
+        if (st == WD_OK && i + 1 == CHAIN_SCHEMA_VERSION) {
+            st = prepare_one(s, ST_CHAIN_HEAD, err);
+            if (st == WD_OK)
+                st = prepare_one(s, ST_CHAIN_APPEND, err);
+            if (st == WD_OK)
+                st = adopt_existing(s, err);
+        }
         if (st != WD_OK)
             goto fail;
     }
@@ -489,10 +1012,9 @@ static enum wd_status configure(struct wd_store *s, const char *path, struct wd_
 static enum wd_status prepare_all(struct wd_store *s, struct wd_error *err)
 {
     for (int i = 0; i < ST_COUNT; i++) {
-        int rc = sqlite3_prepare_v3(s->db, stmt_defs[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                    &s->stmt[i], NULL);
-        if (rc != SQLITE_OK)
-            return db_fail(s, rc, stmt_defs[i].op, WD_EIO, err);
+        enum wd_status st = prepare_one(s, (enum stmt_id)i, err);
+        if (st != WD_OK)
+            return st;
     }
     return WD_OK;
 }
@@ -516,6 +1038,7 @@ enum wd_status wd_store_open(const char *path, struct wd_store **out, struct wd_
     s = calloc(1, sizeof *s);
     if (s == NULL)
         return wd_error_set(err, WD_ENOMEM, "store %s: out of memory", path);
+    wd_store_set_clock(s, NULL, NULL);
 
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
@@ -558,6 +1081,10 @@ void wd_store_close(struct wd_store *s)
         sqlite3_finalize(s->stmt[i]);
     /* Every statement is finalized, so close cannot be refused as busy. */
     (void)sqlite3_close(s->db);
+    if (s->chain_key != NULL) {
+        OPENSSL_cleanse(s->chain_key, s->chain_key_len);
+        free(s->chain_key);
+    }
     free(s);
 }
 
@@ -622,6 +1149,48 @@ void wd_store_rollback(struct wd_store *s)
         (void)run_simple(s, ST_ROLLBACK, NULL);
 }
 
+/* Leaves a transaction opened by wd_store_begin whose first write failed
+ * and wrote nothing (SQLite undoes a failed statement): unlike a rollback,
+ * it does not doom a caller's enclosing transaction. Returns r. */
+static enum wd_status undo_begin(struct wd_store *s, enum wd_status r)
+{
+    if (s->depth == 1)
+        wd_store_rollback(s);
+    else if (s->depth > 1)
+        s->depth--;
+    return r;
+}
+
+/* Runs write statement id (parameters bound: bind_rc) and appends the
+ * chain entry of the row of table t it wrote, in one transaction: the row
+ * keyed key, or with key.p NULL the row it inserted, whose rowid goes to
+ * *rowid. */
+static enum wd_status write_audited(struct wd_store *s, enum stmt_id id, int bind_rc,
+                                    enum audit_tbl t, struct text key, struct text who,
+                                    const char *verb, int64_t *rowid, struct wd_error *err)
+{
+    enum wd_status r = wd_store_begin(s, err);
+    if (r != WD_OK) {
+        (void)stmt_release(s, id);
+        return r;
+    }
+    r = run_write(s, id, bind_rc, err);
+    if (r != WD_OK)
+        return undo_begin(s, r);
+    if (key.p != NULL) {
+        r = chain_row(s, t, key, who, verb, err);
+    } else {
+        /* Only this connection's INSERT can have set the row id in between. */
+        *rowid = sqlite3_last_insert_rowid(s->db);
+        r = chain_rowid(s, t, *rowid, who, verb, err);
+    }
+    if (r != WD_OK) {
+        wd_store_rollback(s);
+        return r;
+    }
+    return wd_store_commit(s, err);
+}
+
 /* ---- trading states ------------------------------------------------------- */
 
 static int bind_state(sqlite3_stmt *q, const struct wd_scope_state *st)
@@ -642,16 +1211,6 @@ static int bind_state(sqlite3_stmt *q, const struct wd_scope_state *st)
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(q, 8, st->ramp_until_ns);
     return rc;
-}
-
-/* Runs an INSERT/UPDATE/DELETE whose parameters are bound; releases it. */
-static enum wd_status run_write(struct wd_store *s, enum stmt_id id, int bind_rc,
-                                struct wd_error *err)
-{
-    int rc = bind_rc == SQLITE_OK ? sqlite3_step(s->stmt[id]) : bind_rc;
-    enum wd_status st = rc == SQLITE_DONE ? WD_OK : stmt_fail(s, id, rc, err);
-    (void)stmt_release(s, id);
-    return st;
 }
 
 enum wd_status wd_store_put_state(struct wd_store *s, const struct wd_scope_state *st,
@@ -692,6 +1251,15 @@ enum wd_status wd_store_put_state_from(struct wd_store *s, const struct wd_scope
         goto fail;
     r = run_write(s, ST_STATE_HISTORY,
                   bind_state_from(s->stmt[ST_STATE_HISTORY], st, origin, origin_event), err);
+    if (r != WD_OK)
+        goto fail;
+    /* A replay's writes are warden's; otherwise whoever set the state. */
+    struct text who = origin[0] != '\0' || st->by[0] == '\0' ? cstr("warden")
+                                                              : field_text(st->by, sizeof st->by);
+    r = chain_rowid(s, AT_HISTORY, sqlite3_last_insert_rowid(s->db), who, "append", err);
+    if (r != WD_OK)
+        goto fail;
+    r = chain_row(s, AT_STATES, field_text(st->scope, sizeof st->scope), who, "put", err);
     if (r != WD_OK)
         goto fail;
     return wd_store_commit(s, err);
@@ -799,10 +1367,11 @@ enum wd_status wd_store_add_approval(struct wd_store *s, struct wd_approval *a,
         rc = bind_field(q, 5, a->incident, sizeof a->incident);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(q, 6, a->ts_ns);
-    enum wd_status r = run_write(s, ST_APPROVAL_ADD, rc, err);
-    /* Only this connection's INSERT can have set the row id in between. */
+    int64_t id = 0;
+    enum wd_status r = write_audited(s, ST_APPROVAL_ADD, rc, AT_APPROVALS, (struct text){NULL, 0},
+                                     field_text(a->who, sizeof a->who), "add", &id, err);
     if (r == WD_OK)
-        a->id = sqlite3_last_insert_rowid(s->db);
+        a->id = id;
     return r;
 }
 
@@ -881,9 +1450,17 @@ static int bind_incident(sqlite3_stmt *q, const struct wd_incident_row *r)
 enum wd_status wd_store_add_incident(struct wd_store *s, const struct wd_incident_row *r,
                                      struct wd_error *err)
 {
+    return wd_store_add_incident_as(s, r, "warden", err);
+}
+
+enum wd_status wd_store_add_incident_as(struct wd_store *s, const struct wd_incident_row *r,
+                                        const char *who, struct wd_error *err)
+{
     if (r->id[0] == '\0')
         return wd_error_set(err, WD_EINVAL, "store: add incident: empty id");
-    return run_write(s, ST_INCIDENT_ADD, bind_incident(s->stmt[ST_INCIDENT_ADD], r), err);
+    return write_audited(s, ST_INCIDENT_ADD, bind_incident(s->stmt[ST_INCIDENT_ADD], r),
+                         AT_INCIDENTS, field_text(r->id, sizeof r->id),
+                         field_text(who, WD_WHO_MAX), "add", NULL, err);
 }
 
 enum wd_status wd_store_put_incident(struct wd_store *s, const struct wd_incident_row *r,
@@ -898,7 +1475,49 @@ enum wd_status wd_store_put_incident(struct wd_store *s, const struct wd_inciden
         rc = sqlite3_bind_text(q, 9, origin, -1, SQLITE_TRANSIENT);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(q, 10, (sqlite3_int64)origin_event);
-    return run_write(s, ST_INCIDENT_PUT, rc, err);
+    return write_audited(s, ST_INCIDENT_PUT, rc, AT_INCIDENTS, field_text(r->id, sizeof r->id),
+                         cstr("warden"), "put", NULL, err);
+}
+
+/* Texts from malloc, each NUL-terminated. */
+struct keys {
+    char **v;
+    size_t n, cap;
+};
+
+static void keys_free(struct keys *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free(k->v[i]);
+    free(k->v);
+}
+
+static int bind_point(sqlite3_stmt *q, const char *origin, uint64_t after_event);
+
+/* The first column of every row statement id returns for the point. */
+static enum wd_status list_keys(struct wd_store *s, enum stmt_id id, const char *origin,
+                                uint64_t after_event, struct keys *out, struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    sqlite3_stmt *q = s->stmt[id];
+    int rc = bind_point(q, origin, after_event);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(q)) != SQLITE_ROW)
+            break;
+        r = grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v, err);
+        if (r != WD_OK)
+            break;
+        out->v[out->n] = dup_text(col_text(q, 0));
+        if (out->v[out->n] == NULL) {
+            r = wd_error_set(err, WD_ENOMEM, "store: rewind: out of memory");
+            break;
+        }
+        out->n++;
+    }
+    if (r == WD_OK && rc != SQLITE_DONE)
+        r = stmt_fail(s, id, rc, err);
+    (void)stmt_release(s, id);
+    return r;
 }
 
 /* Binds the (origin, after_event) pair of the rewind statements. */
@@ -915,17 +1534,27 @@ enum wd_status wd_store_rewind(struct wd_store *s, const char *origin, uint64_t 
 {
     static const enum stmt_id steps[] = {ST_REWIND_INCIDENTS, ST_REWIND_STATES,
                                          ST_REWIND_STATES_DROP};
+    struct keys incidents = {0}, scopes = {0};
     if (origin[0] == '\0')
         return wd_error_set(err, WD_EINVAL, "store: rewind: empty origin");
     enum wd_status r = wd_store_begin(s, err);
     if (r != WD_OK)
         return r;
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    /* The rows it is about to change or delete, for the audit chain. */
+    r = list_keys(s, ST_REWIND_WHICH_INCIDENTS, origin, after_event, &incidents, err);
+    if (r == WD_OK)
+        r = list_keys(s, ST_REWIND_WHICH_STATES, origin, after_event, &scopes, err);
+    for (size_t i = 0; r == WD_OK && i < sizeof steps / sizeof steps[0]; i++)
         r = run_write(s, steps[i], bind_point(s->stmt[steps[i]], origin, after_event), err);
-        if (r != WD_OK) {
-            wd_store_rollback(s);
-            return r;
-        }
+    for (size_t i = 0; r == WD_OK && i < incidents.n; i++)
+        r = chain_row(s, AT_INCIDENTS, cstr(incidents.v[i]), cstr("warden"), "delete", err);
+    for (size_t i = 0; r == WD_OK && i < scopes.n; i++)
+        r = chain_row(s, AT_STATES, cstr(scopes.v[i]), cstr("warden"), "put", err);
+    keys_free(&incidents);
+    keys_free(&scopes);
+    if (r != WD_OK) {
+        wd_store_rollback(s);
+        return r;
     }
     return wd_store_commit(s, err);
 }
@@ -1094,4 +1723,320 @@ enum wd_status wd_store_delete_snapshot(struct wd_store *s, const char *input_ke
                                         struct wd_error *err)
 {
     return run_write(s, ST_SNAP_DEL, bind_str(s->stmt[ST_SNAP_DEL], 1, input_key), err);
+}
+
+/* ---- audit verification ---------------------------------------------------- */
+
+/* What the chain says one row of an audited table is now. */
+struct expect {
+    int tbl;
+    int64_t ikey;     /* INTEGER keys */
+    char *key;        /* from malloc: the entity text */
+    int64_t seq;      /* the latest entry for the row */
+    char *payload;    /* from malloc; NULL: deleted */
+};
+
+struct expects {
+    struct expect *v;
+    size_t n, cap;
+};
+
+static void expects_free(struct expects *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        free(e->v[i].key);
+        free(e->v[i].payload);
+    }
+    free(e->v);
+}
+
+static int key_cmp(int tbl, int64_t ia, const char *a, int64_t ib, const char *b)
+{
+    if (audit_tables[tbl].int_key)
+        return ia < ib ? -1 : ia > ib;
+    return strcmp(a, b);
+}
+
+static int expect_cmp(const void *pa, const void *pb)
+{
+    const struct expect *a = pa, *b = pb;
+    if (a->tbl != b->tbl)
+        return a->tbl < b->tbl ? -1 : 1;
+    int c = key_cmp(a->tbl, a->ikey, a->key, b->ikey, b->key);
+    if (c != 0)
+        return c;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void report_entry(struct wd_audit_report *rep, int64_t seq, const char *fmt, ...)
+    WD_PRINTF(3, 4);
+
+static void report_entry(struct wd_audit_report *rep, int64_t seq, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rep->intact = false;
+    rep->bad_seq = seq > 0 ? (uint64_t)seq : 0;
+    (void)vsnprintf(rep->msg, sizeof rep->msg, fmt, ap);
+    va_end(ap);
+}
+
+/* Parses "<table>.<verb>"; -1 for a kind with no table (limits.change),
+ * -2 for an unknown kind. */
+static int kind_table(struct text kind, bool *deleted)
+{
+    static const char *const other[] = {"limits.change"};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        if (kind.n == strlen(other[i]) && memcmp(kind.p, other[i], kind.n) == 0)
+            return -1;
+    }
+    for (int t = 0; t < AT_COUNT; t++) {
+        size_t ln = strlen(audit_tables[t].name);
+        if (kind.n > ln + 1 && memcmp(kind.p, audit_tables[t].name, ln) == 0 &&
+            kind.p[ln] == '.') {
+            static const char *const verbs[] = {"put", "add", "append", "baseline", "delete"};
+            struct text verb = {kind.p + ln + 1, kind.n - ln - 1};
+            for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
+                if (verb.n == strlen(verbs[v]) && memcmp(verb.p, verbs[v], verb.n) == 0) {
+                    *deleted = v == 4;
+                    return t;
+                }
+            }
+        }
+    }
+    return -2;
+}
+
+/* Walks the chain: seq continuity, links, hashes; collects what it says
+ * each audited row is. Stops at the first bad entry (rep->intact false). */
+static enum wd_status walk_chain(struct wd_store *s, struct wd_audit_report *rep,
+                                 struct expects *ex, struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    sqlite3_stmt *q = NULL;
+    struct sbuf b = {0};
+    char prev[CHAIN_HASH_HEX + 1], hash[CHAIN_HASH_HEX + 1];
+    int64_t want = 1;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT seq, ts_ns, who, kind, entity, payload, prev_hash, hash"
+                                " FROM audit_chain ORDER BY seq",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, "audit verify", WD_EIO, err);
+    memcpy(prev, zero_hash, sizeof prev);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(q, 0);
+        struct text who = col_text(q, 2), kind = col_text(q, 3), entity = col_text(q, 4),
+                    payload = col_text(q, 5), prev_hash = col_text(q, 6),
+                    stored = col_text(q, 7);
+        if (seq > want) {
+            report_entry(rep, want,
+                         "entry %lld is missing: the chain goes from %lld to %lld"
+                         " (deleted)",
+                         (long long)want, (long long)(want - 1), (long long)seq);
+            goto out;
+        }
+        if (seq != want) {
+            report_entry(rep, want, "entry %lld: found seq %lld in its place", (long long)want,
+                         (long long)seq);
+            goto out;
+        }
+        if (prev_hash.n != CHAIN_HASH_HEX || memcmp(prev_hash.p, prev, CHAIN_HASH_HEX) != 0) {
+            report_entry(rep, seq,
+                         want == 1 ? "entry %lld: prev_hash is not the genesis value (64 zeros)"
+                                   : "entry %lld: prev_hash does not match the hash of the entry"
+                                     " before it (entries reordered, removed or rewritten)",
+                         (long long)seq);
+            goto out;
+        }
+        chain_message(&b, prev_hash, seq, sqlite3_column_int64(q, 1), who, kind, entity,
+                      payload);
+        r = sb_status(&b, "audit verify", err);
+        if (r != WD_OK)
+            goto out;
+        if (!chain_digest(s, b.p, b.len, hash)) {
+            r = wd_error_set(err, WD_EIO, "store: audit verify: SHA-256 failed");
+            goto out;
+        }
+        if (stored.n != CHAIN_HASH_HEX || memcmp(stored.p, hash, CHAIN_HASH_HEX) != 0) {
+            report_entry(rep, seq,
+                         "entry %lld: hash does not match its contents (the entry or its hash"
+                         " was edited, or the chain key is not the one it was written with)",
+                         (long long)seq);
+            goto out;
+        }
+        bool deleted = false;
+        int t = kind_table(kind, &deleted);
+        if (t == -2) {
+            report_entry(rep, seq, "entry %lld: unknown kind '%.40s'", (long long)seq,
+                         kind.p);
+            goto out;
+        }
+        if (t >= 0) {
+            r = grow((void **)&ex->v, &ex->cap, ex->n + 1, sizeof *ex->v, err);
+            if (r != WD_OK)
+                goto out;
+            struct expect *e = &ex->v[ex->n];
+            memset(e, 0, sizeof *e);
+            e->tbl = t;
+            e->seq = seq;
+            e->key = dup_text(entity);
+            e->payload = deleted ? NULL : dup_text(payload);
+            if (e->key == NULL || (!deleted && e->payload == NULL)) {
+                free(e->key);
+                free(e->payload);
+                r = wd_error_set(err, WD_ENOMEM, "store: audit verify: out of memory");
+                goto out;
+            }
+            e->ikey = audit_tables[t].int_key ? strtoll(e->key, NULL, 10) : 0;
+            ex->n++;
+        }
+        memcpy(prev, hash, sizeof prev);
+        rep->entries = (uint64_t)want;
+        want++;
+    }
+    if (rc != SQLITE_DONE)
+        r = db_fail(s, rc, "audit verify", WD_EIO, err);
+    else if (rep->entries > 0)
+        memcpy(rep->head_hash, prev, sizeof rep->head_hash);
+out:
+    free(b.p);
+    sqlite3_finalize(q);
+    return r;
+}
+
+static void report_row(struct wd_audit_report *rep, int tbl, const char *key, const char *fmt,
+                       ...) WD_PRINTF(4, 5);
+
+static void report_row(struct wd_audit_report *rep, int tbl, const char *key, const char *fmt,
+                       ...)
+{
+    va_list ap;
+    char what[192];
+    va_start(ap, fmt);
+    (void)vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    rep->intact = false;
+    (void)snprintf(rep->table, sizeof rep->table, "%s", audit_tables[tbl].name);
+    (void)snprintf(rep->key, sizeof rep->key, "%s", key);
+    (void)snprintf(rep->msg, sizeof rep->msg, "%s row %.80s: %s", audit_tables[tbl].name, key,
+                   what);
+}
+
+/* Compares table tbl, row by row in key order, with the rows the chain
+ * says it holds (ex[lo..hi), sorted by key, one per key). */
+static enum wd_status compare_table(struct wd_store *s, int tbl, const struct expect *ex,
+                                    size_t n, struct wd_audit_report *rep, struct wd_error *err)
+{
+    const struct audit_table *at = &audit_tables[tbl];
+    enum wd_status r = WD_OK;
+    sqlite3_stmt *q = NULL;
+    struct sbuf b = {0};
+    char sql[256];
+    size_t i = 0;
+    (void)snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", at->cols, at->name,
+                   at->key);
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, "audit verify", WD_EIO, err);
+    for (;;) {
+        while (i < n && ex[i].payload == NULL)
+            i++; /* deleted: must not be in the table (an extra row if it is) */
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+            break;
+        rep->rows++;
+        int64_t ikey = sqlite3_column_int64(q, 0);
+        char *key = dup_text(col_text(q, 0));
+        if (key == NULL) {
+            r = wd_error_set(err, WD_ENOMEM, "store: audit verify: out of memory");
+            goto out;
+        }
+        int c = i < n ? key_cmp(tbl, ikey, key, ex[i].ikey, ex[i].key) : -1;
+        if (c > 0) {
+            report_row(rep, tbl, ex[i].key,
+                       "missing: entry %lld records it (deleted behind warden's back)",
+                       (long long)ex[i].seq);
+        } else if (c < 0) {
+            report_row(rep, tbl, key, "not in the audit chain (inserted behind warden's back)");
+        } else {
+            b.len = 0;
+            row_json(q, &b);
+            r = sb_status(&b, "audit verify", err);
+            if (r == WD_OK && strcmp(b.p, ex[i].payload) != 0)
+                report_row(rep, tbl, key,
+                           "differs from entry %lld (edited behind warden's back)",
+                           (long long)ex[i].seq);
+            i++;
+        }
+        free(key);
+        if (r != WD_OK || !rep->intact)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        r = db_fail(s, rc, "audit verify", WD_EIO, err);
+        goto out;
+    }
+    if (i < n)
+        report_row(rep, tbl, ex[i].key,
+                   "missing: entry %lld records it (deleted behind warden's back)",
+                   (long long)ex[i].seq);
+out:
+    free(b.p);
+    sqlite3_finalize(q);
+    return r;
+}
+
+enum wd_status wd_store_audit_verify(struct wd_store *s, struct wd_audit_report *rep,
+                                     struct wd_error *err)
+{
+    struct expects ex = {0};
+    bool own_txn = s->depth == 0;
+    enum wd_status r;
+
+    memset(rep, 0, sizeof *rep);
+    rep->intact = true;
+    /* One read transaction: the chain and the tables are seen at one
+     * point in time, whatever other writers do meanwhile (WAL). */
+    if (own_txn && (r = exec_sql(s, "BEGIN", "audit verify", err)) != WD_OK)
+        return r;
+    r = walk_chain(s, rep, &ex, err);
+    if (r != WD_OK || !rep->intact)
+        goto out;
+    /* The latest entry of each row says what it is now. */
+    if (ex.n > 1)
+        qsort(ex.v, ex.n, sizeof *ex.v, expect_cmp);
+    size_t w = 0;
+    for (size_t i = 0; i < ex.n; i++) {
+        if (w > 0 && ex.v[w - 1].tbl == ex.v[i].tbl &&
+            key_cmp(ex.v[i].tbl, ex.v[w - 1].ikey, ex.v[w - 1].key, ex.v[i].ikey,
+                    ex.v[i].key) == 0) {
+            free(ex.v[w - 1].key);
+            free(ex.v[w - 1].payload);
+            ex.v[w - 1] = ex.v[i];
+        } else {
+            ex.v[w++] = ex.v[i];
+        }
+    }
+    ex.n = w;
+    size_t lo = 0;
+    for (int t = 0; t < AT_COUNT && r == WD_OK && rep->intact; t++) {
+        size_t hi = lo;
+        while (hi < ex.n && ex.v[hi].tbl == t)
+            hi++;
+        r = compare_table(s, t, hi > lo ? ex.v + lo : NULL, hi - lo, rep, err);
+        lo = hi;
+    }
+out:
+    if (own_txn)
+        (void)sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    expects_free(&ex);
+    if (r != WD_OK)
+        rep->intact = false;
+    else if (rep->intact)
+        (void)snprintf(rep->msg, sizeof rep->msg,
+                       "intact: %llu entries, %llu rows of scope_states, state_history,"
+                       " approvals and incidents as the chain records them",
+                       (unsigned long long)rep->entries, (unsigned long long)rep->rows);
+    return r;
 }

@@ -26,12 +26,73 @@ enum wd_status wd_store_open(const char *path, struct wd_store **out,
                              struct wd_error *err) WD_MUST_USE;
 void wd_store_close(struct wd_store *s); /* NULL: no-op */
 
+/* The clock that stamps audit-chain entries (ts_ns): now(ctx), nanoseconds
+ * since the Unix epoch. NULL restores the default, CLOCK_REALTIME. Tests
+ * give a fake one. */
+typedef int64_t (*wd_store_clock_fn)(void *ctx);
+void wd_store_set_clock(struct wd_store *s, wd_store_clock_fn now, void *ctx);
+
+/* Keys the audit chain: entries written and verified from now on are
+ * hashed with HMAC-SHA256 under key (copied; at most 4096 bytes) instead
+ * of plain SHA-256. len 0 removes the key. A chain must be written and
+ * verified with the same key, from its first entry. WD_ERANGE, WD_ENOMEM. */
+enum wd_status wd_store_set_chain_key(struct wd_store *s, const void *key, size_t len,
+                                      struct wd_error *err) WD_MUST_USE;
+
 /* Explicit transactions (nestable by counting: only the outermost commits). */
 enum wd_status wd_store_begin(struct wd_store *s, struct wd_error *err) WD_MUST_USE;
 enum wd_status wd_store_commit(struct wd_store *s, struct wd_error *err) WD_MUST_USE;
 void wd_store_rollback(struct wd_store *s);
 
 /* ---- trading states ------------------------------------------------------ */
+
+/* ---- audit chain -----------------------------------------------------------
+ * Every mutating function below appends, in its own transaction, one entry
+ * per row it changes to the hash-chained audit trail (docs/internals/
+ * STORE.md, "Audit chain"): the row as stored after the change, or a
+ * deletion marker, with who did it:
+ *   put_state[_from]  state_history.append + scope_states.put; who: st->by
+ *                     ("warden" for a replay's writes, origin non-empty, or
+ *                     an empty by)
+ *   add_approval      approvals.add; who: a->who
+ *   add_incident[_as] incidents.add; who: "warden" (or the _as argument)
+ *   put_incident      incidents.put; who: "warden"
+ *   rewind            incidents.delete per incident deleted, scope_states.put
+ *                     or .delete per scope changed; who: "warden"
+ * Snapshots are not audited (they are a cache of the replay). */
+
+/* Appends a limits.change entry: configuration key (e.g.
+ * "limits.kill_pnl") changed from old_value to new_value by who, all texts
+ * as the configuration spells them. WD_EINVAL for an empty key. */
+enum wd_status wd_store_record_limit_change(struct wd_store *s, const char *who,
+                                            const char *key, const char *old_value,
+                                            const char *new_value,
+                                            struct wd_error *err) WD_MUST_USE;
+
+struct wd_audit_report {
+    bool intact;          /* the chain and the tables agree */
+    uint64_t entries;     /* chain entries checked good */
+    uint64_t rows;        /* table rows compared */
+    char head_hash[65];   /* the last entry's hash ("" with no entry, or when
+                             the chain is broken): keep it elsewhere to detect
+                             a truncated tail */
+    uint64_t bad_seq;     /* the first bad chain entry, 0 if none */
+    char table[24];       /* the first table whose rows differ, "" if none */
+    char key[WD_SCOPE_MAX]; /* that row's key (scope, id), "" if none */
+    char msg[320];        /* one line: what is wrong, or the summary */
+};
+
+/* Checks the whole chain (seq 1, 2, ... without a gap, each prev_hash the
+ * hash of the entry before, each hash recomputed under the store's key),
+ * then rebuilds from its payloads what scope_states, state_history,
+ * approvals and incidents must hold and compares the tables with it row by
+ * row in key order. Stops at the first problem: rep->bad_seq for a chain
+ * entry, or rep->table and rep->key for a row that differs, is missing or
+ * is extra; rep->msg says which and why. A tampered store is WD_OK with
+ * rep->intact false; a failure to read it is an error status. Reads in one
+ * transaction. */
+enum wd_status wd_store_audit_verify(struct wd_store *s, struct wd_audit_report *rep,
+                                     struct wd_error *err) WD_MUST_USE;
 
 /* Upserts the scope's current state and appends it to the state history,
  * as set by a person or an unkeyed input (origin ''). */
@@ -100,6 +161,10 @@ struct wd_incident_row {
 /* Inserts an incident; WD_ESTATE if the id exists. */
 enum wd_status wd_store_add_incident(struct wd_store *s, const struct wd_incident_row *r,
                                      struct wd_error *err) WD_MUST_USE;
+
+/* The same, opened by who (a person; add_incident says "warden"). */
+enum wd_status wd_store_add_incident_as(struct wd_store *s, const struct wd_incident_row *r,
+                                        const char *who, struct wd_error *err) WD_MUST_USE;
 
 /* Inserts an incident opened by event origin_event of input origin, or,
  * when the id exists (the incident announced again: recovered, severity

@@ -7,12 +7,16 @@
 #  - a scope halted by a kill-switch before the crash is still halted;
 #  - replaying an input already fully replayed does nothing;
 #  - the same input on a fresh store gives the same bytes, every run;
-#  - a scope halted with `warden halt` is halted for the next replay.
+#  - a scope halted with `warden halt` is halted for the next replay;
+#  - `warden audit verify` passes on every store written here (the crash
+#    and rewind included) and fails, naming the row, once a row is deleted
+#    behind warden's back.
 #
-# usage: restart.sh path/to/warden path/to/gensession
+# usage: restart.sh path/to/warden path/to/gensession path/to/sqlexec
 set -u
 warden=$1
 gen=$2
+sqlexec=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 2
@@ -138,6 +142,18 @@ EOF
 "$warden" replay --db hb.db hb.jsonl >hb.out 2>hb.err && ok || bad "a detector recovery failed the replay: $(tail -1 hb.err)"
 [ "$(grep -c '"id":"INC-20251117-001"' hb.out)" = 2 ] && grep -q '"status":"monitoring"' hb.out &&
     grep -q ' 3 events' hb.err && ok || bad "the recovery was not announced: $(cat hb.out)"
+
+# The audit chain: every store above verifies, the crashed-and-resumed one
+# too (its rewind is chained); an approval deleted with raw SQL is named.
+for db in ref.db crash.db long.db manual.db hb.db; do
+    "$warden" audit verify --db "$db" >verify.out 2>&1 && ok ||
+        bad "audit verify $db: $(cat verify.out)"
+done
+"$sqlexec" manual.db "DELETE FROM approvals WHERE who = 'alice'" || bad "sqlexec failed"
+"$warden" audit verify --db manual.db --json >tampered.out 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && grep -q '"table":"approvals","key":"1","message":"approvals row 1: missing' \
+    tampered.out && ok || bad "audit verify after a deleted approval: rc $rc, $(cat tampered.out)"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
