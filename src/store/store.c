@@ -226,7 +226,13 @@ static const struct stmt_def stmt_defs[ST_COUNT] = {
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                          " ON CONFLICT (id) DO UPDATE SET severity = excluded.severity,"
                          " status = excluded.status, title = excluded.title,"
-                         " detail = excluded.detail",
+                         " detail = excluded.detail"
+                         /* Only the same incident: another one that got the id
+                          * (two processes numbering the same day) changes
+                          * nothing, and the caller hears of it. */
+                         " WHERE incidents.origin = excluded.origin"
+                         " AND incidents.scenario = excluded.scenario"
+                         " AND incidents.scope = excluded.scope",
                          WD_EIO},
     [ST_REWIND_INCIDENTS] = {"rewind incidents",
                              "DELETE FROM incidents WHERE origin = ?1 AND origin_event > ?2",
@@ -1177,6 +1183,11 @@ static enum wd_status write_audited(struct wd_store *s, enum stmt_id id, int bin
     r = run_write(s, id, bind_rc, err);
     if (r != WD_OK)
         return undo_begin(s, r);
+    if (id == ST_INCIDENT_PUT && sqlite3_changes(s->db) == 0)
+        return undo_begin(s, wd_error_set(err, WD_ESTATE,
+                                          "store: put incident: %.*s is another incident's id"
+                                          " (scenario, scope or input differ)",
+                                          (int)key.n, key.p));
     if (key.p != NULL) {
         r = chain_row(s, t, key, who, verb, err);
     } else {

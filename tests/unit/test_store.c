@@ -553,6 +553,19 @@ static void test_store_put_incident_upserts(void **state)
     assert_string_equal(out[0].detail, "recovered");
     assert_int_equal(out[0].opened_ns, 10);
     free(out);
+    /* Another incident with the same id (another input, or scenario) is
+     * refused and changes nothing. */
+    struct wd_incident_row other = make_incident("INC-20251117-001", 20);
+    copy(other.status, sizeof other.status, "open");
+    struct wd_error err = {0};
+    assert_int_equal(wd_store_put_incident(s, &other, "file:/other", 7, &err), WD_ESTATE);
+    assert_non_null(strstr(err.msg, "INC-20251117-001 is another incident's id"));
+    copy(other.scenario, sizeof other.scenario, "data_quality");
+    assert_int_equal(wd_store_put_incident(s, &other, "file:/in", 7, &err), WD_ESTATE);
+    assert_int_equal(wd_store_list_incidents(s, 10, &out, &n, NULL), WD_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].status, "monitoring");
+    free(out);
     wd_store_close(s);
     assert_int_equal(raw_int(fx->path, "SELECT origin_event FROM incidents"), 5);
 }
