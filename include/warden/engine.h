@@ -86,6 +86,14 @@ typedef bool (*wd_hmac_verify_fn)(void *ctx, const uint8_t *key, size_t key_len,
  * by the store adapter; NULL numbers every day from 1. */
 typedef uint32_t (*wd_incident_seq_fn)(void *ctx, int64_t day);
 
+/* Whether an incident of (scenario, scope) is still active (not resolved
+ * or closed), and then its id in id_out: a finding that would open an
+ * incident announces that one again instead (one incident per scenario and
+ * scope). Provided by the store adapter; NULL: each opening numbers a new
+ * incident. */
+typedef bool (*wd_incident_active_fn)(void *ctx, const char *scenario, const char *scope,
+                                      char id_out[WD_INCIDENT_ID_MAX]);
+
 struct wd_engine_opts {
     const struct wd_config *cfg; /* borrowed; must outlive the engine */
     const struct wd_tz *tz;      /* borrowed; the session time zone */
@@ -95,6 +103,8 @@ struct wd_engine_opts {
     void *hmac_ctx;
     wd_incident_seq_fn incident_seq;
     void *incident_seq_ctx;
+    wd_incident_active_fn incident_active;
+    void *incident_active_ctx;
     uint32_t max_open_orders;    /* 0: default 1,000,000 */
 };
 

@@ -462,6 +462,8 @@ struct wd_engine {
     void *hmac_ctx;
     wd_incident_seq_fn incident_seq;
     void *incident_seq_ctx;
+    wd_incident_active_fn incident_active;
+    void *incident_active_ctx;
 
     struct wd_intern symbols, accounts, strategies;
     struct wd_book *book;
@@ -583,6 +585,8 @@ enum wd_status wd_engine_new(const struct wd_engine_opts *opts, struct wd_engine
     e->hmac_verify = opts->hmac_verify;
     e->hmac_ctx = opts->hmac_ctx;
     e->incident_seq = opts->incident_seq;
+    e->incident_active = opts->incident_active;
+    e->incident_active_ctx = opts->incident_active_ctx;
     e->incident_seq_ctx = opts->incident_seq_ctx;
     e->sess_minute = INT64_MIN;
     e->seq_day = INT64_MIN;
@@ -1352,6 +1356,19 @@ static void next_incident_id(struct wd_engine *e, char *buf, size_t cap)
     snprintf(buf, cap, "INC-%04lld%02u%02u-%03u", (long long)y, m, d, e->seq);
 }
 
+/* The incident a finding of (scenario, scope) goes to: the one still
+ * active for them (the store knows), else a new number. */
+static void open_incident_id(struct wd_engine *e, const char *scenario, const char *scope,
+                             char *buf, size_t cap)
+{
+    char id[WD_INCIDENT_ID_MAX];
+    if (e->incident_active != NULL && e->incident_active(e->incident_active_ctx, scenario, scope, id)) {
+        copy_text(buf, cap, id);
+        return;
+    }
+    next_incident_id(e, buf, cap);
+}
+
 static enum wd_status fire_kill(struct wd_engine *e, const char *scope, const char *scenario,
                                 const char *title, const char *detail, struct wd_error *err)
 {
@@ -1361,7 +1378,7 @@ static enum wd_status fire_kill(struct wd_engine *e, const char *scope, const ch
     if (st != WD_OK) {
         return st;
     }
-    next_incident_id(e, incident, sizeof incident);
+    open_incident_id(e, scenario, scope, incident, sizeof incident);
     emit_log(e, WD_LOG_CRIT, "killswitch", title);
     emit_log(e, WD_LOG_CRIT, "killswitch", detail);
 
@@ -1564,7 +1581,7 @@ static void det_transition(struct wd_engine *e, struct det_slot *s, enum wd_scen
     s->open = open;
     enum wd_severity sev = wd_severity_for(sc, facts);
     if (open) {
-        next_incident_id(e, s->incident, sizeof s->incident);
+        open_incident_id(e, wd_scenario_name(sc), "firm", s->incident, sizeof s->incident);
         s->severity = (uint8_t)sev;
     } else if ((enum wd_severity)s->severity < sev) {
         sev = (enum wd_severity)s->severity; /* the recovery keeps the incident's severity */
@@ -2172,7 +2189,7 @@ static enum wd_status unauthorized_fill(struct wd_engine *e, const struct wd_eve
         return WD_OK;
     }
     char incident[WD_INCIDENT_ID_MAX], msg[320];
-    next_incident_id(e, incident, sizeof incident);
+    open_incident_id(e, "unauthorized_trading", scope, incident, sizeof incident);
     snprintf(msg, sizeof msg, "%s: %s", title, why);
     emit_log(e, WD_LOG_CRIT, "detect", msg);
     struct wd_scope_state ns = *sc;

@@ -1371,6 +1371,48 @@ static void test_detect_unacked_fills_do_not_fill_the_order_table(void **state)
     assert_string_equal(d->reason, "limit:open_orders");
 }
 
+/* The store's active incident for (scenario, scope): broker_disconnect on
+ * the firm is INC-20251116-042, still open from the day before. */
+static bool active_incident(void *ctx, const char *scenario, const char *scope,
+                            char id_out[WD_INCIDENT_ID_MAX])
+{
+    unsigned *calls = ctx;
+    (*calls)++;
+    if (strcmp(scenario, "broker_disconnect") == 0 && strcmp(scope, "firm") == 0) {
+        snprintf(id_out, WD_INCIDENT_ID_MAX, "INC-20251116-042");
+        return true;
+    }
+    return false;
+}
+
+/* One incident per (scenario, scope): a finding whose incident is still
+ * active announces that incident again instead of numbering a new one. */
+static void test_detect_finding_goes_to_the_active_incident(void **state)
+{
+    struct fx *f = *state;
+    struct wd_error err = {0};
+    struct eng *g = &f->g;
+    unsigned calls = 0;
+    memset(g, 0, sizeof *g);
+    struct wd_engine_opts o = {.cfg = &f->cfg, .tz = f->tz, .emit = on_output,
+                               .emit_ctx = &g->out, .incident_active = active_incident,
+                               .incident_active_ctx = &calls};
+    assert_int_equal(wd_engine_new(&o, &g->e, &err), WD_OK);
+    assert_int_equal(wd_decoder_new(wd_engine_symbols(g->e), wd_engine_accounts(g->e), &g->dec),
+                     WD_OK);
+    f->started = true;
+    int64_t t = ny(10, 0, 0, 0);
+    hb(f, t, "down");
+    const struct rec *r = OPENED(f, "broker_disconnect", "P1", "Broker disconnected", NULL);
+    assert_string_equal(r->id, "INC-20251116-042");
+    assert_int_equal(calls, 1);
+    /* Another scenario, nothing active: a new number. */
+    lag(f, t + 1, 5000);
+    r = OPENED(f, "bus_failure", "P1", NULL, NULL);
+    assert_string_equal(r->id, "INC-20251117-001");
+    assert_int_equal(calls, 2);
+}
+
 static void test_detect_latency_p95_exactly_1s_does_not_open(void **state)
 {
     struct fx *f = *state;
@@ -1563,6 +1605,7 @@ int main(void)
         T(test_detect_reject_spike_recovers_on_too_few_acks),
         T(test_detect_latency_measured_when_the_fill_comes_first),
         T(test_detect_unacked_fills_do_not_fill_the_order_table),
+        T(test_detect_finding_goes_to_the_active_incident),
         T(test_detect_latency_p95_exactly_1s_does_not_open),
         T(test_detect_latency_p95_just_below_200ms_recovers),
         T(test_detect_symbol_staleness_fires_on_the_crossing_event),
