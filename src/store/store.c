@@ -1898,13 +1898,17 @@ out:
 /* Child rows of an incident: where they are, how they are written. */
 struct child_table {
     enum audit_tbl tbl;
+    enum stmt_id put;  /* the upsert (incident ?1, pos ?2, then the columns) */
     enum stmt_id list; /* SELECT cols WHERE incident = ?1 ORDER BY pos (pos is column 1) */
     enum stmt_id del;  /* DELETE WHERE incident = ?1 AND pos = ?2 */
 };
 
-static const struct child_table child_roles = {AT_ROLES, ST_ROLE_LIST, ST_ROLE_DEL};
-static const struct child_table child_checklist = {AT_CHECKLIST, ST_CHECK_LIST, ST_CHECK_DEL};
-static const struct child_table child_actions = {AT_ACTIONS, ST_ACTION_LIST, ST_ACTION_DEL};
+static const struct child_table child_roles = {AT_ROLES, ST_ROLE_PUT, ST_ROLE_LIST,
+                                               ST_ROLE_DEL};
+static const struct child_table child_checklist = {AT_CHECKLIST, ST_CHECK_PUT, ST_CHECK_LIST,
+                                                   ST_CHECK_DEL};
+static const struct child_table child_actions = {AT_ACTIONS, ST_ACTION_PUT, ST_ACTION_LIST,
+                                                 ST_ACTION_DEL};
 
 /* Roles as rows: the four single roles at positions 0..3, SMEs from 4. */
 #define ROLE_POS_SME 4
@@ -2089,63 +2093,57 @@ static enum wd_status save_roles(struct wd_store *s, const struct wd_incident *i
     return r;
 }
 
-static enum wd_status save_checklist(struct wd_store *s, const struct wd_incident *inc,
-                                     struct text id, struct text who, struct wd_error *err)
+/* Binds item i of a list (parameters 3 on; 1 and 2 are incident and pos). */
+typedef int (*item_binder)(sqlite3_stmt *q, const struct wd_incident *inc, uint32_t i);
+
+static int bind_check(sqlite3_stmt *q, const struct wd_incident *inc, uint32_t i)
 {
-    enum wd_status r = WD_OK;
-    for (uint32_t i = 0; r == WD_OK && i < inc->n_criteria; i++) {
-        const struct wd_inc_check *c = &inc->criteria[i];
-        char buf[WD_INCIDENT_ID_MAX + 24];
-        sqlite3_stmt *q = s->stmt[ST_CHECK_PUT];
-        int rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_bind_int64(q, 2, i);
-        if (rc == SQLITE_OK)
-            rc = bind_field(q, 3, c->text, sizeof c->text);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_bind_int64(q, 4, c->done);
-        if (rc == SQLITE_OK)
-            rc = bind_field(q, 5, c->who, sizeof c->who);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_bind_int64(q, 6, c->when_ns);
-        r = put_changed(s, ST_CHECK_PUT, rc, AT_CHECKLIST, child_key(buf, sizeof buf, id, i), who,
-                        err);
-    }
-    if (r == WD_OK)
-        r = prune_children(s, &child_checklist, id, ((uint64_t)1 << inc->n_criteria) - 1, who,
-                           err);
-    return r;
+    const struct wd_inc_check *c = &inc->criteria[i];
+    int rc = bind_field(q, 3, c->text, sizeof c->text);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 4, c->done);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 5, c->who, sizeof c->who);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 6, c->when_ns);
+    return rc;
 }
 
-static enum wd_status save_actions(struct wd_store *s, const struct wd_incident *inc,
-                                   struct text id, struct text who, struct wd_error *err)
+static int bind_action(sqlite3_stmt *q, const struct wd_incident *inc, uint32_t i)
+{
+    const struct wd_inc_action *a = &inc->actions[i];
+    int rc = bind_field(q, 3, a->text, sizeof a->text);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 4, a->owner, sizeof a->owner);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 5, a->due_ns);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 6, a->done);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 7, a->done_by, sizeof a->done_by);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 8, a->done_ns);
+    return rc;
+}
+
+/* Items 0..n-1 of a list at positions 0..n-1; rows past n deleted. */
+static enum wd_status save_list(struct wd_store *s, const struct wd_incident *inc,
+                                const struct child_table *c, uint32_t n, item_binder bind,
+                                struct text id, struct text who, struct wd_error *err)
 {
     enum wd_status r = WD_OK;
-    for (uint32_t i = 0; r == WD_OK && i < inc->n_actions; i++) {
-        const struct wd_inc_action *a = &inc->actions[i];
+    for (uint32_t i = 0; r == WD_OK && i < n; i++) {
         char buf[WD_INCIDENT_ID_MAX + 24];
-        sqlite3_stmt *q = s->stmt[ST_ACTION_PUT];
+        sqlite3_stmt *q = s->stmt[c->put];
         int rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
         if (rc == SQLITE_OK)
             rc = sqlite3_bind_int64(q, 2, i);
         if (rc == SQLITE_OK)
-            rc = bind_field(q, 3, a->text, sizeof a->text);
-        if (rc == SQLITE_OK)
-            rc = bind_field(q, 4, a->owner, sizeof a->owner);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_bind_int64(q, 5, a->due_ns);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_bind_int64(q, 6, a->done);
-        if (rc == SQLITE_OK)
-            rc = bind_field(q, 7, a->done_by, sizeof a->done_by);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_bind_int64(q, 8, a->done_ns);
-        r = put_changed(s, ST_ACTION_PUT, rc, AT_ACTIONS, child_key(buf, sizeof buf, id, i), who,
-                        err);
+            rc = bind(q, inc, i);
+        r = put_changed(s, c->put, rc, c->tbl, child_key(buf, sizeof buf, id, i), who, err);
     }
     if (r == WD_OK)
-        r = prune_children(s, &child_actions, id, ((uint64_t)1 << inc->n_actions) - 1, who,
-                           err);
+        r = prune_children(s, c, id, ((uint64_t)1 << n) - 1, who, err);
     return r;
 }
 
@@ -2171,9 +2169,9 @@ enum wd_status wd_store_incident_save(struct wd_store *s, const struct wd_incide
     if (r == WD_OK)
         r = save_roles(s, inc, id, w, err);
     if (r == WD_OK)
-        r = save_checklist(s, inc, id, w, err);
+        r = save_list(s, inc, &child_checklist, inc->n_criteria, bind_check, id, w, err);
     if (r == WD_OK)
-        r = save_actions(s, inc, id, w, err);
+        r = save_list(s, inc, &child_actions, inc->n_actions, bind_action, id, w, err);
     if (r != WD_OK) {
         wd_store_rollback(s);
         return r;

@@ -105,6 +105,23 @@ static int64_t raw_int(const char *path, const char *sql)
 
 static void copy(char *dst, size_t cap, const char *src) { (void)snprintf(dst, cap, "%s", src); }
 
+/* The minimal row a replay writes. */
+static struct wd_incident_row make_row(const char *id, const char *scenario, const char *status,
+                                       int64_t opened)
+{
+    struct wd_incident_row row;
+    memset(&row, 0, sizeof row);
+    copy(row.id, sizeof row.id, id);
+    copy(row.scenario, sizeof row.scenario, scenario);
+    copy(row.severity, sizeof row.severity, "P1");
+    copy(row.scope, sizeof row.scope, "firm");
+    copy(row.status, sizeof row.status, status);
+    copy(row.title, sizeof row.title, "Broker disconnected");
+    copy(row.detail, sizeof row.detail, "no heartbeat for 30 s");
+    row.opened_ns = opened;
+    return row;
+}
+
 /* A record with every field set to a distinct value. */
 static void full_record(struct wd_incident *inc, const char *id)
 {
@@ -498,16 +515,7 @@ static void test_increc_minimal_replay_row_loads_as_record(void **state)
 {
     struct fixture *fx = *state;
     struct wd_store *s = open_ok(fx);
-    struct wd_incident_row row;
-    memset(&row, 0, sizeof row);
-    copy(row.id, sizeof row.id, "INC-20260302-001");
-    copy(row.scenario, sizeof row.scenario, "broker_disconnect");
-    copy(row.severity, sizeof row.severity, "P1");
-    copy(row.scope, sizeof row.scope, "firm");
-    copy(row.status, sizeof row.status, "open");
-    copy(row.title, sizeof row.title, "Broker disconnected");
-    copy(row.detail, sizeof row.detail, "no heartbeat for 30 s");
-    row.opened_ns = 777;
+    struct wd_incident_row row = make_row("INC-20260302-001", "broker_disconnect", "open", 777);
     assert_int_equal(wd_store_put_incident(s, &row, "file:/in.jsonl", 3, NULL), WD_OK);
 
     struct wd_incident *got = malloc(sizeof *got);
@@ -660,15 +668,7 @@ static void test_increc_upgrade_from_schema_3_verifies(void **state)
 {
     struct fixture *fx = *state;
     struct wd_store *s = open_ok(fx);
-    struct wd_incident_row row;
-    memset(&row, 0, sizeof row);
-    copy(row.id, sizeof row.id, "INC-20260302-001");
-    copy(row.scenario, sizeof row.scenario, "bus_failure");
-    copy(row.severity, sizeof row.severity, "P1");
-    copy(row.scope, sizeof row.scope, "firm");
-    copy(row.status, sizeof row.status, "open");
-    copy(row.title, sizeof row.title, "Bus down");
-    row.opened_ns = 10;
+    struct wd_incident_row row = make_row("INC-20260302-001", "bus_failure", "open", 10);
     assert_int_equal(wd_store_add_incident(s, &row, NULL), WD_OK);
     wd_store_close(s);
     assert_int_equal(raw_run(fx->path,
