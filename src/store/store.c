@@ -29,6 +29,9 @@
 #include <openssl/hmac.h>
 #include <sqlite3.h>
 
+#include "warden/incident.h"
+#include "warden/severity.h"
+
 #define BUSY_TIMEOUT_MS 5000
 #define DIR_MODE 0750
 #define STORE_PATH_MAX 4096
@@ -125,6 +128,74 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END;"
     "CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain"
     "  BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END;",
+    /* 4: the whole incident record (include/warden/incident.h) beside the
+     * incidents row, which keeps its columns (and so its chain payloads):
+     * incident_records holds the record's other scalars, one row per
+     * incident saved whole (an incident without one is a replay's minimal
+     * row); roles, checklist and action items are child rows keyed
+     * (incident, pos); the timeline is append-only, like state_history.
+     * Every one of them is audited (audit_tables). */
+    "CREATE TABLE incident_records ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  opened_by TEXT NOT NULL DEFAULT '',"
+    "  acknowledged_ns INTEGER NOT NULL DEFAULT 0,"
+    "  resolved_ns INTEGER NOT NULL DEFAULT 0,"
+    "  closed_ns INTEGER NOT NULL DEFAULT 0,"
+    "  updated_ns INTEGER NOT NULL DEFAULT 0,"
+    "  trading_halted INTEGER NOT NULL DEFAULT 0 CHECK (trading_halted IN (0, 1)),"
+    "  pnl_open_e8 INTEGER NOT NULL DEFAULT 0,"
+    "  pnl_resolved_known INTEGER NOT NULL DEFAULT 0 CHECK (pnl_resolved_known IN (0, 1)),"
+    "  pnl_resolved_e8 INTEGER NOT NULL DEFAULT 0,"
+    "  ack_breach_noted INTEGER NOT NULL DEFAULT 0 CHECK (ack_breach_noted IN (0, 1)),"
+    "  resolve_breach_noted INTEGER NOT NULL DEFAULT 0 CHECK (resolve_breach_noted IN (0, 1)),"
+    "  escalation_noted TEXT NOT NULL DEFAULT 'on_call'"
+    "    CHECK (escalation_noted IN ('on_call','senior_engineer','management'))"
+    ") STRICT;"
+    "CREATE TABLE incident_roles ("
+    "  incident TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('commander','risk_officer','technical_lead',"
+    "    'communications_lead','sme')),"
+    "  name TEXT NOT NULL,"
+    "  PRIMARY KEY (incident, pos)"
+    ") STRICT;"
+    "CREATE TABLE incident_checklist ("
+    "  incident TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  done INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),"
+    "  who TEXT NOT NULL DEFAULT '',"
+    "  when_ns INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (incident, pos)"
+    ") STRICT;"
+    "CREATE TABLE incident_actions ("
+    "  incident TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  owner TEXT NOT NULL DEFAULT '',"
+    "  due_ns INTEGER NOT NULL DEFAULT 0,"
+    "  done INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),"
+    "  done_by TEXT NOT NULL DEFAULT '',"
+    "  done_ns INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (incident, pos)"
+    ") STRICT;"
+    "CREATE TABLE incident_timeline ("
+    "  incident TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  ts_ns INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('opened','status','note','finding','control',"
+    "    'approval','check','action','severity','role','impact','sla_breach','escalation')),"
+    "  from_value TEXT NOT NULL DEFAULT '',"
+    "  to_value TEXT NOT NULL DEFAULT '',"
+    "  text TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (incident, seq)"
+    ") STRICT;"
+    "CREATE TRIGGER incident_timeline_no_update BEFORE UPDATE ON incident_timeline"
+    "  BEGIN SELECT RAISE(ABORT, 'incident_timeline is append-only'); END;"
+    "CREATE TRIGGER incident_timeline_no_delete BEFORE DELETE ON incident_timeline"
+    "  BEGIN SELECT RAISE(ABORT, 'incident_timeline is append-only'); END;"
+    "CREATE INDEX incidents_scenario_scope ON incidents (scenario, scope, status);",
 };
 
 /* The migration that creates audit_chain (1-based version it brings). */
@@ -164,6 +235,28 @@ enum stmt_id {
     ST_ROW_INCIDENT,
     ST_REWIND_WHICH_INCIDENTS,
     ST_REWIND_WHICH_STATES,
+    ST_ROW_RECORD,
+    ST_ROW_ROLE,
+    ST_ROW_CHECK,
+    ST_ROW_ACTION,
+    ST_ROW_TIMELINE,
+    ST_INC_GET,
+    ST_INC_SAVE,
+    ST_REC_PUT,
+    ST_ROLE_PUT,
+    ST_CHECK_PUT,
+    ST_ACTION_PUT,
+    ST_ROLE_LIST,
+    ST_CHECK_LIST,
+    ST_ACTION_LIST,
+    ST_ROLE_DEL,
+    ST_CHECK_DEL,
+    ST_ACTION_DEL,
+    ST_TL_NEXT,
+    ST_TL_APPEND,
+    ST_TL_LIST,
+    ST_INC_ACTIVE,
+    ST_INC_IDS,
     ST_COUNT
 };
 
@@ -182,6 +275,22 @@ struct stmt_def {
 #define AUDIT_APPROVAL_COLS "id, scope, who, role, reason, incident, ts_ns"
 #define AUDIT_INCIDENT_COLS                                                                  \
     "id, scenario, severity, scope, status, title, detail, opened_ns, origin, origin_event"
+#define AUDIT_RECORD_COLS                                                                    \
+    "id, opened_by, acknowledged_ns, resolved_ns, closed_ns, updated_ns, trading_halted,"   \
+    " pnl_open_e8, pnl_resolved_known, pnl_resolved_e8, ack_breach_noted,"                 \
+    " resolve_breach_noted, escalation_noted"
+#define AUDIT_ROLE_COLS "incident, pos, role, name"
+#define AUDIT_CHECK_COLS "incident, pos, text, done, who, when_ns"
+#define AUDIT_ACTION_COLS "incident, pos, text, owner, due_ns, done, done_by, done_ns"
+#define AUDIT_TIMELINE_COLS "incident, seq, ts_ns, who, kind, from_value, to_value, text"
+
+/* The child rows of an incident (schema 4) are keyed (incident, pos) or
+ * (incident, seq); their chain entity is the text "<incident>#<n>", which
+ * these expressions build and split (incident ids hold no '#'). */
+#define CHILD_KEY(n) "incident || '#' || " n
+#define CHILD_WHERE(n)                                                                       \
+    " WHERE incident = substr(?1, 1, instr(?1, '#') - 1)"                                   \
+    " AND " n " = CAST(substr(?1, instr(?1, '#') + 1) AS INTEGER)"
 
 static const struct stmt_def stmt_defs[ST_COUNT] = {
     [ST_BEGIN] = {"begin transaction", "BEGIN IMMEDIATE", WD_EIO},
@@ -299,6 +408,120 @@ static const struct stmt_def stmt_defs[ST_COUNT] = {
                                 "SELECT scope FROM scope_states"
                                 " WHERE origin = ?1 AND origin_event > ?2 ORDER BY scope",
                                 WD_EIO},
+    [ST_ROW_RECORD] = {"audit incident record",
+                       "SELECT " AUDIT_RECORD_COLS " FROM incident_records WHERE id = ?1", WD_EIO},
+    [ST_ROW_ROLE] = {"audit incident role",
+                     "SELECT " AUDIT_ROLE_COLS " FROM incident_roles" CHILD_WHERE("pos"), WD_EIO},
+    [ST_ROW_CHECK] = {"audit incident checklist",
+                      "SELECT " AUDIT_CHECK_COLS " FROM incident_checklist" CHILD_WHERE("pos"),
+                      WD_EIO},
+    [ST_ROW_ACTION] = {"audit incident action",
+                       "SELECT " AUDIT_ACTION_COLS " FROM incident_actions" CHILD_WHERE("pos"),
+                       WD_EIO},
+    [ST_ROW_TIMELINE] = {"audit incident timeline",
+                         "SELECT " AUDIT_TIMELINE_COLS " FROM incident_timeline"
+                         CHILD_WHERE("seq"),
+                         WD_EIO},
+    [ST_INC_GET] = {"load incident",
+                    "SELECT scenario, severity, scope, status, title, detail, opened_ns"
+                    " FROM incidents WHERE id = ?1",
+                    WD_EIO},
+    /* A save writes the shared columns; where it came from stays. An
+     * unchanged row is not rewritten (and so not chained again). */
+    [ST_INC_SAVE] = {"save incident",
+                     "INSERT INTO incidents (id, scenario, severity, scope, status, title,"
+                     " detail, opened_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                     " ON CONFLICT (id) DO UPDATE SET severity = excluded.severity,"
+                     " status = excluded.status, title = excluded.title,"
+                     " detail = excluded.detail, opened_ns = excluded.opened_ns"
+                     " WHERE (incidents.severity, incidents.status, incidents.title,"
+                     " incidents.detail, incidents.opened_ns) IS NOT (excluded.severity,"
+                     " excluded.status, excluded.title, excluded.detail, excluded.opened_ns)",
+                     WD_EIO},
+    [ST_REC_PUT] = {"save incident record",
+                    "INSERT INTO incident_records (" AUDIT_RECORD_COLS ")"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                    " ON CONFLICT (id) DO UPDATE SET (" AUDIT_RECORD_COLS ") ="
+                    " (excluded.id, excluded.opened_by, excluded.acknowledged_ns,"
+                    " excluded.resolved_ns, excluded.closed_ns, excluded.updated_ns,"
+                    " excluded.trading_halted, excluded.pnl_open_e8,"
+                    " excluded.pnl_resolved_known, excluded.pnl_resolved_e8,"
+                    " excluded.ack_breach_noted, excluded.resolve_breach_noted,"
+                    " excluded.escalation_noted)"
+                    " WHERE (" AUDIT_RECORD_COLS ") IS NOT"
+                    " (excluded.id, excluded.opened_by, excluded.acknowledged_ns,"
+                    " excluded.resolved_ns, excluded.closed_ns, excluded.updated_ns,"
+                    " excluded.trading_halted, excluded.pnl_open_e8,"
+                    " excluded.pnl_resolved_known, excluded.pnl_resolved_e8,"
+                    " excluded.ack_breach_noted, excluded.resolve_breach_noted,"
+                    " excluded.escalation_noted)",
+                    WD_EIO},
+    [ST_ROLE_PUT] = {"save incident role",
+                     "INSERT INTO incident_roles (" AUDIT_ROLE_COLS ") VALUES (?1, ?2, ?3, ?4)"
+                     " ON CONFLICT (incident, pos) DO UPDATE SET (role, name) ="
+                     " (excluded.role, excluded.name)"
+                     " WHERE (role, name) IS NOT (excluded.role, excluded.name)",
+                     WD_EIO},
+    [ST_CHECK_PUT] = {"save incident checklist",
+                      "INSERT INTO incident_checklist (" AUDIT_CHECK_COLS ")"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                      " ON CONFLICT (incident, pos) DO UPDATE SET (text, done, who, when_ns) ="
+                      " (excluded.text, excluded.done, excluded.who, excluded.when_ns)"
+                      " WHERE (text, done, who, when_ns) IS NOT"
+                      " (excluded.text, excluded.done, excluded.who, excluded.when_ns)",
+                      WD_EIO},
+    [ST_ACTION_PUT] = {"save incident action",
+                       "INSERT INTO incident_actions (" AUDIT_ACTION_COLS ")"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                       " ON CONFLICT (incident, pos) DO UPDATE SET"
+                       " (text, owner, due_ns, done, done_by, done_ns) ="
+                       " (excluded.text, excluded.owner, excluded.due_ns, excluded.done,"
+                       " excluded.done_by, excluded.done_ns)"
+                       " WHERE (text, owner, due_ns, done, done_by, done_ns) IS NOT"
+                       " (excluded.text, excluded.owner, excluded.due_ns, excluded.done,"
+                       " excluded.done_by, excluded.done_ns)",
+                       WD_EIO},
+    [ST_ROLE_LIST] = {"load incident roles",
+                      "SELECT " AUDIT_ROLE_COLS " FROM incident_roles WHERE incident = ?1"
+                      " ORDER BY pos",
+                      WD_EIO},
+    [ST_CHECK_LIST] = {"load incident checklist",
+                       "SELECT " AUDIT_CHECK_COLS " FROM incident_checklist WHERE incident = ?1"
+                       " ORDER BY pos",
+                       WD_EIO},
+    [ST_ACTION_LIST] = {"load incident actions",
+                        "SELECT " AUDIT_ACTION_COLS " FROM incident_actions WHERE incident = ?1"
+                        " ORDER BY pos",
+                        WD_EIO},
+    [ST_ROLE_DEL] = {"save incident roles",
+                     "DELETE FROM incident_roles WHERE incident = ?1 AND pos = ?2", WD_EIO},
+    [ST_CHECK_DEL] = {"save incident checklist",
+                      "DELETE FROM incident_checklist WHERE incident = ?1 AND pos = ?2", WD_EIO},
+    [ST_ACTION_DEL] = {"save incident actions",
+                       "DELETE FROM incident_actions WHERE incident = ?1 AND pos = ?2", WD_EIO},
+    [ST_TL_NEXT] = {"append timeline",
+                    "SELECT coalesce(max(seq), 0) + 1 FROM incident_timeline WHERE incident = ?1",
+                    WD_EIO},
+    [ST_TL_APPEND] = {"append timeline",
+                      "INSERT INTO incident_timeline (" AUDIT_TIMELINE_COLS ")"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                      WD_EIO},
+    [ST_TL_LIST] = {"list timeline",
+                    "SELECT " AUDIT_TIMELINE_COLS " FROM incident_timeline WHERE incident = ?1"
+                    " ORDER BY seq",
+                    WD_EIO},
+    /* Not resolved nor closed: the active statuses, and whatever else a
+     * minimal row says (it reads back as open). */
+    [ST_INC_ACTIVE] = {"find active incident",
+                       "SELECT id FROM incidents WHERE scenario = ?1 AND scope = ?2"
+                       " AND status NOT IN ('resolved', 'closed')"
+                       " ORDER BY opened_ns DESC, id DESC LIMIT 1",
+                       WD_EIO},
+    [ST_INC_IDS] = {"list incident records",
+                    "SELECT id FROM incidents"
+                    " WHERE ?1 = 0 OR status NOT IN ('resolved', 'closed')"
+                    " ORDER BY opened_ns DESC, id DESC",
+                    WD_EIO},
 };
 
 struct wd_store {
@@ -442,21 +665,41 @@ static const char zero_hash[CHAIN_HASH_HEX + 1] =
 
 /* The audited tables, in the order verification compares them. The key is
  * the first column of each list; its SQL type decides how keys sort. */
-enum audit_tbl { AT_STATES, AT_HISTORY, AT_APPROVALS, AT_INCIDENTS, AT_COUNT };
+enum audit_tbl {
+    AT_STATES,
+    AT_HISTORY,
+    AT_APPROVALS,
+    AT_INCIDENTS,
+    AT_RECORDS,
+    AT_ROLES,
+    AT_CHECKLIST,
+    AT_ACTIONS,
+    AT_TIMELINE,
+    AT_COUNT
+};
 
 struct audit_table {
     const char *name;  /* the table, and the kind prefix of its entries */
-    const char *key;   /* its key column */
+    const char *key;   /* its key: a column, or an expression of columns */
     bool int_key;      /* INTEGER key (else TEXT) */
-    const char *cols;  /* the payload's columns, key first */
+    const char *cols;  /* the payload's columns */
     enum stmt_id row;  /* SELECT cols ... WHERE key = ?1 */
+    int schema;        /* the schema version that created the table */
 };
 
 static const struct audit_table audit_tables[AT_COUNT] = {
-    [AT_STATES] = {"scope_states", "scope", false, AUDIT_STATE_COLS, ST_ROW_STATE},
-    [AT_HISTORY] = {"state_history", "id", true, AUDIT_HISTORY_COLS, ST_ROW_HISTORY},
-    [AT_APPROVALS] = {"approvals", "id", true, AUDIT_APPROVAL_COLS, ST_ROW_APPROVAL},
-    [AT_INCIDENTS] = {"incidents", "id", false, AUDIT_INCIDENT_COLS, ST_ROW_INCIDENT},
+    [AT_STATES] = {"scope_states", "scope", false, AUDIT_STATE_COLS, ST_ROW_STATE, 1},
+    [AT_HISTORY] = {"state_history", "id", true, AUDIT_HISTORY_COLS, ST_ROW_HISTORY, 1},
+    [AT_APPROVALS] = {"approvals", "id", true, AUDIT_APPROVAL_COLS, ST_ROW_APPROVAL, 1},
+    [AT_INCIDENTS] = {"incidents", "id", false, AUDIT_INCIDENT_COLS, ST_ROW_INCIDENT, 1},
+    [AT_RECORDS] = {"incident_records", "id", false, AUDIT_RECORD_COLS, ST_ROW_RECORD, 4},
+    [AT_ROLES] = {"incident_roles", CHILD_KEY("pos"), false, AUDIT_ROLE_COLS, ST_ROW_ROLE, 4},
+    [AT_CHECKLIST] = {"incident_checklist", CHILD_KEY("pos"), false, AUDIT_CHECK_COLS,
+                      ST_ROW_CHECK, 4},
+    [AT_ACTIONS] = {"incident_actions", CHILD_KEY("pos"), false, AUDIT_ACTION_COLS,
+                    ST_ROW_ACTION, 4},
+    [AT_TIMELINE] = {"incident_timeline", CHILD_KEY("seq"), false, AUDIT_TIMELINE_COLS,
+                     ST_ROW_TIMELINE, 4},
 };
 
 /* A growable text, bounded by CHAIN_TEXT_MAX; a failed append sets oom
@@ -538,15 +781,15 @@ static enum wd_status sb_status(const struct sbuf *b, const char *what, struct w
     return WD_OK;
 }
 
-/* The current row of q as a canonical payload: {"col":value,...} in the
- * SELECT's column order; INTEGER as decimal, TEXT as a JSON string, NULL
+/* The current row of q from column first on as a canonical payload:
+ * {"col":value,...} in the SELECT's column order; INTEGER as decimal, TEXT as a JSON string, NULL
  * as null (the audited tables hold neither REAL nor BLOB values). */
-static void row_json(sqlite3_stmt *q, struct sbuf *b)
+static void row_json(sqlite3_stmt *q, int first, struct sbuf *b)
 {
     int n = sqlite3_column_count(q);
     sb_putn(b, "{", 1);
-    for (int i = 0; i < n; i++) {
-        if (i > 0)
+    for (int i = first; i < n; i++) {
+        if (i > first)
             sb_putn(b, ",", 1);
         const char *name = sqlite3_column_name(q, i);
         sb_json_str(b, name, strlen(name));
@@ -759,7 +1002,7 @@ static enum wd_status chain_row(struct wd_store *s, enum audit_tbl t, struct tex
     if (rc == SQLITE_OK)
         rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-        row_json(q, &payload);
+        row_json(q, 0, &payload);
         r = sb_status(&payload, "audit payload", err);
     } else if (rc == SQLITE_DONE) {
         verb = "delete";
@@ -824,6 +1067,8 @@ static enum wd_status adopt_existing(struct wd_store *s, struct wd_error *err)
     for (int t = 0; t < AT_COUNT && r == WD_OK; t++) {
         const struct audit_table *at = &audit_tables[t];
         char sql[256], kind[48];
+        if (at->schema > CHAIN_SCHEMA_VERSION)
+            continue; /* created later, empty until then */
         sqlite3_stmt *q = NULL;
         (void)snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", at->cols, at->name,
                        at->key);
@@ -833,7 +1078,7 @@ static enum wd_status adopt_existing(struct wd_store *s, struct wd_error *err)
             return db_fail(s, rc, "audit baseline", WD_EIO, err);
         while (r == WD_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
             struct sbuf payload = {0};
-            row_json(q, &payload);
+            row_json(q, 0, &payload);
             r = sb_status(&payload, "audit baseline", err);
             if (r == WD_OK)
                 r = chain_append(s, cstr("warden"), cstr(kind), col_text(q, 0),
@@ -1648,6 +1893,701 @@ out:
     return r;
 }
 
+/* ---- the incident record (schema 4) ---------------------------------------- */
+
+/* Child rows of an incident: where they are, how they are written. */
+struct child_table {
+    enum audit_tbl tbl;
+    enum stmt_id put;  /* the upsert (incident ?1, pos ?2, then the columns) */
+    enum stmt_id list; /* SELECT cols WHERE incident = ?1 ORDER BY pos (pos is column 1) */
+    enum stmt_id del;  /* DELETE WHERE incident = ?1 AND pos = ?2 */
+};
+
+static const struct child_table child_roles = {AT_ROLES, ST_ROLE_PUT, ST_ROLE_LIST,
+                                               ST_ROLE_DEL};
+static const struct child_table child_checklist = {AT_CHECKLIST, ST_CHECK_PUT, ST_CHECK_LIST,
+                                                   ST_CHECK_DEL};
+static const struct child_table child_actions = {AT_ACTIONS, ST_ACTION_PUT, ST_ACTION_LIST,
+                                                 ST_ACTION_DEL};
+
+/* Roles as rows: the four single roles at positions 0..3, SMEs from 4. */
+#define ROLE_POS_SME 4
+
+/* The chain entity of child row n of incident id: "<id>#<n>". */
+static struct text child_key(char *buf, size_t cap, struct text id, int64_t n)
+{
+    int len = snprintf(buf, cap, "%.*s#%lld", (int)id.n, id.p, (long long)n);
+    return (struct text){buf, len > 0 && (size_t)len < cap ? (size_t)len : 0};
+}
+
+/* Runs upsert statement id (bound: bind_rc) and, when it changed the row,
+ * appends the row's chain entry. Inside the caller's transaction. */
+static enum wd_status put_changed(struct wd_store *s, enum stmt_id id, int bind_rc,
+                                  enum audit_tbl t, struct text key, struct text who,
+                                  struct wd_error *err)
+{
+    enum wd_status r = run_write(s, id, bind_rc, err);
+    if (r == WD_OK && sqlite3_changes(s->db) > 0)
+        r = chain_row(s, t, key, who, "put", err);
+    return r;
+}
+
+/* Deletes (and chains the deletion of) the child rows of incident id whose
+ * position is not in keep (bit pos; positions past 63 are never kept). */
+static enum wd_status prune_children(struct wd_store *s, const struct child_table *c,
+                                     struct text id, uint64_t keep, struct text who,
+                                     struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    int64_t *gone = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *q = s->stmt[c->list];
+    int rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(q)) != SQLITE_ROW)
+            break;
+        int64_t pos = sqlite3_column_int64(q, 1);
+        if (pos >= 0 && pos < 64 && (keep & ((uint64_t)1 << pos)) != 0)
+            continue;
+        r = grow((void **)&gone, &cap, n + 1, sizeof *gone, err);
+        if (r != WD_OK)
+            break;
+        gone[n++] = pos;
+    }
+    if (r == WD_OK && rc != SQLITE_DONE)
+        r = stmt_fail(s, c->list, rc, err);
+    (void)stmt_release(s, c->list);
+    for (size_t i = 0; r == WD_OK && i < n; i++) {
+        char buf[WD_INCIDENT_ID_MAX + 24];
+        sqlite3_stmt *d = s->stmt[c->del];
+        rc = sqlite3_bind_text(d, 1, id.p, (int)id.n, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(d, 2, gone[i]);
+        r = run_write(s, c->del, rc, err);
+        if (r == WD_OK)
+            r = chain_row(s, c->tbl, child_key(buf, sizeof buf, id, gone[i]), who, "delete",
+                          err);
+    }
+    free(gone);
+    return r;
+}
+
+static enum wd_status check_record(const struct wd_incident *inc, const char *who,
+                                   struct wd_error *err)
+{
+    if (wd_incident_id_parse(inc->id, NULL, NULL) != WD_OK)
+        return wd_error_set(err, WD_EINVAL, "store: save incident: bad id '%.*s'",
+                            (int)strnlen(inc->id, sizeof inc->id), inc->id);
+    if ((unsigned)inc->scenario >= (unsigned)WD_SC__COUNT ||
+        (unsigned)inc->severity > (unsigned)WD_P3 ||
+        (unsigned)inc->status >= (unsigned)WD_INC__COUNT ||
+        inc->escalation_noted > (uint8_t)WD_ESC_MANAGEMENT)
+        return wd_error_set(err, WD_EINVAL, "store: save incident %s: an enum out of range",
+                            inc->id);
+    if (inc->n_smes > WD_INCIDENT_SME_MAX || inc->n_criteria > WD_INCIDENT_CRITERIA_MAX ||
+        inc->n_actions > WD_INCIDENT_ACTION_MAX)
+        return wd_error_set(err, WD_EINVAL, "store: save incident %s: a count out of range",
+                            inc->id);
+    if (who == NULL || who[0] == '\0')
+        return wd_error_set(err, WD_EINVAL, "store: save incident %s: empty who", inc->id);
+    return WD_OK;
+}
+
+/* WD_ESTATE when id is stored as another (scenario, scope). */
+static enum wd_status check_same_incident(struct wd_store *s, const struct wd_incident *inc,
+                                          struct text id, struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    sqlite3_stmt *q = s->stmt[ST_INC_GET];
+    int rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        struct text sc = col_text(q, 0), scope = col_text(q, 2);
+        struct text want_sc = cstr(wd_scenario_name(inc->scenario));
+        struct text want_scope = field_text(inc->scope, sizeof inc->scope);
+        if (sc.n != want_sc.n || memcmp(sc.p, want_sc.p, sc.n) != 0 || scope.n != want_scope.n ||
+            memcmp(scope.p, want_scope.p, scope.n) != 0)
+            r = wd_error_set(err, WD_ESTATE,
+                             "store: save incident: %.*s is another incident's id"
+                             " (scenario or scope differ)",
+                             (int)id.n, id.p);
+    } else if (rc != SQLITE_DONE) {
+        r = stmt_fail(s, ST_INC_GET, rc, err);
+    }
+    (void)stmt_release(s, ST_INC_GET);
+    return r;
+}
+
+static int bind_incident_main(sqlite3_stmt *q, const struct wd_incident *inc)
+{
+    int rc = bind_field(q, 1, inc->id, sizeof inc->id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 2, wd_scenario_name(inc->scenario), -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 3, wd_severity_name(inc->severity), -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 4, inc->scope, sizeof inc->scope);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 5, wd_inc_status_name(inc->status), -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 6, inc->title, sizeof inc->title);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 7, inc->detail, sizeof inc->detail);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 8, inc->opened_ns);
+    return rc;
+}
+
+static int bind_record(sqlite3_stmt *q, const struct wd_incident *inc)
+{
+    int rc = bind_field(q, 1, inc->id, sizeof inc->id);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 2, inc->opened_by, sizeof inc->opened_by);
+    const int64_t ints[] = {inc->acknowledged_ns, inc->resolved_ns, inc->closed_ns,
+                            inc->updated_ns, inc->trading_halted, inc->pnl_open,
+                            inc->pnl_resolved_known, inc->pnl_resolved_known ? inc->pnl_resolved : 0,
+                            inc->ack_breach_noted, inc->resolve_breach_noted};
+    for (int i = 0; rc == SQLITE_OK && i < (int)(sizeof ints / sizeof ints[0]); i++)
+        rc = sqlite3_bind_int64(q, 3 + i, ints[i]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 13,
+                               wd_escalation_name((enum wd_escalation)inc->escalation_noted), -1,
+                               SQLITE_STATIC);
+    return rc;
+}
+
+static enum wd_status save_role(struct wd_store *s, struct text id, int pos,
+                                enum wd_inc_role role, const char *name, struct text who,
+                                uint64_t *keep, struct wd_error *err)
+{
+    char buf[WD_INCIDENT_ID_MAX + 24];
+    if (name[0] == '\0')
+        return WD_OK; /* unassigned: no row */
+    sqlite3_stmt *q = s->stmt[ST_ROLE_PUT];
+    int rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 2, pos);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 3, wd_inc_role_name(role), -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 4, name, WD_WHO_MAX);
+    *keep |= (uint64_t)1 << pos;
+    return put_changed(s, ST_ROLE_PUT, rc, AT_ROLES, child_key(buf, sizeof buf, id, pos), who,
+                       err);
+}
+
+static enum wd_status save_roles(struct wd_store *s, const struct wd_incident *inc,
+                                 struct text id, struct text who, struct wd_error *err)
+{
+    const char *const single[ROLE_POS_SME] = {inc->commander, inc->risk_officer,
+                                              inc->tech_lead, inc->comms_lead};
+    uint64_t keep = 0;
+    enum wd_status r = WD_OK;
+    for (int i = 0; r == WD_OK && i < ROLE_POS_SME; i++)
+        r = save_role(s, id, i, (enum wd_inc_role)i, single[i], who, &keep, err);
+    for (uint32_t i = 0; r == WD_OK && i < inc->n_smes; i++)
+        r = save_role(s, id, ROLE_POS_SME + (int)i, WD_IR_SME, inc->smes[i], who, &keep, err);
+    if (r == WD_OK)
+        r = prune_children(s, &child_roles, id, keep, who, err);
+    return r;
+}
+
+/* Binds item i of a list (parameters 3 on; 1 and 2 are incident and pos). */
+typedef int (*item_binder)(sqlite3_stmt *q, const struct wd_incident *inc, uint32_t i);
+
+static int bind_check(sqlite3_stmt *q, const struct wd_incident *inc, uint32_t i)
+{
+    const struct wd_inc_check *c = &inc->criteria[i];
+    int rc = bind_field(q, 3, c->text, sizeof c->text);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 4, c->done);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 5, c->who, sizeof c->who);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 6, c->when_ns);
+    return rc;
+}
+
+static int bind_action(sqlite3_stmt *q, const struct wd_incident *inc, uint32_t i)
+{
+    const struct wd_inc_action *a = &inc->actions[i];
+    int rc = bind_field(q, 3, a->text, sizeof a->text);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 4, a->owner, sizeof a->owner);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 5, a->due_ns);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 6, a->done);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 7, a->done_by, sizeof a->done_by);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 8, a->done_ns);
+    return rc;
+}
+
+/* Items 0..n-1 of a list at positions 0..n-1; rows past n deleted. */
+static enum wd_status save_list(struct wd_store *s, const struct wd_incident *inc,
+                                const struct child_table *c, uint32_t n, item_binder bind,
+                                struct text id, struct text who, struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    for (uint32_t i = 0; r == WD_OK && i < n; i++) {
+        char buf[WD_INCIDENT_ID_MAX + 24];
+        sqlite3_stmt *q = s->stmt[c->put];
+        int rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(q, 2, i);
+        if (rc == SQLITE_OK)
+            rc = bind(q, inc, i);
+        r = put_changed(s, c->put, rc, c->tbl, child_key(buf, sizeof buf, id, i), who, err);
+    }
+    if (r == WD_OK)
+        r = prune_children(s, c, id, ((uint64_t)1 << n) - 1, who, err);
+    return r;
+}
+
+enum wd_status wd_store_incident_save(struct wd_store *s, const struct wd_incident *inc,
+                                      const char *who, struct wd_error *err)
+{
+    enum wd_status r = check_record(inc, who, err);
+    if (r != WD_OK)
+        return r;
+    struct text id = field_text(inc->id, sizeof inc->id);
+    struct text w = field_text(who, WD_WHO_MAX);
+    r = wd_store_begin(s, err);
+    if (r != WD_OK)
+        return r;
+    r = check_same_incident(s, inc, id, err);
+    if (r != WD_OK)
+        return undo_begin(s, r);
+    r = put_changed(s, ST_INC_SAVE, bind_incident_main(s->stmt[ST_INC_SAVE], inc), AT_INCIDENTS,
+                    id, w, err);
+    if (r == WD_OK)
+        r = put_changed(s, ST_REC_PUT, bind_record(s->stmt[ST_REC_PUT], inc), AT_RECORDS, id, w,
+                        err);
+    if (r == WD_OK)
+        r = save_roles(s, inc, id, w, err);
+    if (r == WD_OK)
+        r = save_list(s, inc, &child_checklist, inc->n_criteria, bind_check, id, w, err);
+    if (r == WD_OK)
+        r = save_list(s, inc, &child_actions, inc->n_actions, bind_action, id, w, err);
+    if (r != WD_OK) {
+        wd_store_rollback(s);
+        return r;
+    }
+    return wd_store_commit(s, err);
+}
+
+/* ---- loading a record ---- */
+
+/* The shared columns (ST_INC_GET's row) into inc. */
+static enum wd_status read_incident_main(sqlite3_stmt *q, struct wd_incident *inc,
+                                         struct wd_error *err)
+{
+    char name[WD_SCENARIO_MAX];
+    read_text(q, 0, name, sizeof name);
+    if (wd_scenario_parse(name, &inc->scenario) != WD_OK)
+        return wd_error_set(err, WD_EIO, "store: incident %s has an unknown scenario '%s'",
+                            inc->id, name);
+    read_text(q, 1, name, sizeof name);
+    if (wd_severity_parse(name, &inc->severity) != WD_OK)
+        return wd_error_set(err, WD_EIO, "store: incident %s has an unknown severity '%s'",
+                            inc->id, name);
+    read_text(q, 2, inc->scope, sizeof inc->scope);
+    read_text(q, 3, name, sizeof name);
+    if (wd_inc_status_parse(name, &inc->status) != WD_OK)
+        return wd_error_set(err, WD_EIO, "store: incident %s has an unknown status '%s'",
+                            inc->id, name);
+    read_text(q, 4, inc->title, sizeof inc->title);
+    read_text(q, 5, inc->detail, sizeof inc->detail);
+    inc->opened_ns = sqlite3_column_int64(q, 6);
+    return WD_OK;
+}
+
+/* An incident with only its minimal row: opened by warden, unchanged since,
+ * its scenario's recovery criteria unticked. */
+static void minimal_record(struct wd_incident *inc)
+{
+    const char *const *crit = wd_scenario_recovery_criteria(inc->scenario);
+    (void)snprintf(inc->opened_by, sizeof inc->opened_by, "warden");
+    inc->updated_ns = inc->opened_ns;
+    for (size_t i = 0; crit != NULL && crit[i] != NULL && i < WD_INCIDENT_CRITERIA_MAX; i++) {
+        (void)snprintf(inc->criteria[i].text, sizeof inc->criteria[i].text, "%s", crit[i]);
+        inc->n_criteria++;
+    }
+}
+
+/* The incident_records row (AUDIT_RECORD_COLS) into inc. */
+static enum wd_status read_record(sqlite3_stmt *q, struct wd_incident *inc,
+                                  struct wd_error *err)
+{
+    char esc[24];
+    read_text(q, 1, inc->opened_by, sizeof inc->opened_by);
+    inc->acknowledged_ns = sqlite3_column_int64(q, 2);
+    inc->resolved_ns = sqlite3_column_int64(q, 3);
+    inc->closed_ns = sqlite3_column_int64(q, 4);
+    inc->updated_ns = sqlite3_column_int64(q, 5);
+    inc->trading_halted = sqlite3_column_int64(q, 6) != 0;
+    inc->pnl_open = sqlite3_column_int64(q, 7);
+    inc->pnl_resolved_known = sqlite3_column_int64(q, 8) != 0;
+    inc->pnl_resolved = sqlite3_column_int64(q, 9);
+    inc->ack_breach_noted = sqlite3_column_int64(q, 10) != 0;
+    inc->resolve_breach_noted = sqlite3_column_int64(q, 11) != 0;
+    read_text(q, 12, esc, sizeof esc);
+    for (int e = WD_ESC_ON_CALL; e <= WD_ESC_MANAGEMENT; e++) {
+        if (strcmp(esc, wd_escalation_name((enum wd_escalation)e)) == 0) {
+            inc->escalation_noted = (uint8_t)e;
+            return WD_OK;
+        }
+    }
+    return wd_error_set(err, WD_EIO, "store: incident %s has an unknown escalation '%s'",
+                        inc->id, esc);
+}
+
+/* One child row (pos is column 1) into inc. */
+typedef enum wd_status (*child_reader)(sqlite3_stmt *q, int64_t pos, struct wd_incident *inc,
+                                       struct wd_error *err);
+
+static enum wd_status read_role(sqlite3_stmt *q, int64_t pos, struct wd_incident *inc,
+                                struct wd_error *err)
+{
+    char *single[ROLE_POS_SME] = {inc->commander, inc->risk_officer, inc->tech_lead,
+                                  inc->comms_lead};
+    char role[24];
+    enum wd_inc_role want = pos < ROLE_POS_SME ? (enum wd_inc_role)pos : WD_IR_SME;
+    read_text(q, 2, role, sizeof role);
+    if (pos < 0 || pos >= ROLE_POS_SME + WD_INCIDENT_SME_MAX ||
+        strcmp(role, wd_inc_role_name(want)) != 0 ||
+        (pos >= ROLE_POS_SME && pos != ROLE_POS_SME + (int64_t)inc->n_smes))
+        return wd_error_set(err, WD_EIO, "store: incident %s: role row %lld ('%s') out of place",
+                            inc->id, (long long)pos, role);
+    if (pos < ROLE_POS_SME) {
+        read_text(q, 3, single[pos], WD_WHO_MAX);
+    } else {
+        read_text(q, 3, inc->smes[inc->n_smes], sizeof inc->smes[0]);
+        inc->n_smes++;
+    }
+    return WD_OK;
+}
+
+static enum wd_status read_check(sqlite3_stmt *q, int64_t pos, struct wd_incident *inc,
+                                 struct wd_error *err)
+{
+    if (pos != (int64_t)inc->n_criteria || pos >= WD_INCIDENT_CRITERIA_MAX)
+        return wd_error_set(err, WD_EIO, "store: incident %s: checklist row %lld out of place",
+                            inc->id, (long long)pos);
+    struct wd_inc_check *c = &inc->criteria[inc->n_criteria++];
+    read_text(q, 2, c->text, sizeof c->text);
+    c->done = sqlite3_column_int64(q, 3) != 0;
+    read_text(q, 4, c->who, sizeof c->who);
+    c->when_ns = sqlite3_column_int64(q, 5);
+    return WD_OK;
+}
+
+static enum wd_status read_action(sqlite3_stmt *q, int64_t pos, struct wd_incident *inc,
+                                  struct wd_error *err)
+{
+    if (pos != (int64_t)inc->n_actions || pos >= WD_INCIDENT_ACTION_MAX)
+        return wd_error_set(err, WD_EIO, "store: incident %s: action row %lld out of place",
+                            inc->id, (long long)pos);
+    struct wd_inc_action *a = &inc->actions[inc->n_actions++];
+    read_text(q, 2, a->text, sizeof a->text);
+    read_text(q, 3, a->owner, sizeof a->owner);
+    a->due_ns = sqlite3_column_int64(q, 4);
+    a->done = sqlite3_column_int64(q, 5) != 0;
+    read_text(q, 6, a->done_by, sizeof a->done_by);
+    a->done_ns = sqlite3_column_int64(q, 7);
+    return WD_OK;
+}
+
+static enum wd_status read_children(struct wd_store *s, enum stmt_id list, struct text id,
+                                    child_reader read, struct wd_incident *inc,
+                                    struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    sqlite3_stmt *q = s->stmt[list];
+    int rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
+    while (r == WD_OK && (rc == SQLITE_OK || rc == SQLITE_ROW)) {
+        if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+            r = read(q, sqlite3_column_int64(q, 1), inc, err);
+    }
+    if (r == WD_OK && rc != SQLITE_DONE)
+        r = stmt_fail(s, list, rc, err);
+    (void)stmt_release(s, list);
+    return r;
+}
+
+/* Loads into *v (zeroed first); *found false when the id has no row. */
+static enum wd_status load_record(struct wd_store *s, struct text id, struct wd_incident *v,
+                                  bool *found, struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    bool has_record = false;
+
+    memset(v, 0, sizeof *v);
+    *found = false;
+    (void)snprintf(v->id, sizeof v->id, "%.*s", (int)id.n, id.p);
+    sqlite3_stmt *q = s->stmt[ST_INC_GET];
+    int rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        r = read_incident_main(q, v, err);
+        *found = r == WD_OK;
+    } else if (rc != SQLITE_DONE) {
+        r = stmt_fail(s, ST_INC_GET, rc, err);
+    }
+    (void)stmt_release(s, ST_INC_GET);
+    if (r != WD_OK || !*found)
+        return r;
+
+    q = s->stmt[ST_ROW_RECORD];
+    rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        has_record = true;
+        r = read_record(q, v, err);
+    } else if (rc != SQLITE_DONE) {
+        r = stmt_fail(s, ST_ROW_RECORD, rc, err);
+    }
+    (void)stmt_release(s, ST_ROW_RECORD);
+    if (r == WD_OK && !has_record) {
+        minimal_record(v);
+        return WD_OK;
+    }
+    if (r == WD_OK)
+        r = read_children(s, ST_ROLE_LIST, id, read_role, v, err);
+    if (r == WD_OK)
+        r = read_children(s, ST_CHECK_LIST, id, read_check, v, err);
+    if (r == WD_OK)
+        r = read_children(s, ST_ACTION_LIST, id, read_action, v, err);
+    if (r != WD_OK)
+        *found = false;
+    return r;
+}
+
+/* Loads and reads in one read transaction, so that the rows of a record
+ * are seen at one point in time. */
+static enum wd_status read_begin(struct wd_store *s, bool *own, struct wd_error *err)
+{
+    *own = s->depth == 0;
+    return *own ? exec_sql(s, "BEGIN", "read incident", err) : WD_OK;
+}
+
+static void read_end(struct wd_store *s, bool own)
+{
+    if (own)
+        (void)sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+}
+
+enum wd_status wd_store_incident_load(struct wd_store *s, const char *id,
+                                      struct wd_incident *out, bool *found,
+                                      struct wd_error *err)
+{
+    bool own = false;
+    *found = false;
+    if (id == NULL || strnlen(id, WD_INCIDENT_ID_MAX) >= WD_INCIDENT_ID_MAX)
+        return WD_OK; /* longer than any id: none */
+    struct wd_incident *v = malloc(sizeof *v);
+    if (v == NULL)
+        return wd_error_set(err, WD_ENOMEM, "store: load incident: out of memory");
+    enum wd_status r = read_begin(s, &own, err);
+    if (r == WD_OK) {
+        r = load_record(s, cstr(id), v, found, err);
+        read_end(s, own);
+    }
+    if (r == WD_OK && *found)
+        memcpy(out, v, sizeof *v);
+    free(v);
+    return r;
+}
+
+enum wd_status wd_store_incident_list_records(struct wd_store *s, bool active_only,
+                                              struct wd_incident **out, size_t *n,
+                                              struct wd_error *err)
+{
+    struct keys ids = {0};
+    struct wd_incident *arr = NULL;
+    size_t len = 0;
+    bool own = false;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    enum wd_status r = read_begin(s, &own, err);
+    if (r != WD_OK)
+        return r;
+    sqlite3_stmt *q = s->stmt[ST_INC_IDS];
+    rc = sqlite3_bind_int(q, 1, active_only ? 1 : 0);
+    while (r == WD_OK && (rc == SQLITE_OK || rc == SQLITE_ROW)) {
+        if ((rc = sqlite3_step(q)) != SQLITE_ROW)
+            break;
+        r = grow((void **)&ids.v, &ids.cap, ids.n + 1, sizeof *ids.v, err);
+        if (r == WD_OK && (ids.v[ids.n] = dup_text(col_text(q, 0))) == NULL)
+            r = wd_error_set(err, WD_ENOMEM, "store: list incident records: out of memory");
+        if (r == WD_OK)
+            ids.n++;
+    }
+    if (r == WD_OK && rc != SQLITE_DONE)
+        r = stmt_fail(s, ST_INC_IDS, rc, err);
+    (void)stmt_release(s, ST_INC_IDS);
+    if (r == WD_OK && ids.n > 0) {
+        size_t cap = 0;
+        r = grow((void **)&arr, &cap, ids.n, sizeof *arr, err);
+    }
+    for (size_t i = 0; r == WD_OK && i < ids.n; i++) {
+        bool found = false;
+        r = load_record(s, cstr(ids.v[i]), &arr[len], &found, err);
+        if (r == WD_OK && found)
+            len++;
+    }
+    read_end(s, own);
+    keys_free(&ids);
+    if (r != WD_OK) {
+        free(arr);
+        return r;
+    }
+    *out = arr;
+    *n = len;
+    return WD_OK;
+}
+
+enum wd_status wd_store_incident_find_active(struct wd_store *s, enum wd_scenario scenario,
+                                             const char *scope, char id[WD_INCIDENT_ID_MAX],
+                                             bool *found, struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    sqlite3_stmt *q = s->stmt[ST_INC_ACTIVE];
+
+    *found = false;
+    if ((unsigned)scenario >= (unsigned)WD_SC__COUNT)
+        return wd_error_set(err, WD_EINVAL, "store: find active incident: bad scenario %d",
+                            (int)scenario);
+    int rc = sqlite3_bind_text(q, 1, wd_scenario_name(scenario), -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = bind_str(q, 2, scope);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        read_text(q, 0, id, WD_INCIDENT_ID_MAX);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        r = stmt_fail(s, ST_INC_ACTIVE, rc, err);
+    }
+    (void)stmt_release(s, ST_INC_ACTIVE);
+    return r;
+}
+
+/* ---- the timeline ---- */
+
+enum wd_status wd_store_timeline_append(struct wd_store *s, const struct wd_timeline_entry *e,
+                                        struct wd_error *err)
+{
+    char buf[WD_INCIDENT_ID_MAX + 24];
+    int64_t seq = 0;
+
+    if (wd_incident_id_parse(e->incident, NULL, NULL) != WD_OK)
+        return wd_error_set(err, WD_EINVAL, "store: append timeline: bad incident id '%.*s'",
+                            (int)strnlen(e->incident, sizeof e->incident), e->incident);
+    if ((unsigned)e->kind >= (unsigned)WD_TL__COUNT)
+        return wd_error_set(err, WD_EINVAL, "store: append timeline: bad kind %d",
+                            (int)e->kind);
+    if (e->who[0] == '\0')
+        return wd_error_set(err, WD_EINVAL, "store: append timeline: empty who");
+    struct text id = field_text(e->incident, sizeof e->incident);
+    enum wd_status r = wd_store_begin(s, err);
+    if (r != WD_OK)
+        return r;
+    sqlite3_stmt *q = s->stmt[ST_TL_NEXT];
+    int rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        seq = sqlite3_column_int64(q, 0);
+    else
+        r = stmt_fail(s, ST_TL_NEXT, rc == SQLITE_DONE ? SQLITE_ERROR : rc, err);
+    (void)stmt_release(s, ST_TL_NEXT);
+    if (r != WD_OK)
+        return undo_begin(s, r);
+
+    q = s->stmt[ST_TL_APPEND];
+    rc = sqlite3_bind_text(q, 1, id.p, (int)id.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 2, seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 3, e->ts_ns);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 4, e->who, sizeof e->who);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 5, wd_tl_kind_name(e->kind), -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 6, e->from, sizeof e->from);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 7, e->to, sizeof e->to);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 8, e->text, sizeof e->text);
+    r = run_write(s, ST_TL_APPEND, rc, err);
+    if (r != WD_OK)
+        return undo_begin(s, r);
+    r = chain_row(s, AT_TIMELINE, child_key(buf, sizeof buf, id, seq),
+                  field_text(e->who, sizeof e->who), "append", err);
+    if (r != WD_OK) {
+        wd_store_rollback(s);
+        return r;
+    }
+    return wd_store_commit(s, err);
+}
+
+enum wd_status wd_store_timeline_list(struct wd_store *s, const char *id,
+                                      struct wd_timeline_entry **out, size_t *n,
+                                      struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    sqlite3_stmt *q = s->stmt[ST_TL_LIST];
+    struct wd_timeline_entry *arr = NULL;
+    size_t len = 0, cap = 0;
+    char kind[24];
+
+    *out = NULL;
+    *n = 0;
+    int rc = bind_str(q, 1, id);
+    while (r == WD_OK && (rc == SQLITE_OK || rc == SQLITE_ROW)) {
+        if ((rc = sqlite3_step(q)) != SQLITE_ROW)
+            break;
+        r = grow((void **)&arr, &cap, len + 1, sizeof *arr, err);
+        if (r != WD_OK)
+            break;
+        struct wd_timeline_entry *e = &arr[len];
+        memset(e, 0, sizeof *e);
+        read_text(q, 0, e->incident, sizeof e->incident);
+        e->ts_ns = sqlite3_column_int64(q, 2);
+        read_text(q, 3, e->who, sizeof e->who);
+        read_text(q, 4, kind, sizeof kind);
+        if (wd_tl_kind_parse(kind, &e->kind) != WD_OK) {
+            r = wd_error_set(err, WD_EIO, "store: timeline of %s: entry %lld has an unknown"
+                             " kind '%s'",
+                             e->incident, (long long)sqlite3_column_int64(q, 1), kind);
+            break;
+        }
+        read_text(q, 5, e->from, sizeof e->from);
+        read_text(q, 6, e->to, sizeof e->to);
+        read_text(q, 7, e->text, sizeof e->text);
+        len++;
+    }
+    if (r == WD_OK && rc != SQLITE_DONE)
+        r = stmt_fail(s, ST_TL_LIST, rc, err);
+    (void)stmt_release(s, ST_TL_LIST);
+    if (r != WD_OK) {
+        free(arr);
+        return r;
+    }
+    *out = arr;
+    *n = len;
+    return WD_OK;
+}
+
 /* ---- snapshots ------------------------------------------------------------- */
 
 enum wd_status wd_store_put_snapshot(struct wd_store *s, const char *input_key,
@@ -1943,10 +2883,11 @@ static enum wd_status compare_table(struct wd_store *s, int tbl, const struct ex
     enum wd_status r = WD_OK;
     sqlite3_stmt *q = NULL;
     struct sbuf b = {0};
-    char sql[256];
+    char sql[512];
     size_t i = 0;
-    (void)snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", at->cols, at->name,
-                   at->key);
+    /* The key first (column 0), then the payload's columns. */
+    (void)snprintf(sql, sizeof sql, "SELECT %s, %s FROM %s ORDER BY 1", at->key, at->cols,
+                   at->name);
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
     if (rc != SQLITE_OK)
         return db_fail(s, rc, "audit verify", WD_EIO, err);
@@ -1972,7 +2913,7 @@ static enum wd_status compare_table(struct wd_store *s, int tbl, const struct ex
             report_row(rep, tbl, key, "not in the audit chain (inserted behind warden's back)");
         } else {
             b.len = 0;
-            row_json(q, &b);
+            row_json(q, 1, &b);
             r = sb_status(&b, "audit verify", err);
             if (r == WD_OK && strcmp(b.p, ex[i].payload) != 0)
                 report_row(rep, tbl, key,
@@ -2047,7 +2988,8 @@ out:
     else if (rep->intact)
         (void)snprintf(rep->msg, sizeof rep->msg,
                        "intact: %llu entries, %llu rows of scope_states, state_history,"
-                       " approvals and incidents as the chain records them",
+                       " approvals, incidents and the incident records as the chain"
+                       " records them",
                        (unsigned long long)rep->entries, (unsigned long long)rep->rows);
     return r;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "warden/incident.h"
 #include "warden/state.h"
 #include "warden/status.h"
 
@@ -59,6 +60,10 @@ void wd_store_rollback(struct wd_store *s);
  *   put_incident      incidents.put; who: "warden"
  *   rewind            incidents.delete per incident deleted, scope_states.put
  *                     or .delete per scope changed; who: "warden"
+ *   incident_save     incidents.put, incident_records.put, incident_roles,
+ *                     incident_checklist, incident_actions .put or .delete,
+ *                     for each row that changed; who: the argument
+ *   timeline_append   incident_timeline.append; who: the entry's
  * Snapshots are not audited (they are a cache of the replay). */
 
 /* Appends a limits.change entry: configuration key (e.g.
@@ -181,6 +186,59 @@ enum wd_status wd_store_incident_seq(struct wd_store *s, const char *yyyymmdd, u
 enum wd_status wd_store_list_incidents(struct wd_store *s, size_t limit,
                                        struct wd_incident_row **out, size_t *n,
                                        struct wd_error *err) WD_MUST_USE;
+
+/* ---- the incident record (schema 4) -----------------------------------------
+ * The whole struct wd_incident (include/warden/incident.h) and its timeline.
+ * The incidents row above holds the shared columns; a record saved whole
+ * adds its other fields and child rows (docs/internals/STORE.md). An
+ * incident with only the minimal row (a replay's) loads as a record with
+ * the row's status (open, or monitoring after a recovery), opened by
+ * "warden" at opened_ns, and its scenario's recovery criteria unticked.
+ * Each function runs in its own transaction, nested in the caller's when
+ * there is one (wd_store_begin), so that the save of a mutation and the
+ * append of its timeline entry can commit together. */
+
+/* Upserts the whole record: the incidents row, its incident_records row
+ * and its roles, checklist and action items (rows no longer in the record
+ * are deleted), in one transaction. Only the rows that change are written,
+ * each with an audit-chain entry (<table>.put / .delete) by who.
+ * WD_EINVAL: a bad id, an enum or count out of range, an empty who;
+ * WD_ESTATE: the id is another incident's (scenario or scope differ). */
+enum wd_status wd_store_incident_save(struct wd_store *s, const struct wd_incident *inc,
+                                      const char *who, struct wd_error *err) WD_MUST_USE;
+
+/* Loads incident id into *out; *found false (and *out untouched) when there
+ * is none. WD_EIO: a stored value does not parse (names the row). */
+enum wd_status wd_store_incident_load(struct wd_store *s, const char *id,
+                                      struct wd_incident *out, bool *found,
+                                      struct wd_error *err) WD_MUST_USE;
+
+/* Appends e to its incident's timeline (e->incident), numbered after the
+ * incident's last entry, with an audit-chain entry by e->who. The
+ * timeline is append-only (triggers refuse UPDATE and DELETE). WD_EINVAL:
+ * a bad incident id, kind, or an empty who. */
+enum wd_status wd_store_timeline_append(struct wd_store *s, const struct wd_timeline_entry *e,
+                                        struct wd_error *err) WD_MUST_USE;
+
+/* The incident's timeline, oldest first (in append order); *out from
+ * malloc (caller frees; NULL when empty), *n entries. */
+enum wd_status wd_store_timeline_list(struct wd_store *s, const char *id,
+                                      struct wd_timeline_entry **out, size_t *n,
+                                      struct wd_error *err) WD_MUST_USE;
+
+/* The incident of (scenario, scope) that is neither resolved nor closed,
+ * for dedup: its id in id, *found true. Should there be several (written
+ * behind warden's back), the newest. */
+enum wd_status wd_store_incident_find_active(struct wd_store *s, enum wd_scenario scenario,
+                                             const char *scope, char id[WD_INCIDENT_ID_MAX],
+                                             bool *found, struct wd_error *err) WD_MUST_USE;
+
+/* Every incident as a record (only those neither resolved nor closed with
+ * active_only), newest first (opened_ns, then id); *out from malloc
+ * (caller frees; NULL when none), *n records. */
+enum wd_status wd_store_incident_list_records(struct wd_store *s, bool active_only,
+                                              struct wd_incident **out, size_t *n,
+                                              struct wd_error *err) WD_MUST_USE;
 
 /* ---- snapshots -------------------------------------------------------------
  * One snapshot per input key (e.g. "file:/abs/path"): the serialized engine
