@@ -154,6 +154,9 @@ void cli_fmt_duration(int64_t ns, char *buf, size_t cap);
 /* Formats money with thousands separators and 2 decimals for tables. */
 void cli_fmt_money(wd_fix v, char *buf, size_t cap);
 
+/* The wall clock, ns since the epoch (UTC): when a person acts. */
+int64_t cli_wall_ns(void);
+
 /* Prints "warden: msg" on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

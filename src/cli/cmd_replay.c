@@ -26,6 +26,7 @@
 #include "cli/jsonout.h"
 #include "store/store.h"
 #include "warden/engine.h"
+#include "warden/incident.h"
 #include "warden/timeutil.h"
 
 #define DEFAULT_SNAPSHOT_EVERY 100000u
@@ -121,21 +122,160 @@ static void persist_state(struct replay *rp, const struct wd_scope_state *st, ui
     rp->states++;
 }
 
-static void persist_incident(struct replay *rp, const struct wd_output *o)
+/* The day's PnL of an incident's scope now ("firm" or "account:NAME"), for
+ * the record's impact; 0 when the scope has no figures. */
+static wd_fix scope_pnl(struct replay *rp, const char *scope)
+{
+    const struct wd_book *b = wd_engine_book(rp->engine);
+    const struct wd_figures *f = NULL;
+    uint32_t id;
+    if (strcmp(scope, "firm") == 0) {
+        f = wd_book_firm(b);
+    } else if (strncmp(scope, "account:", 8) == 0 &&
+               wd_intern_find(wd_engine_accounts(rp->engine), scope + 8, strlen(scope + 8),
+                              &id) == WD_OK) {
+        f = wd_book_account(b, id);
+    }
+    return f != NULL ? (wd_fix)((wd_i128)f->equity - f->day_open) : 0;
+}
+
+/* Saves one change of the record with its timeline entry, in one
+ * transaction. An opening first writes the incident's row as this input's
+ * at this event (what a resume's rewind takes back). */
+static void record_change(struct replay *rp, const struct wd_incident *inc,
+                          const struct wd_timeline_entry *e, uint64_t event_no, bool opening)
 {
     struct wd_incident_row row;
     memset(&row, 0, sizeof row);
-    snprintf(row.id, sizeof row.id, "%s", o->u.incident.id);
-    snprintf(row.scenario, sizeof row.scenario, "%s", o->u.incident.scenario);
-    snprintf(row.severity, sizeof row.severity, "%s", o->u.incident.severity);
-    snprintf(row.scope, sizeof row.scope, "%s", o->u.incident.scope);
-    snprintf(row.status, sizeof row.status, "%s", o->u.incident.status);
-    snprintf(row.title, sizeof row.title, "%s", o->u.incident.title);
-    snprintf(row.detail, sizeof row.detail, "%s", o->u.incident.detail);
-    row.opened_ns = o->ts_ns;
-    if (wd_store_put_incident(rp->store, &row, rp->key, o->event_no, &rp->err) != WD_OK) {
+    if (opening) {
+        snprintf(row.id, sizeof row.id, "%s", inc->id);
+        snprintf(row.scenario, sizeof row.scenario, "%s", wd_scenario_name(inc->scenario));
+        snprintf(row.severity, sizeof row.severity, "%s", wd_severity_name(inc->severity));
+        snprintf(row.scope, sizeof row.scope, "%s", inc->scope);
+        snprintf(row.status, sizeof row.status, "%s", wd_inc_status_name(inc->status));
+        snprintf(row.title, sizeof row.title, "%s", inc->title);
+        snprintf(row.detail, sizeof row.detail, "%s", inc->detail);
+        row.opened_ns = inc->opened_ns;
+    }
+    if (wd_store_begin(rp->store, &rp->err) != WD_OK ||
+        (opening &&
+         wd_store_put_incident(rp->store, &row, rp->key, event_no, &rp->err) != WD_OK) ||
+        wd_store_incident_save(rp->store, inc, "warden", &rp->err) != WD_OK ||
+        wd_store_timeline_append(rp->store, e, &rp->err) != WD_OK ||
+        wd_store_commit(rp->store, &rp->err) != WD_OK) {
+        wd_store_rollback(rp->store);
         rp->failed = 1;
     }
+}
+
+/* An incident output becomes the incident record (issue 5): an opening
+ * opens the record; the same incident announced again (the engine asks the
+ * store for the active one of its scenario and scope) is a finding on its
+ * timeline, raising its severity, and back to investigating if it was
+ * being monitored; a detector's recovery moves an acknowledged one to
+ * monitoring (an unacknowledged one only notes it). What the
+ * lifecycle refuses (a person closed it meanwhile, a replay of events
+ * older than its last change) is reported and leaves the record as is. */
+static void persist_incident(struct replay *rp, const struct wd_output *o)
+{
+    struct wd_incident inc;
+    struct wd_timeline_entry e;
+    struct wd_error why = {0};
+    bool found = false;
+    enum wd_scenario sc;
+    enum wd_severity sev;
+    const char *id = o->u.incident.id;
+    bool recovery = strcmp(o->u.incident.status, "monitoring") == 0;
+    if (wd_scenario_parse(o->u.incident.scenario, &sc) != WD_OK ||
+        wd_severity_parse(o->u.incident.severity, &sev) != WD_OK) {
+        return; /* the engine only says what it knows */
+    }
+    if (wd_store_incident_load(rp->store, id, &inc, &found, &rp->err) != WD_OK) {
+        rp->failed = 1;
+        return;
+    }
+    if (!found) {
+        struct wd_incident_opening op = {.id = id,
+                                         .scenario = sc,
+                                         .scope = o->u.incident.scope,
+                                         .severity = sev,
+                                         .title = o->u.incident.title,
+                                         .detail = o->u.incident.detail,
+                                         .who = "warden",
+                                         .trading_halted = sc == WD_SC_KILL_PNL ||
+                                                           sc == WD_SC_KILL_DRAWDOWN ||
+                                                           sc == WD_SC_KILL_PSR ||
+                                                           sc == WD_SC_UNAUTHORIZED,
+                                         .pnl_open = scope_pnl(rp, o->u.incident.scope)};
+        if (wd_incident_open(&inc, &op, o->ts_ns, &e, &why) != WD_OK) {
+            goto refused;
+        }
+        record_change(rp, &inc, &e, o->event_no, true);
+        return;
+    }
+    if (!wd_inc_status_active(inc.status)) {
+        fprintf(stderr, "warden: incident %s is %s: finding not recorded: %s\n", id,
+                wd_inc_status_name(inc.status), o->u.incident.detail);
+        return;
+    }
+    if (sev < inc.severity) {
+        if (wd_incident_raise(&inc, sev, "warden", o->ts_ns, &e, &why) != WD_OK) {
+            goto refused;
+        }
+        record_change(rp, &inc, &e, o->event_no, false);
+    }
+    if (recovery && inc.status == WD_INC_OPEN) {
+        /* Nobody has acknowledged it: a machine's recovery does not (the
+         * response SLA keeps running); it goes on the timeline. */
+        if (wd_incident_note(&inc, WD_TL_FINDING, o->u.incident.detail, "warden", o->ts_ns, &e,
+                             &why) != WD_OK) {
+            goto refused;
+        }
+        record_change(rp, &inc, &e, o->event_no, false);
+        return;
+    }
+    if (recovery) {
+        if (inc.status != WD_INC_MONITORING) {
+            if (wd_incident_transition(&inc, WD_INC_MONITORING, "warden", o->ts_ns, &e, &why) !=
+                WD_OK) {
+                goto refused;
+            }
+            record_change(rp, &inc, &e, o->event_no, false);
+        }
+        return;
+    }
+    if (inc.status == WD_INC_MONITORING) {
+        if (wd_incident_transition(&inc, WD_INC_INVESTIGATING, "warden", o->ts_ns, &e, &why) !=
+            WD_OK) {
+            goto refused;
+        }
+        record_change(rp, &inc, &e, o->event_no, false);
+    }
+    if (wd_incident_note(&inc, WD_TL_FINDING, o->u.incident.detail, "warden", o->ts_ns, &e,
+                         &why) != WD_OK) {
+        goto refused;
+    }
+    record_change(rp, &inc, &e, o->event_no, false);
+    return;
+refused:
+    fprintf(stderr, "warden: incident %s: %s\n", id, why.msg);
+}
+
+/* The store's active incident of (scenario, scope), for the engine. */
+static bool active_incident(void *ctx, const char *scenario, const char *scope,
+                            char id_out[WD_INCIDENT_ID_MAX])
+{
+    struct replay *rp = ctx;
+    enum wd_scenario sc;
+    bool found = false;
+    if (wd_scenario_parse(scenario, &sc) != WD_OK) {
+        return false;
+    }
+    if (wd_store_incident_find_active(rp->store, sc, scope, id_out, &found, &rp->err) != WD_OK) {
+        rp->failed = 1;
+        return false;
+    }
+    return found;
 }
 
 static void on_output(void *ctx, const struct wd_output *o)
@@ -481,7 +621,9 @@ int cmd_replay(int argc, char **argv)
                                 .hmac_verify = wd_hmac_sha256_verify,
                                 .hmac_ctx = rp.hmac = wd_hmac_cache_new(),
                                 .incident_seq = incident_seq,
-                                .incident_seq_ctx = &rp};
+                                .incident_seq_ctx = &rp,
+                                .incident_active = active_incident,
+                                .incident_active_ctx = &rp};
     if (rp.hmac == NULL || wd_engine_new(&eo, &rp.engine, &err) != WD_OK ||
         wd_decoder_new(wd_engine_symbols(rp.engine), wd_engine_accounts(rp.engine), &rp.dec) !=
             WD_OK) {

@@ -14,19 +14,13 @@
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
 #include "store/store.h"
+#include "warden/incident.h"
 #include "warden/timeutil.h"
 
 struct state_opts {
     const char *config, *db, *scope, *reason, *who, *role;
     bool json, reduce_only;
 };
-
-static int64_t wall_clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * WD_NS_PER_S + ts.tv_nsec;
-}
 
 /* Who acts: --as, else the login name. */
 static const char *actor(const struct state_opts *o)
@@ -145,7 +139,7 @@ int cmd_halt(int argc, char **argv)
     memset(&st, 0, sizeof st);
     copy(st.scope, sizeof st.scope, o.scope);
     st.state = o.reduce_only ? WD_TS_REDUCE_ONLY : WD_TS_HALTED;
-    st.since_ns = wall_clock_ns();
+    st.since_ns = cli_wall_ns();
     copy(st.reason, sizeof st.reason, o.reason);
     copy(st.by, sizeof st.by, actor(&o));
     copy(st.scenario, sizeof st.scenario, "manual");
@@ -232,7 +226,7 @@ int cmd_resume(int argc, char **argv)
     a.role = role;
     copy(a.reason, sizeof a.reason, o.reason);
     copy(a.incident, sizeof a.incident, st.incident);
-    a.ts_ns = wall_clock_ns();
+    a.ts_ns = cli_wall_ns();
     if (wd_store_begin(store, &err) != WD_OK || wd_store_add_approval(store, &a, &err) != WD_OK ||
         wd_store_list_approvals(store, o.scope, st.since_ns, &list, &n, &err) != WD_OK) {
         wd_store_rollback(store);
@@ -245,7 +239,26 @@ int cmd_resume(int argc, char **argv)
         have |= list[i].role;
     }
     printf("%s: approval by %s (%s) recorded\n", o.scope, a.who, wd_role_name(role));
-    if ((have & required) == required) {
+    /* The incident that halted the scope holds trading until its recovery
+     * criteria are ticked (P0/P1): issue 5, the playbook's Recover step. */
+    struct wd_incident inc;
+    bool have_inc = false;
+    enum wd_resume_basis basis = WD_RESUME_NOT_GATED;
+    if (st.incident[0] != '\0' &&
+        wd_store_incident_load(store, st.incident, &inc, &have_inc, &err) != WD_OK) {
+        wd_store_rollback(store);
+        cli_errorf("store: %s", err.msg);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    bool criteria_ok = !have_inc || wd_incident_may_resume(&inc, &basis);
+    if ((have & required) == required && !criteria_ok) {
+        int first = wd_incident_first_unticked(&inc);
+        printf("%s: still HALTED; incident %s's recovery criteria are not all ticked "
+               "(next: %u. %s; 'warden incident check %s N')\n",
+               o.scope, inc.id, first >= 0 ? (unsigned)first + 1u : 0u,
+               first >= 0 ? inc.criteria[first].text : "", inc.id);
+    } else if ((have & required) == required) {
         struct wd_scope_state ns = st;
         ns.state = WD_TS_RAMP_UP;
         ns.since_ns = a.ts_ns;

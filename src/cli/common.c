@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bus/config_yaml.h"
@@ -466,4 +467,11 @@ void cli_fmt_money(wd_fix v, char *buf, size_t cap)
     if (cap > 0) {
         buf[o < cap ? o : cap - 1] = '\0';
     }
+}
+
+int64_t cli_wall_ns(void)
+{
+    struct timespec t;
+    (void)clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * WD_NS_PER_S + t.tv_nsec;
 }

@@ -32,6 +32,7 @@ static const struct subcommand subcommands[] = {
     {"rejects", cmd_rejects, "rejection rate and top reasons, broker and gate (P1-3)"},
     {"latency", cmd_latency, "intent->ack latency p50/p95/p99/max per account (P2-1)"},
     {"flatten", cmd_flatten, "closing intents for open positions (--filter unauthorized) --confirm"},
+    {"incident", cmd_incident, "incidents: list|show|open|ack|assign|status|note|check|approve|action|resolve|close"},
     {"config", cmd_config, "config check FILE: validate a configuration, every problem with its line"},
 };
 

@@ -1,0 +1,825 @@
+/*
+ * `warden incident list|show|open|ack|assign|status|note|check|approve|
+ * action|resolve|close` (issue 5): responders drive the incident record in
+ * the store. Each change goes through the pure lifecycle
+ * (include/warden/incident.h), which refuses what the playbook does not
+ * allow, and is saved with its timeline entry in one transaction (and so
+ * in the audit chain). Times are the wall clock, or --at for a backfill or
+ * a test.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/cmds.h"
+#include "cli/jsonout.h"
+#include "store/store.h"
+#include "warden/incident.h"
+#include "warden/render.h"
+#include "warden/timeutil.h"
+
+static const char usage_text[] =
+    "Usage: warden incident COMMAND [ARGS] [--as NAME] [--json] [--at TIME]\n"
+    "                       [--config FILE] [--db PATH]\n"
+    "\n"
+    "  list [--all]                    active incidents (all with --all), SLA status\n"
+    "  show ID                         the record, checklist, actions and timeline\n"
+    "  open --scenario S --scope SCOPE --title T [--severity P] [--detail D]\n"
+    "                                  open one by hand (one per scenario and scope)\n"
+    "  ack ID                          acknowledge (stops the response SLA)\n"
+    "  assign ID --role ROLE NAME      commander, risk_officer, tech_lead,\n"
+    "                                  comms_lead or sme\n"
+    "  status ID STATUS                investigating, identified, fixing, monitoring\n"
+    "  note ID TEXT                    a note on the timeline\n"
+    "  check ID N [--undo]             tick (untick) recovery criterion N (1-based)\n"
+    "  approve ID --role risk_officer|cto --reason R\n"
+    "                                  an approval to resume the incident's scope\n"
+    "  action ID add TEXT --owner NAME [--due DATE]\n"
+    "  action ID done N [--undo]       action items of the review\n"
+    "  resolve ID                      resolved (P0/P1: every criterion ticked)\n"
+    "  close ID                        closed, after the review\n"
+    "  report ID                       the playbook's incident report (markdown)\n"
+    "  message ID --kind initial|update|resolution\n"
+    "                                  the playbook's communication template\n"
+    "  review ID                       the post-incident review document\n"
+    "  review --due                    reviews overdue (48 h) and follow-ups due (2 weeks)\n"
+    "\n"
+    "Every change also rewrites the incident log (the playbook's Appendix)\n"
+    "under logs/incident_YYYYMMDD_HHMMSS.log, or --logs DIR.\n"
+    "\n"
+    "  --as NAME    who acts (required for a change; or WARDEN_AS)\n"
+    "  --at TIME    when (RFC 3339, or YYYY-MM-DD); default: now\n"
+    "  --json       one JSON object\n"
+    "Exit status: 0 done, 1 refused (bad id, transition) or a store failure, 2 usage.\n";
+
+struct inc_cmd {
+    const char *sub;
+    const char *config, *db, *as, *at;
+    const char *role, *owner, *due, *reason, *kind, *logs;
+    const char *scenario, *scope, *severity, *title, *detail;
+    bool json, all, undo, due_list;
+    char **args; /* positional arguments after the subcommand */
+    int nargs;
+    struct wd_config cfg;
+    struct wd_tz *tz;
+    struct wd_store *store;
+    int64_t now;
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cli_errorf("%s (see 'warden incident --help')", msg);
+    return CLI_USAGE;
+}
+
+static int parse(struct inc_cmd *c, int argc, char **argv)
+{
+    enum { O_DB = 256, O_AS, O_AT, O_ROLE, O_OWNER, O_DUE, O_REASON, O_SCENARIO, O_SCOPE,
+           O_SEVERITY, O_TITLE, O_DETAIL, O_ALL, O_UNDO, O_KIND, O_LOGS };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, O_DB},
+        {"as", required_argument, NULL, O_AS},     {"at", required_argument, NULL, O_AT},
+        {"role", required_argument, NULL, O_ROLE}, {"owner", required_argument, NULL, O_OWNER},
+        {"due", required_argument, NULL, O_DUE},   {"reason", required_argument, NULL, O_REASON},
+        {"scenario", required_argument, NULL, O_SCENARIO},
+        {"scope", required_argument, NULL, O_SCOPE},
+        {"severity", required_argument, NULL, O_SEVERITY},
+        {"title", required_argument, NULL, O_TITLE},
+        {"detail", required_argument, NULL, O_DETAIL},
+        {"all", no_argument, NULL, O_ALL},         {"undo", no_argument, NULL, O_UNDO},
+        {"kind", required_argument, NULL, O_KIND}, {"logs", required_argument, NULL, O_LOGS},
+        {"json", no_argument, NULL, 'j'},          {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 2; /* argv[0] "incident", argv[1] the subcommand */
+    while ((ch = getopt_long(argc, argv, "c:jh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': c->config = optarg; break;
+        case O_DB: c->db = optarg; break;
+        case O_AS: c->as = optarg; break;
+        case O_AT: c->at = optarg; break;
+        case O_ROLE: c->role = optarg; break;
+        case O_OWNER: c->owner = optarg; break;
+        case O_DUE: c->due = optarg; break;
+        case O_KIND: c->kind = optarg; break;
+        case O_LOGS: c->logs = optarg; break;
+        case O_REASON: c->reason = optarg; break;
+        case O_SCENARIO: c->scenario = optarg; break;
+        case O_SCOPE: c->scope = optarg; break;
+        case O_SEVERITY: c->severity = optarg; break;
+        case O_TITLE: c->title = optarg; break;
+        case O_DETAIL: c->detail = optarg; break;
+        case O_ALL: c->all = true; break;
+        case O_UNDO: c->undo = true; break;
+        case 'j': c->json = true; break;
+        case 'h': fputs(usage_text, stdout); return -1;
+        default: fputs(usage_text, stderr); return CLI_USAGE;
+        }
+    }
+    c->args = argv + optind;
+    c->nargs = argc - optind;
+    if (c->as == NULL) {
+        c->as = getenv("WARDEN_AS");
+    }
+    return CLI_OK;
+}
+
+/* Needs exactly n positional arguments. */
+static int want_args(const struct inc_cmd *c, int n, const char *form)
+{
+    if (c->nargs != n) {
+        return usage_error("incident %s", form);
+    }
+    return CLI_OK;
+}
+
+/* Configuration, zone, store and the time of the action. */
+static int setup(struct inc_cmd *c)
+{
+    int rc;
+    if ((rc = cli_config_load(&c->cfg, c->config)) != CLI_OK ||
+        (rc = cli_tz_load(&c->cfg, &c->tz)) != CLI_OK ||
+        (rc = cli_open_store(&c->cfg, c->db, &c->store)) != CLI_OK) {
+        return rc;
+    }
+    c->now = cli_wall_ns();
+    if (c->at != NULL && (rc = cli_parse_time("--at", c->at, c->tz, false, &c->now)) != CLI_OK) {
+        return rc;
+    }
+    return CLI_OK;
+}
+
+static int load(struct inc_cmd *c, const char *id, struct wd_incident *inc)
+{
+    struct wd_error err = {0};
+    bool found = false;
+    if (wd_store_incident_load(c->store, id, inc, &found, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    if (!found) {
+        cli_errorf("incident %s: no such incident (see 'warden incident list --all')", id);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* Saves the record and its timeline entry, then commits the transaction
+ * the caller began (rolled back on any failure). */
+static int save_commit(struct inc_cmd *c, const struct wd_incident *inc,
+                       const struct wd_timeline_entry *e)
+{
+    struct wd_error err = {0};
+    if (wd_store_incident_save(c->store, inc, c->as, &err) != WD_OK ||
+        wd_store_timeline_append(c->store, e, &err) != WD_OK ||
+        wd_store_commit(c->store, &err) != WD_OK) {
+        wd_store_rollback(c->store);
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static void fmt_time(int64_t ns, char *buf, size_t cap)
+{
+    if (ns == 0) {
+        snprintf(buf, cap, "-");
+    } else {
+        wd_time_format_utc(ns, buf, cap);
+    }
+}
+
+/* "ack due in 4m10s", "ack 2m00s past SLA", "acked", per the record. */
+static void sla_text(const struct wd_incident *inc, int64_t now, char *buf, size_t cap,
+                     bool *past)
+{
+    struct wd_incident_sla s;
+    char d[40];
+    wd_incident_sla(inc, now, &s);
+    *past = s.ack_breached || s.resolve_breached;
+    if (!s.acknowledged) {
+        cli_fmt_duration(s.ack_remaining_ns < 0 ? -s.ack_remaining_ns : s.ack_remaining_ns, d,
+                         sizeof d);
+        snprintf(buf, cap, s.ack_remaining_ns < 0 ? "PAST SLA: ack %s late" : "ack due in %s",
+                 d);
+    } else if (s.resolve_target_ns > 0 && wd_inc_status_active(inc->status)) {
+        cli_fmt_duration(s.resolve_remaining_ns < 0 ? -s.resolve_remaining_ns
+                                                    : s.resolve_remaining_ns,
+                         d, sizeof d);
+        snprintf(buf, cap,
+                 s.resolve_remaining_ns < 0 ? "PAST SLA: resolution %s late"
+                                            : "resolve due in %s",
+                 d);
+    } else {
+        snprintf(buf, cap, s.ack_breached ? "acknowledged late" : "acknowledged in time");
+    }
+}
+
+static void json_record(struct jw *w, const struct wd_incident *inc, int64_t now)
+{
+    char sla[96];
+    bool past;
+    sla_text(inc, now, sla, sizeof sla, &past);
+    jw_obj_begin(w);
+    jw_key(w, "id");
+    jw_str(w, inc->id);
+    jw_key(w, "scenario");
+    jw_str(w, wd_scenario_name(inc->scenario));
+    jw_key(w, "scope");
+    jw_str(w, inc->scope);
+    jw_key(w, "severity");
+    jw_str(w, wd_severity_name(inc->severity));
+    jw_key(w, "status");
+    jw_str(w, wd_inc_status_name(inc->status));
+    jw_key(w, "title");
+    jw_str(w, inc->title);
+    jw_key(w, "opened_ns");
+    jw_int(w, inc->opened_ns);
+    jw_key(w, "acknowledged_ns");
+    jw_int(w, inc->acknowledged_ns);
+    jw_key(w, "resolved_ns");
+    jw_int(w, inc->resolved_ns);
+    jw_key(w, "sla");
+    jw_str(w, sla);
+    jw_key(w, "past_sla");
+    jw_bool(w, past);
+    jw_obj_end(w);
+}
+
+static int do_list(struct inc_cmd *c)
+{
+    struct wd_incident *v = NULL;
+    size_t n = 0;
+    struct wd_error err = {0};
+    if (want_args(c, 0, "list [--all]") != CLI_OK) {
+        return CLI_USAGE;
+    }
+    if (wd_store_incident_list_records(c->store, !c->all, &v, &n, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    size_t past_n = 0;
+    if (c->json) {
+        struct jw w;
+        jw_init(&w, stdout);
+        jw_obj_begin(&w);
+        jw_key(&w, "incidents");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < n; i++) {
+            json_record(&w, &v[i], c->now);
+        }
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+        fputc('\n', stdout);
+    } else {
+        printf("%-17s %-3s %-13s %-20s %-20s %-24s %s\n", "ID", "SEV", "STATUS", "SCENARIO",
+               "SCOPE", "OPENED (UTC)", "SLA");
+        for (size_t i = 0; i < n; i++) {
+            char opened[40], sla[96];
+            bool past;
+            fmt_time(v[i].opened_ns, opened, sizeof opened);
+            sla_text(&v[i], c->now, sla, sizeof sla, &past);
+            past_n += past ? 1u : 0u;
+            printf("%-17s %-3s %-13s %-20s %-20s %-24s %s\n", v[i].id,
+                   wd_severity_name(v[i].severity), wd_inc_status_name(v[i].status),
+                   wd_scenario_name(v[i].scenario), v[i].scope, opened, sla);
+        }
+        fprintf(stderr, "warden: %zu incident%s%s, %zu past SLA\n", n, n == 1 ? "" : "s",
+                c->all ? "" : " active", past_n);
+    }
+    free(v);
+    return CLI_OK;
+}
+
+static int do_show(struct inc_cmd *c)
+{
+    struct wd_incident inc;
+    struct wd_timeline_entry *tl = NULL;
+    size_t n = 0;
+    struct wd_error err = {0};
+    int rc;
+    if ((rc = want_args(c, 1, "show ID")) != CLI_OK || (rc = load(c, c->args[0], &inc)) != CLI_OK) {
+        return rc;
+    }
+    if (wd_store_timeline_list(c->store, inc.id, &tl, &n, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    if (c->json) {
+        static char buf[WD_INCIDENT_CANONICAL_MAX];
+        (void)wd_incident_canonical(&inc, buf, sizeof buf);
+        printf("{\"record\":%s,\"timeline\":[", buf);
+        for (size_t i = 0; i < n; i++) {
+            struct jw w;
+            if (i > 0) {
+                fputc(',', stdout);
+            }
+            jw_init(&w, stdout);
+            jw_obj_begin(&w);
+            jw_key(&w, "ts_ns");
+            jw_int(&w, tl[i].ts_ns);
+            jw_key(&w, "kind");
+            jw_str(&w, wd_tl_kind_name(tl[i].kind));
+            jw_key(&w, "who");
+            jw_str(&w, tl[i].who);
+            jw_key(&w, "from");
+            jw_str(&w, tl[i].from);
+            jw_key(&w, "to");
+            jw_str(&w, tl[i].to);
+            jw_key(&w, "text");
+            jw_str(&w, tl[i].text);
+            jw_obj_end(&w);
+        }
+        printf("]}\n");
+        free(tl);
+        return CLI_OK;
+    }
+    char t1[40], sla[96];
+    bool past;
+    fmt_time(inc.opened_ns, t1, sizeof t1);
+    sla_text(&inc, c->now, sla, sizeof sla, &past);
+    printf("%s  %s  %s  %s  %s\n%s\n", inc.id, wd_severity_name(inc.severity),
+           wd_inc_status_name(inc.status), wd_scenario_name(inc.scenario), inc.scope, inc.title);
+    if (inc.detail[0]) {
+        printf("%s\n", inc.detail);
+    }
+    printf("opened %s by %s; %s\n", t1, inc.opened_by, sla);
+    printf("roles: commander %s, risk officer %s, tech lead %s, comms lead %s\n",
+           inc.commander[0] ? inc.commander : "-", inc.risk_officer[0] ? inc.risk_officer : "-",
+           inc.tech_lead[0] ? inc.tech_lead : "-", inc.comms_lead[0] ? inc.comms_lead : "-");
+    printf("recovery criteria:\n");
+    for (uint32_t i = 0; i < inc.n_criteria; i++) {
+        if (inc.criteria[i].done) {
+            printf("  %u. [x] %s (%s)\n", i + 1u, inc.criteria[i].text, inc.criteria[i].who);
+        } else {
+            printf("  %u. [ ] %s\n", i + 1u, inc.criteria[i].text);
+        }
+    }
+    if (inc.n_actions > 0) {
+        printf("action items:\n");
+    }
+    for (uint32_t i = 0; i < inc.n_actions; i++) {
+        char due[40];
+        fmt_time(inc.actions[i].due_ns, due, sizeof due);
+        printf("  %u. [%c] %s (owner %s, due %s)\n", i + 1u, inc.actions[i].done ? 'x' : ' ',
+               inc.actions[i].text, inc.actions[i].owner, due);
+    }
+    printf("timeline:\n");
+    for (size_t i = 0; i < n; i++) {
+        fmt_time(tl[i].ts_ns, t1, sizeof t1);
+        printf("  %s  %-10s %-12s %s\n", t1, wd_tl_kind_name(tl[i].kind), tl[i].who,
+               tl[i].text);
+    }
+    free(tl);
+    return CLI_OK;
+}
+
+static void write_log(struct inc_cmd *c, const struct wd_incident *inc);
+
+/* ---- changes ------------------------------------------------------------------ */
+
+/* The change a subcommand makes to a loaded record: one core call that
+ * fills the timeline entry, or refuses with err. */
+typedef enum wd_status (*change_fn)(struct inc_cmd *c, struct wd_incident *inc,
+                                    struct wd_timeline_entry *e, struct wd_error *err);
+
+static int parse_index(const char *what, const char *s, uint32_t max, uint32_t *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v == 0 || v > max) {
+        cli_errorf("incident: %s '%s': a number from 1 to %u", what, s, max);
+        return CLI_USAGE;
+    }
+    *out = (uint32_t)(v - 1u);
+    return CLI_OK;
+}
+
+static enum wd_status ch_ack(struct inc_cmd *c, struct wd_incident *inc,
+                             struct wd_timeline_entry *e, struct wd_error *err)
+{
+    return wd_incident_transition(inc, WD_INC_ACKNOWLEDGED, c->as, c->now, e, err);
+}
+
+static enum wd_status ch_resolve(struct inc_cmd *c, struct wd_incident *inc,
+                                 struct wd_timeline_entry *e, struct wd_error *err)
+{
+    return wd_incident_transition(inc, WD_INC_RESOLVED, c->as, c->now, e, err);
+}
+
+static enum wd_status ch_close(struct inc_cmd *c, struct wd_incident *inc,
+                               struct wd_timeline_entry *e, struct wd_error *err)
+{
+    return wd_incident_transition(inc, WD_INC_CLOSED, c->as, c->now, e, err);
+}
+
+static enum wd_status ch_status(struct inc_cmd *c, struct wd_incident *inc,
+                                struct wd_timeline_entry *e, struct wd_error *err)
+{
+    enum wd_inc_status to;
+    if (wd_inc_status_parse(c->args[1], &to) != WD_OK) {
+        return wd_error_set(err, WD_EINVAL,
+                            "'%s' is not a status (open, acknowledged, investigating, "
+                            "identified, fixing, monitoring, resolved, closed)",
+                            c->args[1]);
+    }
+    return wd_incident_transition(inc, to, c->as, c->now, e, err);
+}
+
+static enum wd_status ch_note(struct inc_cmd *c, struct wd_incident *inc,
+                              struct wd_timeline_entry *e, struct wd_error *err)
+{
+    return wd_incident_note(inc, WD_TL_NOTE, c->args[1], c->as, c->now, e, err);
+}
+
+static enum wd_status ch_assign(struct inc_cmd *c, struct wd_incident *inc,
+                                struct wd_timeline_entry *e, struct wd_error *err)
+{
+    enum wd_inc_role role;
+    if (c->role == NULL || wd_inc_role_parse(c->role, &role) != WD_OK) {
+        return wd_error_set(err, WD_EINVAL,
+                            "--role '%s': one of commander, risk_officer, tech_lead, "
+                            "comms_lead, sme",
+                            c->role ? c->role : "");
+    }
+    return c->undo ? wd_incident_unassign(inc, role, c->args[1], c->as, c->now, e, err)
+                   : wd_incident_assign(inc, role, c->args[1], c->as, c->now, e, err);
+}
+
+static enum wd_status ch_check(struct inc_cmd *c, struct wd_incident *inc,
+                               struct wd_timeline_entry *e, struct wd_error *err)
+{
+    uint32_t i;
+    if (parse_index("criterion", c->args[1], inc->n_criteria ? inc->n_criteria : 1u, &i) !=
+        CLI_OK) {
+        return wd_error_set(err, WD_EINVAL, "no such recovery criterion");
+    }
+    return wd_incident_check(inc, i, !c->undo, c->as, c->now, e, err);
+}
+
+static enum wd_status ch_action(struct inc_cmd *c, struct wd_incident *inc,
+                                struct wd_timeline_entry *e, struct wd_error *err)
+{
+    if (strcmp(c->args[1], "add") == 0) {
+        int64_t due = 0;
+        uint32_t idx;
+        if (c->owner == NULL) {
+            return wd_error_set(err, WD_EINVAL, "action add: --owner NAME is required");
+        }
+        if (c->due != NULL && cli_parse_time("--due", c->due, c->tz, false, &due) != CLI_OK) {
+            return wd_error_set(err, WD_EINVAL, "action add: bad --due");
+        }
+        return wd_incident_action_add(inc, c->args[2], c->owner, due, c->as, c->now, &idx, e,
+                                      err);
+    }
+    if (strcmp(c->args[1], "done") == 0) {
+        uint32_t i;
+        if (parse_index("action", c->args[2], inc->n_actions ? inc->n_actions : 1u, &i) !=
+            CLI_OK) {
+            return wd_error_set(err, WD_EINVAL, "no such action item");
+        }
+        return wd_incident_action_done(inc, i, !c->undo, c->as, c->now, e, err);
+    }
+    return wd_error_set(err, WD_EINVAL, "action: 'add TEXT' or 'done N', not '%s'", c->args[1]);
+}
+
+/* An approval to resume the incident's scope: recorded as warden resume
+ * records one (the store's approvals), and on the timeline. */
+static enum wd_status ch_approve(struct inc_cmd *c, struct wd_incident *inc,
+                                 struct wd_timeline_entry *e, struct wd_error *err)
+{
+    struct wd_approval a;
+    char text[WD_TIMELINE_TEXT_MAX];
+    memset(&a, 0, sizeof a);
+    if (c->role == NULL || wd_role_parse(c->role, &a.role) != WD_OK) {
+        return wd_error_set(err, WD_EINVAL, "--role '%s': risk_officer or cto",
+                            c->role ? c->role : "");
+    }
+    if (c->reason == NULL || c->reason[0] == '\0') {
+        return wd_error_set(err, WD_EINVAL, "approve: --reason R is required");
+    }
+    snprintf(a.scope, sizeof a.scope, "%s", inc->scope);
+    snprintf(a.who, sizeof a.who, "%s", c->as);
+    snprintf(a.reason, sizeof a.reason, "%s", c->reason);
+    snprintf(a.incident, sizeof a.incident, "%s", inc->id);
+    a.ts_ns = c->now;
+    snprintf(text, sizeof text, "%s approves resuming %s: %s", c->role, inc->scope, c->reason);
+    enum wd_status st = wd_incident_note(inc, WD_TL_APPROVAL, text, c->as, c->now, e, err);
+    if (st != WD_OK) {
+        return st;
+    }
+    return wd_store_add_approval(c->store, &a, err);
+}
+
+struct change {
+    const char *sub;
+    int nargs;
+    const char *form;
+    change_fn fn;
+};
+
+static const struct change changes[] = {
+    {"ack", 1, "ack ID", ch_ack},
+    {"resolve", 1, "resolve ID", ch_resolve},
+    {"close", 1, "close ID", ch_close},
+    {"status", 2, "status ID STATUS", ch_status},
+    {"note", 2, "note ID TEXT", ch_note},
+    {"assign", 2, "assign ID --role ROLE NAME", ch_assign},
+    {"check", 2, "check ID N [--undo]", ch_check},
+    {"approve", 1, "approve ID --role risk_officer|cto --reason R", ch_approve},
+    {"action", 3, "action ID add TEXT --owner NAME | action ID done N", ch_action},
+};
+
+static void print_change(const struct inc_cmd *c, const struct wd_incident *inc,
+                         const struct wd_timeline_entry *e)
+{
+    if (c->json) {
+        struct jw w;
+        jw_init(&w, stdout);
+        json_record(&w, inc, c->now);
+        fputc('\n', stdout);
+        return;
+    }
+    printf("%s: %s\n", inc->id, e->text);
+}
+
+static int do_change(struct inc_cmd *c, const struct change *ch)
+{
+    struct wd_incident inc;
+    struct wd_timeline_entry e;
+    struct wd_error err = {0};
+    int rc;
+    if (c->nargs != ch->nargs) {
+        return usage_error("incident %s", ch->form);
+    }
+    if (c->as == NULL || c->as[0] == '\0') {
+        return usage_error("incident %s: --as NAME is required (who acts)", ch->sub);
+    }
+    if ((rc = load(c, c->args[0], &inc)) != CLI_OK) {
+        return rc;
+    }
+    memset(&e, 0, sizeof e);
+    if (wd_store_begin(c->store, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    if (ch->fn(c, &inc, &e, &err) != WD_OK) {
+        wd_store_rollback(c->store);
+        cli_errorf("incident %s %s: %s", ch->sub, inc.id, err.msg);
+        return CLI_FAIL;
+    }
+    if ((rc = save_commit(c, &inc, &e)) == CLI_OK) {
+        write_log(c, &inc);
+        print_change(c, &inc, &e);
+    }
+    return rc;
+}
+
+/* ---- open ------------------------------------------------------------------------- */
+
+static int do_open(struct inc_cmd *c)
+{
+    struct wd_incident inc;
+    struct wd_timeline_entry e;
+    struct wd_error err = {0};
+    struct wd_incident_opening o = {0};
+    char id[WD_INCIDENT_ID_MAX], ymd[16];
+    bool found = false;
+    if (want_args(c, 0, "open --scenario S --scope SCOPE --title T") != CLI_OK) {
+        return CLI_USAGE;
+    }
+    if (c->as == NULL || c->as[0] == '\0') {
+        return usage_error("incident %s: --as NAME is required (who acts)", "open");
+    }
+    if (c->scenario == NULL || wd_scenario_parse(c->scenario, &o.scenario) != WD_OK) {
+        return usage_error("incident open: --scenario '%s' is not a scenario (see docs/SCENARIOS.md)",
+                           c->scenario ? c->scenario : "");
+    }
+    o.severity = wd_scenario_default_severity(o.scenario);
+    if (c->severity != NULL && wd_severity_parse(c->severity, &o.severity) != WD_OK) {
+        return usage_error("incident open: --severity '%s': P0, P1, P2 or P3", c->severity);
+    }
+    o.scope = c->scope != NULL ? c->scope : "firm";
+    o.title = c->title;
+    o.detail = c->detail;
+    o.who = c->as;
+    if (c->title == NULL) {
+        return usage_error("incident open: %s is required", "--title T");
+    }
+    /* One incident per (scenario, scope) while it is not resolved. */
+    if (wd_store_incident_find_active(c->store, o.scenario, o.scope, id, &found, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    if (found) {
+        cli_errorf("incident open: %s is already open for %s on %s; add to it with "
+                   "'warden incident note %s TEXT'",
+                   id, wd_scenario_name(o.scenario), o.scope, id);
+        return CLI_FAIL;
+    }
+    int64_t day = wd_tz_local_day(c->tz, c->now, NULL, NULL);
+    int64_t y;
+    unsigned mo, d;
+    uint32_t seq = 0;
+    wd_civil_from_days(day, &y, &mo, &d);
+    snprintf(ymd, sizeof ymd, "%04lld%02u%02u", (long long)y, mo, d);
+    if (wd_store_begin(c->store, &err) != WD_OK ||
+        wd_store_incident_seq(c->store, ymd, &seq, &err) != WD_OK ||
+        wd_incident_id_format(day, seq + 1u, id, sizeof id) != WD_OK) {
+        wd_store_rollback(c->store);
+        cli_errorf("store: %s", err.msg[0] ? err.msg : "cannot number the incident");
+        return CLI_FAIL;
+    }
+    o.id = id;
+    if (wd_incident_open(&inc, &o, c->now, &e, &err) != WD_OK) {
+        wd_store_rollback(c->store);
+        cli_errorf("incident open: %s", err.msg);
+        return CLI_FAIL;
+    }
+    int rc = save_commit(c, &inc, &e);
+    if (rc == CLI_OK) {
+        write_log(c, &inc);
+        print_change(c, &inc, &e);
+    }
+    return rc;
+}
+
+/* ---- documents ------------------------------------------------------------------ */
+
+typedef enum wd_status (*render_fn)(const struct wd_incident *inc,
+                                    const struct wd_timeline_entry *entries, size_t n,
+                                    int64_t now_ns, const struct wd_tz *tz,
+                                    struct wd_render_buf *out);
+
+/* Renders the record with its timeline into b. */
+static int render(struct inc_cmd *c, const struct wd_incident *inc, render_fn fn,
+                  enum wd_msg_kind kind, struct wd_render_buf *b)
+{
+    struct wd_timeline_entry *tl = NULL;
+    size_t n = 0;
+    struct wd_error err = {0};
+    if (wd_store_timeline_list(c->store, inc->id, &tl, &n, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    enum wd_status st = fn != NULL ? fn(inc, tl, n, c->now, c->tz, b)
+                                   : wd_render_message(kind, inc, tl, n, c->now, c->tz, b);
+    free(tl);
+    if (st != WD_OK) {
+        cli_errorf("incident %s: cannot render it: %s", inc->id,
+                   st == WD_ESTATE ? "not resolved yet" : wd_status_str(st));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* The playbook's incident log, rewritten after every change: under
+ * --logs DIR, else ./logs. A failure to write it is said, not fatal: the
+ * record in the store is the source of truth. */
+static void write_log(struct inc_cmd *c, const struct wd_incident *inc)
+{
+    struct wd_render_buf b;
+    char name[96], path[1200];
+    const char *dir = c->logs != NULL ? c->logs : ".";
+    wd_render_buf_init(&b, 0);
+    if (render(c, inc, wd_render_log, WD_MSG_INITIAL, &b) != CLI_OK) {
+        wd_render_buf_destroy(&b);
+        return;
+    }
+    (void)wd_render_log_name(inc, c->tz, name, sizeof name); /* "logs/incident_..." */
+    snprintf(path, sizeof path, "%s/logs", dir);
+    (void)mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
+        cli_errorf("incident log %s: cannot write it", path);
+    }
+    wd_render_buf_destroy(&b);
+}
+
+static int do_document(struct inc_cmd *c)
+{
+    struct wd_incident inc;
+    struct wd_render_buf b;
+    render_fn fn = NULL;
+    enum wd_msg_kind kind = WD_MSG_INITIAL;
+    int rc;
+    if (strcmp(c->sub, "message") == 0 &&
+        (c->kind == NULL || wd_msg_kind_parse(c->kind, &kind) != WD_OK)) {
+        return usage_error("incident message: --kind '%s': initial, update or resolution",
+                           c->kind ? c->kind : "");
+    }
+    fn = strcmp(c->sub, "report") == 0   ? wd_render_report
+         : strcmp(c->sub, "review") == 0 ? wd_render_review
+                                         : NULL;
+    if ((rc = want_args(c, 1, strcmp(c->sub, "message") == 0 ? "message ID --kind KIND" : "report ID | review ID")) !=
+            CLI_OK ||
+        (rc = load(c, c->args[0], &inc)) != CLI_OK) {
+        return rc;
+    }
+    wd_render_buf_init(&b, 0);
+    if ((rc = render(c, &inc, fn, kind, &b)) == CLI_OK) {
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    wd_render_buf_destroy(&b);
+    return rc;
+}
+
+/* `review --due`: reviews overdue and follow-ups due at --at (now). */
+static int do_review_due(struct inc_cmd *c)
+{
+    struct wd_incident *v = NULL;
+    size_t n = 0, shown = 0;
+    struct wd_error err = {0};
+    if (want_args(c, 0, "review --due") != CLI_OK) {
+        return CLI_USAGE;
+    }
+    if (wd_store_incident_list_records(c->store, false, &v, &n, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct wd_review_due d;
+        char due[40], late[40];
+        wd_review_due(&v[i], c->now, &d);
+        if (d.review_overdue) {
+            fmt_time(d.review_due_ns, due, sizeof due);
+            cli_fmt_duration(c->now - d.review_due_ns, late, sizeof late);
+            printf("%s  review overdue: due %s, %s late\n", v[i].id, due, late);
+            shown++;
+        } else if (d.followup_due) {
+            fmt_time(d.followup_due_ns, due, sizeof due);
+            printf("%s  two-week follow-up due since %s: %u action item%s open\n", v[i].id, due,
+                   d.open_actions, d.open_actions == 1 ? "" : "s");
+            shown++;
+        }
+    }
+    fprintf(stderr, "warden: %zu review%s or follow-up%s due\n", shown, shown == 1 ? "" : "s",
+            shown == 1 ? "" : "s");
+    free(v);
+    return CLI_OK;
+}
+
+int cmd_incident(int argc, char **argv)
+{
+    struct inc_cmd c;
+    memset(&c, 0, sizeof c);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    c.sub = argv[1];
+    /* `review --due` is a switch, `action add --due DATE` takes a date:
+     * the review's is taken out before the options are parsed. */
+    if (strcmp(c.sub, "review") == 0) {
+        int k = 2;
+        for (int i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--due") == 0) {
+                c.due_list = true;
+            } else {
+                argv[k++] = argv[i];
+            }
+        }
+        argc = k;
+    }
+    int rc = parse(&c, argc, argv);
+    if (rc != CLI_OK) {
+        return rc < 0 ? CLI_OK : rc;
+    }
+    const struct change *ch = NULL;
+    for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
+        if (strcmp(c.sub, changes[i].sub) == 0) {
+            ch = &changes[i];
+        }
+    }
+    bool document = strcmp(c.sub, "report") == 0 || strcmp(c.sub, "message") == 0 ||
+                    strcmp(c.sub, "review") == 0;
+    if (ch == NULL && !document && strcmp(c.sub, "list") != 0 && strcmp(c.sub, "show") != 0 &&
+        strcmp(c.sub, "open") != 0) {
+        return usage_error("incident: unknown command '%s'", c.sub);
+    }
+    if ((rc = setup(&c)) == CLI_OK) {
+        rc = ch != NULL                           ? do_change(&c, ch)
+             : c.due_list                         ? do_review_due(&c)
+             : document                           ? do_document(&c)
+             : strcmp(c.sub, "list") == 0         ? do_list(&c)
+             : strcmp(c.sub, "show") == 0         ? do_show(&c)
+                                                  : do_open(&c);
+    }
+    wd_store_close(c.store);
+    wd_tz_free(c.tz);
+    wd_config_destroy(&c.cfg);
+    return rc;
+}
