@@ -367,6 +367,25 @@ static int do_show(struct inc_cmd *c)
             printf("  %u. [ ] %s\n", i + 1u, inc.criteria[i].text);
         }
     }
+    struct wd_approval *ap = NULL;
+    size_t nap = 0;
+    if (wd_store_list_approvals(c->store, inc.scope, inc.opened_ns, &ap, &nap, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        free(tl);
+        return CLI_FAIL;
+    }
+    for (size_t i = 0, shown = 0; i < nap; i++) {
+        if (strcmp(ap[i].incident, inc.id) != 0) {
+            continue;
+        }
+        char when[40];
+        fmt_time(ap[i].ts_ns, when, sizeof when);
+        if (shown++ == 0) {
+            printf("approvals:\n");
+        }
+        printf("  %s (%s) %s: %s\n", ap[i].who, wd_role_name(ap[i].role), when, ap[i].reason);
+    }
+    free(ap);
     if (inc.n_actions > 0) {
         printf("action items:\n");
     }

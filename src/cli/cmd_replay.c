@@ -49,6 +49,15 @@ struct replay {
     int failed;            /* a store write failed: stop */
     uint64_t crash_after;  /* test hook: SIGKILL self after this many events */
     struct wd_error err;
+    /* Control actions of this event whose incident is announced after them
+     * (a kill: halt, cancel_all, then the incident), for its timeline. */
+    struct pending_control {
+        char incident[WD_INCIDENT_ID_MAX];
+        char text[WD_TIMELINE_TEXT_MAX];
+        uint64_t event_no;
+        int64_t ts_ns;
+    } pending[8];
+    size_t n_pending;
 };
 
 static void usage(FILE *out)
@@ -261,6 +270,63 @@ refused:
     fprintf(stderr, "warden: incident %s: %s\n", id, why.msg);
 }
 
+/* A control action on its incident's timeline (issue 5: every control
+ * action is on it). Returns false when the record does not exist yet. */
+static bool control_on_timeline(struct replay *rp, const char *id, const char *text,
+                                uint64_t event_no, int64_t ts_ns)
+{
+    struct wd_incident inc;
+    struct wd_timeline_entry e;
+    struct wd_error why = {0};
+    bool found = false;
+    if (wd_store_incident_load(rp->store, id, &inc, &found, &rp->err) != WD_OK) {
+        rp->failed = 1;
+        return true;
+    }
+    if (!found) {
+        return false;
+    }
+    if (wd_incident_note(&inc, WD_TL_CONTROL, text, "warden", ts_ns, &e, &why) != WD_OK) {
+        fprintf(stderr, "warden: incident %s: %s\n", id, why.msg);
+        return true;
+    }
+    record_change(rp, &inc, &e, event_no, false);
+    return true;
+}
+
+static void control_output(struct replay *rp, const struct wd_output *o)
+{
+    char text[WD_TIMELINE_TEXT_MAX];
+    if (o->u.control.incident[0] == '\0') {
+        return;
+    }
+    snprintf(text, sizeof text, "%s %s: %s", o->u.control.action, o->u.control.scope,
+             o->u.control.reason);
+    if (!control_on_timeline(rp, o->u.control.incident, text, o->event_no, o->ts_ns) &&
+        rp->n_pending < sizeof rp->pending / sizeof rp->pending[0]) {
+        struct pending_control *p = &rp->pending[rp->n_pending++];
+        snprintf(p->incident, sizeof p->incident, "%s", o->u.control.incident);
+        snprintf(p->text, sizeof p->text, "%s", text);
+        p->event_no = o->event_no;
+        p->ts_ns = o->ts_ns;
+    }
+}
+
+/* After incident id is recorded: the control actions that came before it. */
+static void flush_controls(struct replay *rp, const char *id)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < rp->n_pending; i++) {
+        struct pending_control *p = &rp->pending[i];
+        if (strcmp(p->incident, id) == 0) {
+            (void)control_on_timeline(rp, id, p->text, p->event_no, p->ts_ns);
+        } else {
+            rp->pending[k++] = *p;
+        }
+    }
+    rp->n_pending = k;
+}
+
 /* The store's active incident of (scenario, scope), for the engine. */
 static bool active_incident(void *ctx, const char *scenario, const char *scope,
                             char id_out[WD_INCIDENT_ID_MAX])
@@ -306,10 +372,12 @@ static void on_output(void *ctx, const struct wd_output *o)
         kv(rp, "incident", o->u.control.incident);
         end(rp);
         rp->controls++;
+        control_output(rp, o);
         break;
     case WD_OUT_INCIDENT:
         /* Recorded before it is announced. */
         persist_incident(rp, o);
+        flush_controls(rp, o->u.incident.id);
         head(rp, "incident", o);
         kv(rp, "id", o->u.incident.id);
         kv(rp, "severity", o->u.incident.severity);
@@ -496,6 +564,7 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
     }
     rp->events++;
     rp->last_ts = ev.ts_ns;
+    rp->n_pending = 0; /* controls wait for their incident within one event */
     st = wd_engine_process(rp->engine, &ev, rp->events, &err);
     if (st != WD_OK) {
         rp->err = err;

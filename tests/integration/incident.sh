@@ -110,7 +110,8 @@ grep -q "warden: 1 incident, " l4.err && ok || bad "replay incidents: $(cat l4.e
 [ "$(grep -c ' finding ' show2.out)" = 2 ] && ok || bad "findings on the timeline: $(cat show2.out)"
 
 # A kill-switch halt (P0) resumes only once its incident's recovery criteria
-# are ticked, whatever approvals there are.
+# are ticked, whatever approvals there are; every control action of the
+# kill is on the incident's timeline.
 cat >kill.yaml <<'EOF'
 capital: 1000
 EOF
@@ -121,6 +122,10 @@ cat >kill.jsonl <<'EOF'
 {"type":"quote","ts":"2025-11-17T15:00:03Z","symbol":"XYZ","bid":9.39,"ask":9.41}
 EOF
 "$warden" replay --db k.db --config kill.yaml kill.jsonl >/dev/null 2>&1 || bad "kill replay failed"
+"$warden" incident show INC-20251117-001 --db k.db >kshow.out
+grep -q " control .*halt account:default: Kill-switch activated: PnL breach" kshow.out &&
+    grep -q " control .*cancel_all account:default" kshow.out && ok ||
+    bad "the kill's controls are not on the timeline: $(cat kshow.out)"
 "$warden" resume --db k.db --scope account:default --as rita --role risk_officer --reason ok >res1.out 2>&1
 grep -q "still HALTED; incident INC-20251117-001's recovery criteria are not all ticked" res1.out && ok ||
     bad "resume before the checklist: $(cat res1.out)"
@@ -134,6 +139,26 @@ done
 "$warden" resume --db k.db --scope account:default --as rita --role risk_officer --reason ok >res2.out 2>&1
 grep -q "RAMP_UP" res2.out && ok || bad "resume after the checklist: $(cat res2.out)"
 "$warden" audit verify --db k.db >/dev/null 2>&1 && ok || bad "audit verify after the resume"
+
+# Tampering behind warden's back with the sqlite3 tool (Debian's sqlite3):
+# an edited row, a deleted row, reordered chain entries; each is found and
+# named. Each on a copy of the store that verified.
+command -v sqlite3 >/dev/null || { bad "the sqlite3 tool is not installed (deps/debian-packages.txt)"; }
+"$warden" audit verify --db k.db >/dev/null 2>&1 && ok || bad "k.db does not verify before tampering"
+cp k.db t1.db
+sqlite3 t1.db "UPDATE incidents SET severity = 'P3' WHERE id = 'INC-20251117-001'"
+"$warden" audit verify --db t1.db >t1.out 2>&1; [ $? -eq 1 ] && grep -q "incidents row INC-20251117-001" t1.out &&
+    ok || bad "an edited incidents row was not named: $(cat t1.out)"
+cp k.db t2.db
+sqlite3 t2.db "DELETE FROM approvals WHERE who = 'rita'"
+"$warden" audit verify --db t2.db >t2.out 2>&1; [ $? -eq 1 ] && grep -q "approvals row" t2.out &&
+    ok || bad "a deleted approvals row was not named: $(cat t2.out)"
+cp k.db t3.db
+sqlite3 t3.db "DROP TRIGGER audit_chain_no_update;
+UPDATE audit_chain SET seq = -3 WHERE seq = 3; UPDATE audit_chain SET seq = 3 WHERE seq = 4;
+UPDATE audit_chain SET seq = 4 WHERE seq = -3;"
+"$warden" audit verify --db t3.db >t3.out 2>&1; [ $? -eq 1 ] && grep -q "entry 3" t3.out && grep -q "reordered" t3.out &&
+    ok || bad "reordered chain entries were not named: $(cat t3.out)"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
