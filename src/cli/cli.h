@@ -75,6 +75,11 @@ int cli_open_store(const struct wd_config *cfg, const char *db, struct wd_store 
 
 struct wd_engine;
 
+/* Records in the audit trail every limit (limits.*) whose value differs
+ * from the one last recorded, as changed by who (SPEC section 8: every
+ * limit change is written to the audit trail). Source keys never are. */
+int cli_record_limits(struct wd_store *store, const struct wd_config *cfg, const char *who);
+
 /* Sets every trading state recorded in the store on the engine. */
 int cli_load_states(struct wd_store *store, struct wd_engine *engine);
 

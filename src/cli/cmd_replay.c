@@ -640,6 +640,69 @@ int cli_open_store(const struct wd_config *cfg, const char *db, struct wd_store 
     return CLI_OK;
 }
 
+/* One limit's value as the audit trail records it. */
+struct limit_text {
+    const char *key;
+    char value[512];
+};
+
+/* The list of names, as many as fit, and how many there are. */
+static void names_text(char *buf, size_t cap, size_t n, const char *(*name)(const struct wd_config *, size_t),
+                       const struct wd_config *cfg)
+{
+    size_t len = (size_t)snprintf(buf, cap, "%zu", n);
+    for (size_t i = 0; i < n && len + 64 < cap; i++) {
+        int w = snprintf(buf + len, cap - len, "%s%s", i == 0 ? ": " : ", ", name(cfg, i));
+        len += w > 0 ? (size_t)w : 0u;
+    }
+}
+
+static const char *symbol_name(const struct wd_config *c, size_t i) { return c->limits.symbols[i]; }
+
+static const char *source_name(const struct wd_config *c, size_t i)
+{
+    return c->limits.sources[i].key_hex != NULL ? "(keyed)" : c->limits.sources[i].name;
+}
+
+int cli_record_limits(struct wd_store *store, const struct wd_config *cfg, const char *who)
+{
+    struct limit_text l[12];
+    size_t n = 0;
+    struct wd_error err = {0};
+#define LIMIT_D(k, v) (l[n].key = (k), snprintf(l[n].value, sizeof l[n].value, "%.15g", (v)), n++)
+#define LIMIT_F(k, v) (l[n].key = (k), wd_fix_format((v), 0, l[n].value, sizeof l[n].value), n++)
+    LIMIT_D("limits.kill_pnl", cfg->limits.kill_pnl);
+    LIMIT_D("limits.max_dd", cfg->limits.max_dd);
+    LIMIT_D("limits.psr.min", cfg->limits.psr.min);
+    LIMIT_F("limits.max_order_qty", cfg->limits.max_order_qty);
+    LIMIT_F("limits.max_order_notional", cfg->limits.max_order_notional);
+    LIMIT_F("limits.box_lim", cfg->limits.box_lim);
+    LIMIT_F("limits.max_gross_exposure", cfg->limits.max_gross_exposure);
+    LIMIT_D("limits.max_orders_per_s", (double)cfg->limits.max_orders_per_s);
+    LIMIT_D("limits.price_collar", cfg->limits.price_collar);
+    l[n].key = "limits.symbols";
+    names_text(l[n].value, sizeof l[n].value, cfg->limits.n_symbols, symbol_name, cfg);
+    n++;
+    /* Source names only: a key never goes into the trail. */
+    l[n].key = "limits.sources";
+    names_text(l[n].value, sizeof l[n].value, cfg->limits.n_sources, source_name, cfg);
+    n++;
+#undef LIMIT_D
+#undef LIMIT_F
+    for (size_t i = 0; i < n; i++) {
+        char old[512];
+        bool found = false;
+        if (wd_store_limit_in_force(store, l[i].key, old, sizeof old, &found, &err) != WD_OK ||
+            ((!found || strcmp(old, l[i].value) != 0) &&
+             wd_store_record_limit_change(store, who, l[i].key, found ? old : "",
+                                          l[i].value, &err) != WD_OK)) {
+            cli_errorf("store: %s", err.msg);
+            return CLI_FAIL;
+        }
+    }
+    return CLI_OK;
+}
+
 int cli_load_states(struct wd_store *store, struct wd_engine *engine)
 {
     struct wd_error err = {0};
@@ -681,6 +744,14 @@ int cmd_replay(int argc, char **argv)
     jw_init(&rp.w, stdout);
     if ((rc = cli_config_load(&rp.cfg, config)) != CLI_OK || (rc = cli_tz_load(&rp.cfg, &rp.tz)) != CLI_OK ||
         (rc = cli_open_store(&rp.cfg, db, &rp.store)) != CLI_OK) {
+        goto out;
+    }
+    /* The limits this run enforces, into the audit trail where they differ
+     * from the last ones recorded: who ran it with which configuration. */
+    const char *user = getenv("USER");
+    char who[WD_WHO_MAX];
+    snprintf(who, sizeof who, "%s", user != NULL && user[0] != '\0' ? user : "warden");
+    if ((rc = cli_record_limits(rp.store, &rp.cfg, who)) != CLI_OK) {
         goto out;
     }
     struct wd_engine_opts eo = {.cfg = &rp.cfg,

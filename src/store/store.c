@@ -223,6 +223,7 @@ enum stmt_id {
     ST_REWIND_STATES,
     ST_REWIND_STATES_DROP,
     ST_INCIDENT_SEQ,
+    ST_LIMIT_IN_FORCE,
     ST_INCIDENT_LIST,
     ST_SNAP_PUT,
     ST_SNAP_GET,
@@ -364,6 +365,11 @@ static const struct stmt_def stmt_defs[ST_COUNT] = {
     [ST_REWIND_STATES_DROP] = {"rewind states",
                                "DELETE FROM scope_states WHERE origin = ?1 AND origin_event > ?2",
                                WD_EIO},
+    [ST_LIMIT_IN_FORCE] = {"limit in force",
+                           "SELECT json_extract(payload, '$.new') FROM audit_chain"
+                           " WHERE kind = 'limits.change' AND entity = ?1"
+                           " ORDER BY seq DESC LIMIT 1",
+                           WD_EIO},
     [ST_INCIDENT_SEQ] = {"incident sequence",
                          "SELECT coalesce(max(CAST(substr(id, 14) AS INTEGER)), 0) FROM incidents"
                          " WHERE id > 'INC-' || ?1 || '-' AND id < 'INC-' || ?1 || '.'",
@@ -1844,6 +1850,25 @@ enum wd_status wd_store_incident_seq(struct wd_store *s, const char *yyyymmdd, u
         r = stmt_fail(s, ST_INCIDENT_SEQ, rc == SQLITE_DONE ? SQLITE_ERROR : rc, err);
     }
     (void)stmt_release(s, ST_INCIDENT_SEQ);
+    return r;
+}
+
+enum wd_status wd_store_limit_in_force(struct wd_store *s, const char *key, char *value,
+                                       size_t cap, bool *found, struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    sqlite3_stmt *q = s->stmt[ST_LIMIT_IN_FORCE];
+    *found = false;
+    int rc = sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        read_text(q, 0, value, cap);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        r = stmt_fail(s, ST_LIMIT_IN_FORCE, rc, err);
+    }
+    (void)stmt_release(s, ST_LIMIT_IN_FORCE);
     return r;
 }
 

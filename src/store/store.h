@@ -66,6 +66,12 @@ void wd_store_rollback(struct wd_store *s);
  *   timeline_append   incident_timeline.append; who: the entry's
  * Snapshots are not audited (they are a cache of the replay). */
 
+/* The value of configuration key as the last limits.change entry recorded
+ * it (*found false when none did). */
+enum wd_status wd_store_limit_in_force(struct wd_store *s, const char *key, char *value,
+                                       size_t cap, bool *found,
+                                       struct wd_error *err) WD_MUST_USE;
+
 /* Appends a limits.change entry: configuration key (e.g.
  * "limits.kill_pnl") changed from old_value to new_value by who, all texts
  * as the configuration spells them. WD_EINVAL for an empty key. */

@@ -140,6 +140,19 @@ done
 grep -q "RAMP_UP" res2.out && ok || bad "resume after the checklist: $(cat res2.out)"
 "$warden" audit verify --db k.db >/dev/null 2>&1 && ok || bad "audit verify after the resume"
 
+# Limit changes are in the audit trail (SPEC 8): a run with another
+# kill_pnl records the change from the value last in force, and only it.
+cat >kill2.yaml <<'EOF'
+capital: 1000
+limits: {kill_pnl: -0.03}
+EOF
+cp k.db lim.db
+"$warden" replay --db lim.db --config kill2.yaml --restart kill.jsonl >/dev/null 2>&1 || bad "replay with kill2.yaml"
+[ "$(sqlite3 lim.db "SELECT payload FROM audit_chain WHERE kind = 'limits.change' ORDER BY seq DESC LIMIT 1")" = \
+  '{"key":"limits.kill_pnl","old":"-0.05","new":"-0.03"}' ] && ok || bad "the kill_pnl change is not in the trail"
+[ "$(sqlite3 lim.db "SELECT count(*) FROM audit_chain WHERE kind = 'limits.change'")" = 12 ] && ok ||
+    bad "limit entries: $(sqlite3 lim.db "SELECT count(*) FROM audit_chain WHERE kind = 'limits.change'")"
+
 # Tampering behind warden's back with the sqlite3 tool (Debian's sqlite3):
 # an edited row, a deleted row, reordered chain entries; each is found and
 # named. Each on a copy of the store that verified.
