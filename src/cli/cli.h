@@ -15,7 +15,9 @@
 #include "warden/config.h"
 #include "warden/decode.h"
 #include "warden/engine.h"
+#include "warden/incident.h"
 #include "warden/intern.h"
+#include "warden/render.h"
 #include "warden/tz.h"
 
 /* Exit codes: 0 ok, 1 a runtime failure (unreadable input, ...), 2 usage. */
@@ -161,6 +163,26 @@ void cli_fmt_money(wd_fix v, char *buf, size_t cap);
 
 /* The wall clock, ns since the epoch (UTC): when a person acts. */
 int64_t cli_wall_ns(void);
+
+/* ---- incident documents --------------------------------------------------- */
+
+typedef enum wd_status (*cli_render_fn)(const struct wd_incident *inc,
+                                        const struct wd_timeline_entry *entries, size_t n,
+                                        int64_t now_ns, const struct wd_tz *tz,
+                                        struct wd_render_buf *out);
+
+/* Renders inc with its timeline (read from store) by fn, or with fn NULL
+ * the message of kind, at now, into b. Prints what is wrong and returns
+ * CLI_FAIL on error. */
+int cli_render_incident(struct wd_store *store, const struct wd_tz *tz,
+                        const struct wd_incident *inc, cli_render_fn fn, enum wd_msg_kind kind,
+                        int64_t now, struct wd_render_buf *b);
+
+/* Rewrites the playbook's incident log of inc under dir/logs/ (dir NULL:
+ * the current directory). A failure is said on stderr, not fatal: the
+ * store's record is the source of truth. */
+void cli_write_incident_log(struct wd_store *store, const struct wd_tz *tz,
+                            const struct wd_incident *inc, const char *dir, int64_t now);
 
 /* Prints "warden: msg" on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

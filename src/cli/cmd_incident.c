@@ -41,7 +41,8 @@ static const char usage_text[] =
     "                                  an approval to resume the incident's scope\n"
     "  action ID add TEXT --owner NAME [--due DATE]\n"
     "  action ID done N [--undo]       action items of the review\n"
-    "  resolve ID                      resolved (P0/P1: every criterion ticked)\n"
+    "  resolve ID [--pnl X]            resolved (P0/P1: every criterion ticked);\n"
+    "                                  --pnl: the day's PnL at resolution (warden pnl)\n"
     "  close ID                        closed, after the review\n"
     "  report ID                       the playbook's incident report (markdown)\n"
     "  message ID --kind initial|update|resolution\n"
@@ -60,7 +61,7 @@ static const char usage_text[] =
 struct inc_cmd {
     const char *sub;
     const char *config, *db, *as, *at;
-    const char *role, *owner, *due, *reason, *kind, *logs;
+    const char *role, *owner, *due, *reason, *kind, *logs, *pnl;
     const char *scenario, *scope, *severity, *title, *detail;
     bool json, all, undo, due_list;
     char **args; /* positional arguments after the subcommand */
@@ -87,7 +88,7 @@ static int usage_error(const char *fmt, ...)
 static int parse(struct inc_cmd *c, int argc, char **argv)
 {
     enum { O_DB = 256, O_AS, O_AT, O_ROLE, O_OWNER, O_DUE, O_REASON, O_SCENARIO, O_SCOPE,
-           O_SEVERITY, O_TITLE, O_DETAIL, O_ALL, O_UNDO, O_KIND, O_LOGS };
+           O_SEVERITY, O_TITLE, O_DETAIL, O_ALL, O_UNDO, O_KIND, O_LOGS, O_PNL };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, O_DB},
         {"as", required_argument, NULL, O_AS},     {"at", required_argument, NULL, O_AT},
@@ -100,6 +101,7 @@ static int parse(struct inc_cmd *c, int argc, char **argv)
         {"detail", required_argument, NULL, O_DETAIL},
         {"all", no_argument, NULL, O_ALL},         {"undo", no_argument, NULL, O_UNDO},
         {"kind", required_argument, NULL, O_KIND}, {"logs", required_argument, NULL, O_LOGS},
+        {"pnl", required_argument, NULL, O_PNL},
         {"json", no_argument, NULL, 'j'},          {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
@@ -115,6 +117,7 @@ static int parse(struct inc_cmd *c, int argc, char **argv)
         case O_DUE: c->due = optarg; break;
         case O_KIND: c->kind = optarg; break;
         case O_LOGS: c->logs = optarg; break;
+        case O_PNL: c->pnl = optarg; break;
         case O_REASON: c->reason = optarg; break;
         case O_SCENARIO: c->scenario = optarg; break;
         case O_SCOPE: c->scope = optarg; break;
@@ -179,11 +182,12 @@ static int load(struct inc_cmd *c, const char *id, struct wd_incident *inc)
 /* Saves the record and its timeline entry, then commits the transaction
  * the caller began (rolled back on any failure). */
 static int save_commit(struct inc_cmd *c, const struct wd_incident *inc,
-                       const struct wd_timeline_entry *e)
+                       const struct wd_timeline_entry *e, const struct wd_timeline_entry *e2)
 {
     struct wd_error err = {0};
     if (wd_store_incident_save(c->store, inc, c->as, &err) != WD_OK ||
         wd_store_timeline_append(c->store, e, &err) != WD_OK ||
+        (e2 != NULL && wd_store_timeline_append(c->store, e2, &err) != WD_OK) ||
         wd_store_commit(c->store, &err) != WD_OK) {
         wd_store_rollback(c->store);
         cli_errorf("store: %s", err.msg);
@@ -599,7 +603,20 @@ static int do_change(struct inc_cmd *c, const struct change *ch)
         cli_errorf("incident %s %s: %s", ch->sub, inc.id, err.msg);
         return CLI_FAIL;
     }
-    if ((rc = save_commit(c, &inc, &e)) == CLI_OK) {
+    /* resolve --pnl X: the day's PnL at resolution, for the impact. */
+    struct wd_timeline_entry e2;
+    bool with_pnl = ch->fn == ch_resolve && c->pnl != NULL;
+    if (with_pnl) {
+        wd_fix pnl;
+        if (wd_fix_parse(c->pnl, strlen(c->pnl), &pnl) != WD_OK ||
+            wd_incident_set_pnl_resolved(&inc, pnl, c->as, c->now, &e2, &err) != WD_OK) {
+            wd_store_rollback(c->store);
+            cli_errorf("incident resolve %s: --pnl '%s': %s", inc.id, c->pnl,
+                       err.msg[0] ? err.msg : "not a number");
+            return CLI_FAIL;
+        }
+    }
+    if ((rc = save_commit(c, &inc, &e, with_pnl ? &e2 : NULL)) == CLI_OK) {
         write_log(c, &inc);
         print_change(c, &inc, &e);
     }
@@ -667,7 +684,7 @@ static int do_open(struct inc_cmd *c)
         cli_errorf("incident open: %s", err.msg);
         return CLI_FAIL;
     }
-    int rc = save_commit(c, &inc, &e);
+    int rc = save_commit(c, &inc, &e, NULL);
     if (rc == CLI_OK) {
         write_log(c, &inc);
         print_change(c, &inc, &e);
@@ -677,62 +694,16 @@ static int do_open(struct inc_cmd *c)
 
 /* ---- documents ------------------------------------------------------------------ */
 
-typedef enum wd_status (*render_fn)(const struct wd_incident *inc,
-                                    const struct wd_timeline_entry *entries, size_t n,
-                                    int64_t now_ns, const struct wd_tz *tz,
-                                    struct wd_render_buf *out);
-
-/* Renders the record with its timeline into b. */
-static int render(struct inc_cmd *c, const struct wd_incident *inc, render_fn fn,
-                  enum wd_msg_kind kind, struct wd_render_buf *b)
-{
-    struct wd_timeline_entry *tl = NULL;
-    size_t n = 0;
-    struct wd_error err = {0};
-    if (wd_store_timeline_list(c->store, inc->id, &tl, &n, &err) != WD_OK) {
-        cli_errorf("store: %s", err.msg);
-        return CLI_FAIL;
-    }
-    enum wd_status st = fn != NULL ? fn(inc, tl, n, c->now, c->tz, b)
-                                   : wd_render_message(kind, inc, tl, n, c->now, c->tz, b);
-    free(tl);
-    if (st != WD_OK) {
-        cli_errorf("incident %s: cannot render it: %s", inc->id,
-                   st == WD_ESTATE ? "not resolved yet" : wd_status_str(st));
-        return CLI_FAIL;
-    }
-    return CLI_OK;
-}
-
-/* The playbook's incident log, rewritten after every change: under
- * --logs DIR, else ./logs. A failure to write it is said, not fatal: the
- * record in the store is the source of truth. */
 static void write_log(struct inc_cmd *c, const struct wd_incident *inc)
 {
-    struct wd_render_buf b;
-    char name[96], path[1200];
-    const char *dir = c->logs != NULL ? c->logs : ".";
-    wd_render_buf_init(&b, 0);
-    if (render(c, inc, wd_render_log, WD_MSG_INITIAL, &b) != CLI_OK) {
-        wd_render_buf_destroy(&b);
-        return;
-    }
-    (void)wd_render_log_name(inc, c->tz, name, sizeof name); /* "logs/incident_..." */
-    snprintf(path, sizeof path, "%s/logs", dir);
-    (void)mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (f == NULL || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
-        cli_errorf("incident log %s: cannot write it", path);
-    }
-    wd_render_buf_destroy(&b);
+    cli_write_incident_log(c->store, c->tz, inc, c->logs, c->now);
 }
 
 static int do_document(struct inc_cmd *c)
 {
     struct wd_incident inc;
     struct wd_render_buf b;
-    render_fn fn = NULL;
+    cli_render_fn fn = NULL;
     enum wd_msg_kind kind = WD_MSG_INITIAL;
     int rc;
     if (strcmp(c->sub, "message") == 0 &&
@@ -749,7 +720,7 @@ static int do_document(struct inc_cmd *c)
         return rc;
     }
     wd_render_buf_init(&b, 0);
-    if ((rc = render(c, &inc, fn, kind, &b)) == CLI_OK) {
+    if ((rc = cli_render_incident(c->store, c->tz, &inc, fn, kind, c->now, &b)) == CLI_OK) {
         fwrite(b.data, 1, b.len, stdout);
     }
     wd_render_buf_destroy(&b);

@@ -47,6 +47,7 @@ struct replay {
     uint64_t malformed, accepted, rejected, controls, incidents, states;
     int64_t last_ts;
     int failed;            /* a store write failed: stop */
+    const char *logs;      /* --logs DIR: incident logs kept there; NULL: none */
     uint64_t crash_after;  /* test hook: SIGKILL self after this many events */
     struct wd_error err;
     /* Control actions of this event whose incident is announced after them
@@ -84,6 +85,8 @@ static void usage(FILE *out)
           "      --restart            forget this input's snapshot; replay from the start\n"
           "                           (trading states are kept)\n"
           "      --snapshot-every N   events between snapshots (default 100000)\n"
+          "      --logs DIR           keep each incident's log (the playbook's Appendix)\n"
+          "                           current under DIR/logs/\n"
           "  -e, --events FILE        the input (also positional; '-' for stdin, no resume)\n"
           "  -h, --help               this help\n"
           "\n"
@@ -174,6 +177,10 @@ static void record_change(struct replay *rp, const struct wd_incident *inc,
         wd_store_commit(rp->store, &rp->err) != WD_OK) {
         wd_store_rollback(rp->store);
         rp->failed = 1;
+        return;
+    }
+    if (rp->logs != NULL) {
+        cli_write_incident_log(rp->store, rp->tz, inc, rp->logs, inc->updated_ns);
     }
 }
 
@@ -587,12 +594,12 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
 static int parse_opts(int argc, char **argv, struct replay *rp, const char **config,
                       const char **db, bool *restart)
 {
-    enum { OPT_DB = 256, OPT_RESTART, OPT_SNAP };
+    enum { OPT_DB = 256, OPT_RESTART, OPT_SNAP, OPT_LOGS };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, OPT_DB},
         {"restart", no_argument, NULL, OPT_RESTART}, {"snapshot-every", required_argument, NULL, OPT_SNAP},
         {"events", required_argument, NULL, 'e'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"logs", required_argument, NULL, OPT_LOGS}, {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:e:h", longopts, NULL)) != -1) {
@@ -601,6 +608,7 @@ static int parse_opts(int argc, char **argv, struct replay *rp, const char **con
         case 'e': rp->path = optarg; break;
         case OPT_DB: *db = optarg; break;
         case OPT_RESTART: *restart = true; break;
+        case OPT_LOGS: rp->logs = optarg; break;
         case OPT_SNAP: {
             char *endp;
             unsigned long long n = strtoull(optarg, &endp, 10);

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -474,4 +475,53 @@ int64_t cli_wall_ns(void)
     struct timespec t;
     (void)clock_gettime(CLOCK_REALTIME, &t);
     return (int64_t)t.tv_sec * WD_NS_PER_S + t.tv_nsec;
+}
+
+int cli_render_incident(struct wd_store *store, const struct wd_tz *tz,
+                        const struct wd_incident *inc, cli_render_fn fn, enum wd_msg_kind kind,
+                        int64_t now, struct wd_render_buf *b)
+{
+    struct wd_timeline_entry *tl = NULL;
+    size_t n = 0;
+    struct wd_error err = {0};
+    if (wd_store_timeline_list(store, inc->id, &tl, &n, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    enum wd_status st = fn != NULL ? fn(inc, tl, n, now, tz, b)
+                                   : wd_render_message(kind, inc, tl, n, now, tz, b);
+    free(tl);
+    if (st != WD_OK) {
+        cli_errorf("incident %s: cannot render it: %s", inc->id,
+                   st == WD_ESTATE ? "not resolved yet" : wd_status_str(st));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+void cli_write_incident_log(struct wd_store *store, const struct wd_tz *tz,
+                            const struct wd_incident *inc, const char *dir, int64_t now)
+{
+    struct wd_render_buf b;
+    char name[96], path[1200];
+    wd_render_buf_init(&b, 0);
+    if (cli_render_incident(store, tz, inc, wd_render_log, WD_MSG_INITIAL, now, &b) != CLI_OK) {
+        wd_render_buf_destroy(&b);
+        return;
+    }
+    dir = dir != NULL ? dir : ".";
+    (void)wd_render_log_name(inc, tz, name, sizeof name); /* "logs/incident_..." */
+    (void)mkdir(dir, 0755); /* the directory and its logs/, as needed */
+    snprintf(path, sizeof path, "%s/logs", dir);
+    (void)mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    bool ok = f != NULL && fwrite(b.data, 1, b.len, f) == b.len;
+    if (f != NULL && fclose(f) != 0) {
+        ok = false;
+    }
+    if (!ok) {
+        cli_errorf("incident log %s: cannot write it", path);
+    }
+    wd_render_buf_destroy(&b);
 }

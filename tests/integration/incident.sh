@@ -86,7 +86,8 @@ inc message "$id" --kind initial --at 2025-11-17T16:00:00Z | grep -q "INCIDENT A
 inc message "$id" --kind weekly >/dev/null 2>&1; [ $? -eq 2 ] && ok || bad "a bad --kind was not a usage error"
 inc open --scenario high_latency --scope firm --title "Slow acks" --as alice --at $T0 >/dev/null ||
     bad "second open failed"
-inc resolve INC-20251117-002 --as alice --at 2025-11-17T15:10:00Z >/dev/null || bad "P2 high_latency resolve"
+inc resolve INC-20251117-002 --pnl -1234.5 --as alice --at 2025-11-17T15:10:00Z >/dev/null || bad "P2 high_latency resolve"
+inc show INC-20251117-002 | grep -q " impact .*PnL at resolution -1234.50" && ok || bad "the PnL at resolution is not on the record"
 inc review --due --at 2025-11-19T15:10:00Z >due1.out 2>/dev/null
 [ ! -s due1.out ] && ok || bad "review due exactly at 48 h listed: $(cat due1.out)"
 inc review --due --at 2025-11-19T15:10:01Z >due2.out 2>/dev/null
@@ -121,7 +122,9 @@ cat >kill.jsonl <<'EOF'
 {"type":"fill","ts":"2025-11-17T15:00:02Z","id":"o1","symbol":"XYZ","side":"BUY","qty":100,"price":10}
 {"type":"quote","ts":"2025-11-17T15:00:03Z","symbol":"XYZ","bid":9.39,"ask":9.41}
 EOF
-"$warden" replay --db k.db --config kill.yaml kill.jsonl >/dev/null 2>&1 || bad "kill replay failed"
+"$warden" replay --db k.db --config kill.yaml --logs out kill.jsonl >/dev/null 2>&1 || bad "kill replay failed"
+grep -q "^Trading: Halted" out/logs/incident_20251117_100003.log && grep -q "^PnL: -60.00 at open" out/logs/incident_20251117_100003.log &&
+    ok || bad "the replay's incident log: $(cat out/logs/*.log 2>&1 | head -20)"
 "$warden" incident show INC-20251117-001 --db k.db >kshow.out
 grep -q " control .*halt account:default: Kill-switch activated: PnL breach" kshow.out &&
     grep -q " control .*cancel_all account:default" kshow.out && ok ||
