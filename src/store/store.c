@@ -251,6 +251,7 @@ enum stmt_id {
     ST_CHECK_LIST,
     ST_ACTION_LIST,
     ST_ROLE_DEL,
+    ST_RECORD_DEL,
     ST_CHECK_DEL,
     ST_ACTION_DEL,
     ST_TL_NEXT,
@@ -499,6 +500,8 @@ static const struct stmt_def stmt_defs[ST_COUNT] = {
                         "SELECT " AUDIT_ACTION_COLS " FROM incident_actions WHERE incident = ?1"
                         " ORDER BY pos",
                         WD_EIO},
+    [ST_RECORD_DEL] = {"rewind incident record", "DELETE FROM incident_records WHERE id = ?1",
+                       WD_EIO},
     [ST_ROLE_DEL] = {"save incident roles",
                      "DELETE FROM incident_roles WHERE incident = ?1 AND pos = ?2", WD_EIO},
     [ST_CHECK_DEL] = {"save incident checklist",
@@ -1791,6 +1794,8 @@ static int bind_point(sqlite3_stmt *q, const char *origin, uint64_t after_event)
     return rc;
 }
 
+static enum wd_status drop_record(struct wd_store *s, const char *id, struct wd_error *err);
+
 enum wd_status wd_store_rewind(struct wd_store *s, const char *origin, uint64_t after_event,
                                struct wd_error *err)
 {
@@ -1808,8 +1813,11 @@ enum wd_status wd_store_rewind(struct wd_store *s, const char *origin, uint64_t 
         r = list_keys(s, ST_REWIND_WHICH_STATES, origin, after_event, &scopes, err);
     for (size_t i = 0; r == WD_OK && i < sizeof steps / sizeof steps[0]; i++)
         r = run_write(s, steps[i], bind_point(s->stmt[steps[i]], origin, after_event), err);
-    for (size_t i = 0; r == WD_OK && i < incidents.n; i++)
+    for (size_t i = 0; r == WD_OK && i < incidents.n; i++) {
         r = chain_row(s, AT_INCIDENTS, cstr(incidents.v[i]), cstr("warden"), "delete", err);
+        if (r == WD_OK)
+            r = drop_record(s, incidents.v[i], err);
+    }
     for (size_t i = 0; r == WD_OK && i < scopes.n; i++)
         r = chain_row(s, AT_STATES, cstr(scopes.v[i]), cstr("warden"), "put", err);
     keys_free(&incidents);
@@ -1994,6 +2002,25 @@ static enum wd_status prune_children(struct wd_store *s, const struct child_tabl
                           err);
     }
     free(gone);
+    return r;
+}
+
+/* Deletes (and chains the deletion of) incident id's record row and its
+ * roles, checklist and action rows: a rewind took the incident back. Its
+ * timeline is append-only and stays: what the killed run wrote, honestly. */
+static enum wd_status drop_record(struct wd_store *s, const char *id, struct wd_error *err)
+{
+    static const struct child_table *const children[] = {&child_roles, &child_checklist,
+                                                         &child_actions};
+    struct text key = cstr(id), who = cstr("warden");
+    enum wd_status r = WD_OK;
+    for (size_t i = 0; r == WD_OK && i < sizeof children / sizeof children[0]; i++)
+        r = prune_children(s, children[i], key, 0, who, err);
+    if (r == WD_OK)
+        r = run_write(s, ST_RECORD_DEL,
+                      sqlite3_bind_text(s->stmt[ST_RECORD_DEL], 1, id, -1, SQLITE_STATIC), err);
+    if (r == WD_OK && sqlite3_changes(s->db) > 0)
+        r = chain_row(s, AT_RECORDS, key, who, "delete", err);
     return r;
 }
 

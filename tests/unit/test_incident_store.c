@@ -664,6 +664,40 @@ static void test_increc_audit_names_edited_record_and_action(void **state)
 
 /* A store at schema 3 (chain written, no record tables) upgrades and
  * still verifies: the older payloads of incidents are unchanged. */
+/* A resume's rewind takes back an incident a killed replay opened past the
+ * snapshot: its row, record, roles, checklist and actions go (and the chain
+ * says so: the store still verifies); one opened before the point stays. */
+static void test_increc_rewind_drops_the_whole_record(void **state)
+{
+    struct fixture *fx = *state;
+    struct wd_store *s = open_ok(fx);
+    struct wd_error err = {0};
+    const char *in = "file:/data/in.jsonl";
+    struct wd_incident_row before = make_row("INC-20260302-001", "broker_disconnect", "open", 10);
+    struct wd_incident_row after = make_row("INC-20260302-002", "kill_drawdown", "open", 20);
+    copy(after.scope, sizeof after.scope, "account:acme");
+    copy(after.severity, sizeof after.severity, "P0");
+    assert_int_equal(wd_store_put_incident(s, &before, in, 50, &err), WD_OK);
+    assert_int_equal(wd_store_put_incident(s, &after, in, 130, &err), WD_OK);
+    struct wd_incident inc;
+    full_record(&inc, "INC-20260302-002");
+    save_ok(s, &inc, "warden");
+    append_ok(s, "INC-20260302-002", WD_TL_NOTE, 2000, "alice", "", "", "a note");
+    assert_int_equal(wd_store_rewind(s, in, 100, &err), WD_OK);
+    bool found = true;
+    assert_int_equal(wd_store_incident_load(s, "INC-20260302-002", &inc, &found, &err), WD_OK);
+    assert_false(found);
+    assert_int_equal(wd_store_incident_load(s, "INC-20260302-001", &inc, &found, &err), WD_OK);
+    assert_true(found);
+    assert_intact(s);
+    wd_store_close(s);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM incident_records"), 0);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM incident_roles"), 0);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM incident_checklist"), 0);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM incident_actions"), 0);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM incident_timeline"), 1);
+}
+
 static void test_increc_upgrade_from_schema_3_verifies(void **state)
 {
     struct fixture *fx = *state;
@@ -717,6 +751,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_increc_audit_names_deleted_timeline_row, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_increc_audit_names_edited_record_and_action, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_increc_rewind_drops_the_whole_record, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_increc_upgrade_from_schema_3_verifies, setup,
                                         teardown),
