@@ -5,11 +5,13 @@
 # list, sha256sum -c of its manifest, exactly the expected event lines
 # (window boundaries inclusive, a malformed line among them kept), the
 # audit verification, the chain excerpt, the configuration copied byte for
-# byte, the same bytes on a second run, and the refusals' exit codes.
+# byte, the same bytes on a second run, a tampered store reported as
+# BROKEN, and the refusals' exit codes.
 #
-# usage: evidence.sh path/to/warden
+# usage: evidence.sh path/to/warden path/to/sqlexec
 set -u
 warden=$1
+sqlexec=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 2
@@ -131,6 +133,16 @@ for w in 15 -5m 1x "" 31d; do
     "$warden" evidence $id --db k.db --window "$w" >/dev/null 2>bw.err
     [ $? -eq 2 ] && grep -q -- "--window" bw.err && ok || bad "--window '$w' was not a usage error"
 done
+# A store edited behind warden's back: the archive is still written, and
+# audit.txt names the first bad row.
+cp k.db t.db
+"$sqlexec" t.db "UPDATE incidents SET title = 'edited'" >/dev/null || bad "sqlexec failed"
+"$warden" evidence $id --db t.db --out t.tar.gz >/dev/null 2>t.err && ok || bad "evidence of a tampered store"
+tar -xzOf t.tar.gz "$id/audit.txt" >t.audit
+head -1 t.audit | grep -qx "audit chain: BROKEN" && grep -q "^first bad row: incidents $id$" t.audit &&
+    ok || bad "tampered audit.txt: $(cat t.audit)"
+grep -q "does not verify" t.err && ok || bad "no warning for a broken chain: $(cat t.err)"
+
 "$warden" evidence --help | grep -q "MANIFEST.sha256" && ok || bad "--help"
 "$warden" --help | grep -q "^  evidence " && ok || bad "evidence missing from warden --help"
 
