@@ -52,6 +52,18 @@ bool wd_hmac_sha256_hex(const uint8_t *key, size_t key_len, const char *msg, siz
     return true;
 }
 
+bool wd_sha256_hex(const void *msg, size_t len, char out[65])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(msg, len, d, &n, EVP_sha256(), NULL) != 1 || n != 32) {
+        return false;
+    }
+    to_hex(d, out);
+    out[64] = '\0';
+    return true;
+}
+
 #define CACHE_KEYS 64
 #define SHA256_BLOCK 64
 

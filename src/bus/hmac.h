@@ -23,6 +23,10 @@ void wd_hmac_cache_free(struct wd_hmac_cache *c);
 bool wd_hmac_sha256_verify(void *ctx, const uint8_t *key, size_t key_len, const char *msg,
                            size_t msg_len, const char *sig_hex, size_t sig_len);
 
+/* Writes SHA-256(msg) as 64 lowercase hex digits and a NUL into out (as
+ * sha256sum prints it). Returns false on a library failure. */
+bool wd_sha256_hex(const void *msg, size_t len, char out[65]);
+
 /* Writes HMAC-SHA256(key, msg) as 64 lowercase hex digits and a NUL into
  * out (at least 65 bytes). Returns false on a library failure. */
 bool wd_hmac_sha256_hex(const uint8_t *key, size_t key_len, const char *msg, size_t msg_len,

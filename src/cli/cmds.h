@@ -16,6 +16,7 @@ int cmd_config(int argc, char **argv);
 int cmd_flatten(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_incident(int argc, char **argv);
+int cmd_evidence(int argc, char **argv);
 int cmd_gaps(int argc, char **argv);
 int cmd_rejects(int argc, char **argv);
 int cmd_exposure(int argc, char **argv);

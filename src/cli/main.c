@@ -33,6 +33,7 @@ static const struct subcommand subcommands[] = {
     {"latency", cmd_latency, "intent->ack latency p50/p95/p99/max per account (P2-1)"},
     {"flatten", cmd_flatten, "closing intents for open positions (--filter unauthorized) --confirm"},
     {"incident", cmd_incident, "incidents: list|show|open|ack|assign|status|note|check|approve|action|resolve|close"},
+    {"evidence", cmd_evidence, "an incident's evidence as a .tar.gz: record, events, audit excerpt, config"},
     {"config", cmd_config, "config check FILE: validate a configuration, every problem with its line"},
 };
 

@@ -3045,3 +3045,48 @@ out:
                        (unsigned long long)rep->entries, (unsigned long long)rep->rows);
     return r;
 }
+
+/* ---- evidence (read-only) --------------------------------------------------- */
+
+int wd_store_schema_version(void) { return SCHEMA_VERSION; }
+
+enum wd_status wd_store_chain_excerpt(struct wd_store *s, const char *entity, wd_chain_fn fn,
+                                      void *ctx, struct wd_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    enum wd_status r = WD_OK;
+    /* One statement, so one read transaction: the head is the head of the
+     * entries listed. substr and length count characters on both sides. */
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT seq, ts_ns, who, kind, entity, payload, prev_hash, hash"
+                                " FROM audit_chain WHERE entity = ?1"
+                                " OR substr(entity, 1, length(?1) + 1) = ?1 || '#'"
+                                " OR seq = (SELECT max(seq) FROM audit_chain) ORDER BY seq",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, "audit chain excerpt", WD_EIO, err);
+    rc = sqlite3_bind_text(q, 1, entity, -1, SQLITE_STATIC);
+    if (rc != SQLITE_OK) {
+        r = db_fail(s, rc, "audit chain excerpt", WD_EIO, err);
+        goto out;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        struct wd_chain_entry e = {
+            .seq = sqlite3_column_int64(q, 0),
+            .ts_ns = sqlite3_column_int64(q, 1),
+            .who = col_text(q, 2).p,
+            .kind = col_text(q, 3).p,
+            .entity = col_text(q, 4).p,
+            .payload = col_text(q, 5).p,
+            .prev_hash = col_text(q, 6).p,
+            .hash = col_text(q, 7).p,
+        };
+        if ((r = fn(ctx, &e)) != WD_OK)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = db_fail(s, rc, "audit chain excerpt", WD_EIO, err);
+out:
+    sqlite3_finalize(q);
+    return r;
+}

@@ -274,4 +274,27 @@ enum wd_status wd_store_get_snapshot(struct wd_store *s, const char *input_key,
 enum wd_status wd_store_delete_snapshot(struct wd_store *s, const char *input_key,
                                         struct wd_error *err) WD_MUST_USE;
 
+/* ---- evidence (read-only) ------------------------------------------------- */
+
+/* The schema version (PRAGMA user_version) wd_store_open brings a store to. */
+int wd_store_schema_version(void);
+
+/* One audit-chain row as stored; the strings are borrowed for the callback
+ * (payload is the canonical JSON text, or "null" for a deletion). */
+struct wd_chain_entry {
+    int64_t seq, ts_ns;
+    const char *who, *kind, *entity, *payload, *prev_hash, *hash;
+};
+
+/* Return WD_OK to go on; anything else stops the walk and is returned. */
+typedef enum wd_status (*wd_chain_fn)(void *ctx, const struct wd_chain_entry *e);
+
+/* Calls fn, in seq order, with every chain entry whose entity is `entity`
+ * or starts with `entity#` (an incident's rows: the incident, its record,
+ * its child rows and timeline), and with the last entry (the head) whether
+ * it matches or not. Reads only (one statement); checks nothing: that is
+ * wd_store_audit_verify's job. WD_EIO on a read failure. */
+enum wd_status wd_store_chain_excerpt(struct wd_store *s, const char *entity, wd_chain_fn fn,
+                                      void *ctx, struct wd_error *err) WD_MUST_USE;
+
 #endif /* WD_STORE_STORE_H */
