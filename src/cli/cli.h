@@ -184,6 +184,11 @@ int cli_render_incident(struct wd_store *store, const struct wd_tz *tz,
 void cli_write_incident_log(struct wd_store *store, const struct wd_tz *tz,
                             const struct wd_incident *inc, const char *dir, int64_t now);
 
+struct jw;
+/* One timeline entry as a JSON object: ts_ns, kind, who, from, to, text
+ * (incident show --json, evidence's timeline.jsonl). */
+void cli_json_timeline_entry(struct jw *w, const struct wd_timeline_entry *e);
+
 /* Prints "warden: msg" on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -339,20 +339,7 @@ static int add_record(const struct wd_incident *inc, const struct wd_timeline_en
     for (size_t i = 0; i < n; i++) {
         struct jw w;
         jw_init(&w, out);
-        jw_obj_begin(&w);
-        jw_key(&w, "ts_ns");
-        jw_int(&w, tl[i].ts_ns);
-        jw_key(&w, "kind");
-        jw_str(&w, wd_tl_kind_name(tl[i].kind));
-        jw_key(&w, "who");
-        jw_str(&w, tl[i].who);
-        jw_key(&w, "from");
-        jw_str(&w, tl[i].from);
-        jw_key(&w, "to");
-        jw_str(&w, tl[i].to);
-        jw_key(&w, "text");
-        jw_str(&w, tl[i].text);
-        jw_obj_end(&w);
+        cli_json_timeline_entry(&w, &tl[i]);
         fputc('\n', out);
     }
     return member_done(out);

@@ -19,6 +19,7 @@
 #include "bus/config_yaml.h"
 #include "bus/jsonl.h"
 #include "bus/tzload.h"
+#include "cli/jsonout.h"
 #include "bus/hmac.h"
 #include "cli/cli.h"
 #include "store/store.h"
@@ -524,4 +525,22 @@ void cli_write_incident_log(struct wd_store *store, const struct wd_tz *tz,
         cli_errorf("incident log %s: cannot write it", path);
     }
     wd_render_buf_destroy(&b);
+}
+
+void cli_json_timeline_entry(struct jw *w, const struct wd_timeline_entry *e)
+{
+    jw_obj_begin(w);
+    jw_key(w, "ts_ns");
+    jw_int(w, e->ts_ns);
+    jw_key(w, "kind");
+    jw_str(w, wd_tl_kind_name(e->kind));
+    jw_key(w, "who");
+    jw_str(w, e->who);
+    jw_key(w, "from");
+    jw_str(w, e->from);
+    jw_key(w, "to");
+    jw_str(w, e->to);
+    jw_key(w, "text");
+    jw_str(w, e->text);
+    jw_obj_end(w);
 }

@@ -23,59 +23,9 @@
 #include "warden/incident.h"
 #include "warden/severity.h"
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    int64_t clock;
-};
-
-static int setup(void **state)
-{
-    struct fixture *fx = calloc(1, sizeof *fx);
-    if (fx == NULL)
-        return -1;
-    (void)snprintf(fx->dir, sizeof fx->dir, "/tmp/wd-increc-XXXXXX");
-    if (mkdtemp(fx->dir) == NULL) {
-        free(fx);
-        return -1;
-    }
-    (void)snprintf(fx->path, sizeof fx->path, "%s/warden.db", fx->dir);
-    fx->clock = 5000;
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    static const char *const suffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char p[160];
-        (void)snprintf(p, sizeof p, "%s%s", fx->path, suffix[i]);
-        (void)unlink(p);
-    }
-    (void)rmdir(fx->dir);
-    free(fx);
-    return 0;
-}
-
-static int64_t fake_now(void *ctx)
-{
-    struct fixture *fx = ctx;
-    return ++fx->clock;
-}
-
-static struct wd_store *open_ok(struct fixture *fx)
-{
-    struct wd_store *s = NULL;
-    struct wd_error err = {0};
-    enum wd_status st = wd_store_open(fx->path, &s, &err);
-    if (st != WD_OK)
-        print_error("wd_store_open: %s\n", err.msg);
-    assert_int_equal(st, WD_OK);
-    wd_store_set_clock(s, fake_now, fx);
-    return s;
-}
+#define STORE_FIXTURE_DIR "/tmp/wd-increc-XXXXXX"
+#define STORE_FIXTURE_CLOCK 5000
+#include "store_fixture.h"
 
 /* Runs sql on its own connection; returns the SQLite code, errmsg in msg. */
 static int raw_run(const char *path, const char *sql, char *msg, size_t cap)
