@@ -178,6 +178,12 @@ int cli_render_incident(struct wd_store *store, const struct wd_tz *tz,
                         const struct wd_incident *inc, cli_render_fn fn, enum wd_msg_kind kind,
                         int64_t now, struct wd_render_buf *b);
 
+/* Where incident logs go: logs (--logs DIR) when given, else the store's
+ * directory (db, else cfg's store.path), so that logs/ sits beside the
+ * store. buf (cap bytes) may hold the answer. */
+const char *cli_logs_dir(const struct wd_config *cfg, const char *db, const char *logs, char *buf,
+                         size_t cap);
+
 /* Rewrites the playbook's incident log of inc under dir/logs/ (dir NULL:
  * the current directory). A failure is said on stderr, not fatal: the
  * store's record is the source of truth. */

@@ -50,8 +50,8 @@ static const char usage_text[] =
     "  review ID                       the post-incident review document\n"
     "  review --due                    reviews overdue (48 h) and follow-ups due (2 weeks)\n"
     "\n"
-    "Every change also rewrites the incident log (the playbook's Appendix)\n"
-    "under logs/incident_YYYYMMDD_HHMMSS.log, or --logs DIR.\n"
+    "Every change also rewrites the incident log (the playbook's Appendix) as\n"
+    "logs/incident_YYYYMMDD_HHMMSS.log beside the store, or under --logs DIR.\n"
     "\n"
     "  --as NAME    who acts (required for a change; or WARDEN_AS)\n"
     "  --at TIME    when (RFC 3339, or YYYY-MM-DD); default: now\n"
@@ -683,7 +683,9 @@ static int do_open(struct inc_cmd *c)
 
 static void write_log(struct inc_cmd *c, const struct wd_incident *inc)
 {
-    cli_write_incident_log(c->store, c->tz, inc, c->logs, c->now);
+    char buf[1024];
+    cli_write_incident_log(c->store, c->tz, inc,
+                           cli_logs_dir(&c->cfg, c->db, c->logs, buf, sizeof buf), c->now);
 }
 
 static int do_document(struct inc_cmd *c)

@@ -47,7 +47,8 @@ struct replay {
     uint64_t malformed, accepted, rejected, controls, incidents, states;
     int64_t last_ts;
     int failed;            /* a store write failed: stop */
-    const char *logs;      /* --logs DIR: incident logs kept there; NULL: none */
+    const char *logs;      /* --logs DIR, else beside the store: incident logs */
+    char logs_buf[PATH_MAX];
     uint64_t crash_after;  /* test hook: SIGKILL self after this many events */
     struct wd_error err;
     /* Control actions of this event whose incident is announced after them
@@ -85,8 +86,8 @@ static void usage(FILE *out)
           "      --restart            forget this input's snapshot; replay from the start\n"
           "                           (trading states are kept)\n"
           "      --snapshot-every N   events between snapshots (default 100000)\n"
-          "      --logs DIR           keep each incident's log (the playbook's Appendix)\n"
-          "                           current under DIR/logs/\n"
+          "      --logs DIR           where each incident's log (the playbook's Appendix)\n"
+          "                           is kept current: DIR/logs/ (default: beside the store)\n"
           "  -e, --events FILE        the input (also positional; '-' for stdin, no resume)\n"
           "  -h, --help               this help\n"
           "\n"
@@ -179,9 +180,7 @@ static void record_change(struct replay *rp, const struct wd_incident *inc,
         rp->failed = 1;
         return;
     }
-    if (rp->logs != NULL) {
-        cli_write_incident_log(rp->store, rp->tz, inc, rp->logs, inc->updated_ns);
-    }
+    cli_write_incident_log(rp->store, rp->tz, inc, rp->logs, inc->updated_ns);
 }
 
 /* An incident output becomes the incident record (issue 5): an opening
@@ -762,6 +761,7 @@ int cmd_replay(int argc, char **argv)
     if ((rc = cli_record_limits(rp.store, &rp.cfg, who)) != CLI_OK) {
         goto out;
     }
+    rp.logs = cli_logs_dir(&rp.cfg, db, rp.logs, rp.logs_buf, sizeof rp.logs_buf);
     struct wd_engine_opts eo = {.cfg = &rp.cfg,
                                 .tz = rp.tz,
                                 .emit = on_output,

@@ -544,3 +544,18 @@ void cli_json_timeline_entry(struct jw *w, const struct wd_timeline_entry *e)
     jw_str(w, e->text);
     jw_obj_end(w);
 }
+
+const char *cli_logs_dir(const struct wd_config *cfg, const char *db, const char *logs, char *buf,
+                         size_t cap)
+{
+    if (logs != NULL) {
+        return logs;
+    }
+    const char *store = db != NULL ? db : cfg->store.path;
+    const char *slash = store != NULL ? strrchr(store, '/') : NULL;
+    if (slash == NULL || strcmp(store, ":memory:") == 0) {
+        return ".";
+    }
+    snprintf(buf, cap, "%.*s", (int)(slash - store), store);
+    return buf[0] != '\0' ? buf : "/";
+}
