@@ -125,6 +125,14 @@ const struct wd_book *wd_engine_book(const struct wd_engine *e);
 enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
                                  uint64_t event_no, struct wd_error *err) WD_MUST_USE;
 
+/* Lets time pass without an event (a daemon's wall clock): at now_ns the
+ * time-based findings are looked at again — heartbeat timeouts and market
+ * silence (P1-1), per-symbol staleness (P2-2), ramp-ups ending, PSR
+ * samples due. Outputs carry the last event's event_no and now_ns. A
+ * now_ns not past the last event's time changes nothing. */
+enum wd_status wd_engine_tick(struct wd_engine *e, int64_t now_ns,
+                              struct wd_error *err) WD_MUST_USE;
+
 /* Sets a scope's state from outside the event stream: loaded from the store
  * at start, or ordered by a person (warden halt / resume). Emits no output.
  * WD_EINVAL for a malformed scope, WD_EFULL when too many scopes. */

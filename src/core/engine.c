@@ -2300,6 +2300,20 @@ static enum wd_status on_intent(struct wd_engine *e, const struct wd_event *ev,
     return WD_OK;
 }
 
+enum wd_status wd_engine_tick(struct wd_engine *e, int64_t now_ns, struct wd_error *err)
+{
+    if (now_ns <= e->ts_ns) {
+        return WD_OK; /* event time is ahead: nothing has aged */
+    }
+    e->ts_ns = now_ns;
+    if (e->n_ramping > 0) {
+        advance_ramps(e);
+    }
+    dq_staleness(e);
+    det_broker(e);
+    return check_all_kills(e, err);
+}
+
 enum wd_status wd_engine_process(struct wd_engine *e, const struct wd_event *ev,
                                  uint64_t event_no, struct wd_error *err)
 {

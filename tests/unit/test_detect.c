@@ -1016,6 +1016,38 @@ static void test_threshold_staleness_new_day_without_closed_events(void **state)
     CLOSED(f, "data_quality", "P2", inc);
 }
 
+/* A daemon's clock: heartbeat timeouts and staleness are found by a tick
+ * when no event comes, at exactly the crossing instant. */
+/* A tick at now: its outputs are checked like an event's (same event_no,
+ * the tick's time). */
+static void tick(struct fx *f, int64_t now)
+{
+    struct wd_error err = {0};
+    f->g.event_first = f->g.out.n;
+    if (now > f->g.ts) {
+        f->g.ts = now;
+    }
+    assert_int_equal(wd_engine_tick(f->g.e, now, &err), WD_OK);
+}
+
+static void test_threshold_timeouts_on_ticks(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int64_t t = ny(10, 0, 0, 0);
+    hb(f, t, "up");
+    sym_quote(f, t, "AAA");
+    QUIET(f);
+    tick(f, t - 5); /* the past: nothing */
+    QUIET(f);
+    tick(f, t + 30 * WD_NS_PER_S);
+    QUIET(f);
+    tick(f, t + 30 * WD_NS_PER_S + 1);
+    OPENED(f, "broker_disconnect", "P1", "Broker disconnected", "no broker heartbeat for 30s");
+    tick(f, t + 60 * WD_NS_PER_S + 1);
+    OPENED(f, "data_quality", "P2", "Data quality gate failed", "Staleness > 60s: 1 symbol: AAA");
+}
+
 static void seq_quote(struct fx *f, int64_t ts, int seq)
 {
     feed(f, "{\"type\":\"quote\",\"ts\":%lld,\"seq\":%d,\"symbol\":\"X\",\"bid\":1,\"ask\":2}",
@@ -1587,6 +1619,7 @@ int main(void)
         T(test_threshold_bus_consumer_lag),
         T(test_threshold_bus_kafka_heartbeat_and_lag_together),
         T(test_threshold_broker_heartbeat_down_and_up),
+        T(test_threshold_timeouts_on_ticks),
         T(test_threshold_broker_heartbeat_timeout),
         T(test_threshold_broker_no_market_data),
         T(test_threshold_broker_down_with_open_positions_is_p0),
