@@ -15,6 +15,7 @@
 #ifndef WD_CORE_RENDER_H
 #define WD_CORE_RENDER_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,19 @@ void wd_render_buf_destroy(struct wd_render_buf *b);
 
 /* Empties the buffer, keeping its memory. */
 void wd_render_buf_reset(struct wd_render_buf *b);
+
+/* Room for `more` bytes and the NUL after len. WD_EFULL: len + more would
+ * pass max; WD_ENOMEM. The buffer is unchanged on error. */
+enum wd_status wd_render_buf_reserve(struct wd_render_buf *b, size_t more) WD_MUST_USE;
+
+/* Appends n bytes of s (put) or formatted text (putf, vputf), keeping the
+ * data NUL-terminated. On error (those of reserve; WD_EINVAL for a format
+ * vsnprintf refuses) nothing is appended. */
+enum wd_status wd_render_buf_put(struct wd_render_buf *b, const char *s, size_t n) WD_MUST_USE;
+enum wd_status wd_render_buf_putf(struct wd_render_buf *b, const char *fmt, ...)
+    WD_PRINTF(2, 3) WD_MUST_USE;
+enum wd_status wd_render_buf_vputf(struct wd_render_buf *b, const char *fmt, va_list ap)
+    WD_PRINTF(2, 0) WD_MUST_USE;
 
 /* ---- renderers -------------------------------------------------------------
  *

@@ -60,20 +60,14 @@ struct ctx {
     int64_t open_day; /* local day of opened_ns */
 };
 
-/* Room for `more` bytes and a NUL. */
-static bool reserve(struct ctx *c, size_t more)
+enum wd_status wd_render_buf_reserve(struct wd_render_buf *b, size_t more)
 {
-    if (c->st != WD_OK) {
-        return false;
-    }
-    struct wd_render_buf *b = c->b;
     if (more > b->max || b->len > b->max - more) {
-        c->st = WD_EFULL;
-        return false;
+        return WD_EFULL;
     }
     size_t need = b->len + more + 1;
     if (need <= b->cap) {
-        return true;
+        return WD_OK;
     }
     size_t cap = b->cap != 0 ? b->cap : 256;
     while (cap < need) {
@@ -81,20 +75,51 @@ static bool reserve(struct ctx *c, size_t more)
     }
     char *p = realloc(b->data, cap);
     if (p == NULL) {
-        c->st = WD_ENOMEM;
-        return false;
+        return WD_ENOMEM;
     }
     b->data = p;
     b->cap = cap;
-    return true;
+    return WD_OK;
+}
+
+enum wd_status wd_render_buf_put(struct wd_render_buf *b, const char *s, size_t n)
+{
+    enum wd_status st = wd_render_buf_reserve(b, n);
+    if (st == WD_OK) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+    }
+    return st;
+}
+
+enum wd_status wd_render_buf_vputf(struct wd_render_buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    enum wd_status st = n < 0 ? WD_EINVAL : wd_render_buf_reserve(b, (size_t)n);
+    if (st == WD_OK) {
+        (void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+    return st;
+}
+
+enum wd_status wd_render_buf_putf(struct wd_render_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum wd_status st = wd_render_buf_vputf(b, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 static void put(struct ctx *c, const char *s, size_t n)
 {
-    if (reserve(c, n)) {
-        memcpy(c->b->data + c->b->len, s, n);
-        c->b->len += n;
-        c->b->data[c->b->len] = '\0';
+    if (c->st == WD_OK) {
+        c->st = wd_render_buf_put(c->b, s, n);
     }
 }
 
@@ -105,17 +130,13 @@ static void raw(struct ctx *c, const char *s)
 
 static void WD_PRINTF(2, 3) putf(struct ctx *c, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !reserve(c, (size_t)n)) {
+    if (c->st != WD_OK) {
         return;
     }
+    va_list ap;
     va_start(ap, fmt);
-    (void)vsnprintf(c->b->data + c->b->len, (size_t)n + 1, fmt, ap);
+    c->st = wd_render_buf_vputf(c->b, fmt, ap);
     va_end(ap);
-    c->b->len += (size_t)n;
 }
 
 /* A record's text on one line: control bytes become spaces; in a table cell
