@@ -19,6 +19,7 @@
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
 #include "store/store.h"
+#include "svc/incidents.h"
 #include "warden/incident.h"
 #include "warden/render.h"
 #include "warden/timeutil.h"
@@ -174,23 +175,6 @@ static int load(struct inc_cmd *c, const char *id, struct wd_incident *inc)
     }
     if (!found) {
         cli_errorf("incident %s: no such incident (see 'warden incident list --all')", id);
-        return CLI_FAIL;
-    }
-    return CLI_OK;
-}
-
-/* Saves the record and its timeline entry, then commits the transaction
- * the caller began (rolled back on any failure). */
-static int save_commit(struct inc_cmd *c, const struct wd_incident *inc,
-                       const struct wd_timeline_entry *e, const struct wd_timeline_entry *e2)
-{
-    struct wd_error err = {0};
-    if (wd_store_incident_save(c->store, inc, c->as, &err) != WD_OK ||
-        wd_store_timeline_append(c->store, e, &err) != WD_OK ||
-        (e2 != NULL && wd_store_timeline_append(c->store, e2, &err) != WD_OK) ||
-        wd_store_commit(c->store, &err) != WD_OK) {
-        wd_store_rollback(c->store);
-        cli_errorf("store: %s", err.msg);
         return CLI_FAIL;
     }
     return CLI_OK;
@@ -400,137 +384,109 @@ static void write_log(struct inc_cmd *c, const struct wd_incident *inc);
 
 /* ---- changes ------------------------------------------------------------------ */
 
-/* The change a subcommand makes to a loaded record: one core call that
- * fills the timeline entry, or refuses with err. */
-typedef enum wd_status (*change_fn)(struct inc_cmd *c, struct wd_incident *inc,
-                                    struct wd_timeline_entry *e, struct wd_error *err);
-
-static int parse_index(const char *what, const char *s, uint32_t max, uint32_t *out)
+/* A 1-based number from the command line into a 0-based index (the
+ * service checks it against the record). */
+static int parse_index(const char *what, const char *s, uint32_t *out)
 {
     char *end;
     unsigned long v = strtoul(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v == 0 || v > max) {
-        cli_errorf("incident: %s '%s': a number from 1 to %u", what, s, max);
+    if (*s == '\0' || *end != '\0' || v == 0 || v > UINT32_MAX) {
+        cli_errorf("incident: %s '%s': a number from 1", what, s);
         return CLI_USAGE;
     }
     *out = (uint32_t)(v - 1u);
     return CLI_OK;
 }
 
-static enum wd_status ch_ack(struct inc_cmd *c, struct wd_incident *inc,
-                             struct wd_timeline_entry *e, struct wd_error *err)
+/* The change a subcommand asks for, from its arguments and options. */
+typedef int (*change_fn)(struct inc_cmd *c, struct wd_svc_inc_change *ch);
+
+static int ch_ack(struct inc_cmd *c, struct wd_svc_inc_change *ch)
 {
-    return wd_incident_transition(inc, WD_INC_ACKNOWLEDGED, c->as, c->now, e, err);
+    (void)c;
+    ch->op = WD_SVC_INC_ACK;
+    return CLI_OK;
 }
 
-static enum wd_status ch_resolve(struct inc_cmd *c, struct wd_incident *inc,
-                                 struct wd_timeline_entry *e, struct wd_error *err)
+static int ch_resolve(struct inc_cmd *c, struct wd_svc_inc_change *ch)
 {
-    return wd_incident_transition(inc, WD_INC_RESOLVED, c->as, c->now, e, err);
-}
-
-static enum wd_status ch_close(struct inc_cmd *c, struct wd_incident *inc,
-                               struct wd_timeline_entry *e, struct wd_error *err)
-{
-    return wd_incident_transition(inc, WD_INC_CLOSED, c->as, c->now, e, err);
-}
-
-static enum wd_status ch_status(struct inc_cmd *c, struct wd_incident *inc,
-                                struct wd_timeline_entry *e, struct wd_error *err)
-{
-    enum wd_inc_status to;
-    if (wd_inc_status_parse(c->args[1], &to) != WD_OK) {
-        return wd_error_set(err, WD_EINVAL,
-                            "'%s' is not a status (open, acknowledged, investigating, "
-                            "identified, fixing, monitoring, resolved, closed)",
-                            c->args[1]);
+    ch->op = WD_SVC_INC_RESOLVE;
+    /* --pnl X: the day's PnL at resolution, for the impact. */
+    if (c->pnl != NULL) {
+        ch->with_pnl = true;
+        if (wd_fix_parse(c->pnl, strlen(c->pnl), &ch->pnl) != WD_OK) {
+            cli_errorf("incident resolve %s: --pnl '%s': not a number", c->args[0], c->pnl);
+            return CLI_FAIL;
+        }
     }
-    return wd_incident_transition(inc, to, c->as, c->now, e, err);
+    return CLI_OK;
 }
 
-static enum wd_status ch_note(struct inc_cmd *c, struct wd_incident *inc,
-                              struct wd_timeline_entry *e, struct wd_error *err)
+static int ch_close(struct inc_cmd *c, struct wd_svc_inc_change *ch)
 {
-    return wd_incident_note(inc, WD_TL_NOTE, c->args[1], c->as, c->now, e, err);
+    (void)c;
+    ch->op = WD_SVC_INC_CLOSE;
+    return CLI_OK;
 }
 
-static enum wd_status ch_assign(struct inc_cmd *c, struct wd_incident *inc,
-                                struct wd_timeline_entry *e, struct wd_error *err)
+static int ch_status(struct inc_cmd *c, struct wd_svc_inc_change *ch)
 {
-    enum wd_inc_role role;
-    if (c->role == NULL || wd_inc_role_parse(c->role, &role) != WD_OK) {
-        return wd_error_set(err, WD_EINVAL,
-                            "--role '%s': one of commander, risk_officer, tech_lead, "
-                            "comms_lead, sme",
-                            c->role ? c->role : "");
-    }
-    return c->undo ? wd_incident_unassign(inc, role, c->args[1], c->as, c->now, e, err)
-                   : wd_incident_assign(inc, role, c->args[1], c->as, c->now, e, err);
+    ch->op = WD_SVC_INC_STATUS;
+    ch->status = c->args[1];
+    return CLI_OK;
 }
 
-static enum wd_status ch_check(struct inc_cmd *c, struct wd_incident *inc,
-                               struct wd_timeline_entry *e, struct wd_error *err)
+static int ch_note(struct inc_cmd *c, struct wd_svc_inc_change *ch)
 {
-    uint32_t i;
-    if (parse_index("criterion", c->args[1], inc->n_criteria ? inc->n_criteria : 1u, &i) !=
-        CLI_OK) {
-        return wd_error_set(err, WD_EINVAL, "no such recovery criterion");
-    }
-    return wd_incident_check(inc, i, !c->undo, c->as, c->now, e, err);
+    ch->op = WD_SVC_INC_NOTE;
+    ch->text = c->args[1];
+    return CLI_OK;
 }
 
-static enum wd_status ch_action(struct inc_cmd *c, struct wd_incident *inc,
-                                struct wd_timeline_entry *e, struct wd_error *err)
+static int ch_assign(struct inc_cmd *c, struct wd_svc_inc_change *ch)
+{
+    ch->op = WD_SVC_INC_ASSIGN;
+    ch->role = c->role;
+    ch->name = c->args[1];
+    ch->undo = c->undo;
+    return CLI_OK;
+}
+
+static int ch_check(struct inc_cmd *c, struct wd_svc_inc_change *ch)
+{
+    ch->op = WD_SVC_INC_CHECK;
+    ch->undo = c->undo;
+    return parse_index("criterion", c->args[1], &ch->index);
+}
+
+static int ch_action(struct inc_cmd *c, struct wd_svc_inc_change *ch)
 {
     if (strcmp(c->args[1], "add") == 0) {
-        int64_t due = 0;
-        uint32_t idx;
+        ch->op = WD_SVC_INC_ACTION_ADD;
+        ch->text = c->args[2];
+        ch->owner = c->owner;
         if (c->owner == NULL) {
-            return wd_error_set(err, WD_EINVAL, "action add: --owner NAME is required");
+            return usage_error("incident action add: --owner NAME is required");
         }
-        if (c->due != NULL && cli_parse_time("--due", c->due, c->tz, false, &due) != CLI_OK) {
-            return wd_error_set(err, WD_EINVAL, "action add: bad --due");
+        if (c->due != NULL && cli_parse_time("--due", c->due, c->tz, false, &ch->due_ns) != CLI_OK) {
+            return CLI_USAGE;
         }
-        return wd_incident_action_add(inc, c->args[2], c->owner, due, c->as, c->now, &idx, e,
-                                      err);
+        return CLI_OK;
     }
     if (strcmp(c->args[1], "done") == 0) {
-        uint32_t i;
-        if (parse_index("action", c->args[2], inc->n_actions ? inc->n_actions : 1u, &i) !=
-            CLI_OK) {
-            return wd_error_set(err, WD_EINVAL, "no such action item");
-        }
-        return wd_incident_action_done(inc, i, !c->undo, c->as, c->now, e, err);
+        ch->op = WD_SVC_INC_ACTION_DONE;
+        ch->undo = c->undo;
+        return parse_index("action", c->args[2], &ch->index);
     }
-    return wd_error_set(err, WD_EINVAL, "action: 'add TEXT' or 'done N', not '%s'", c->args[1]);
+    return usage_error("incident action: 'add TEXT' or 'done N', not '%s'", c->args[1]);
 }
 
-/* An approval to resume the incident's scope: recorded as warden resume
- * records one (the store's approvals), and on the timeline. */
-static enum wd_status ch_approve(struct inc_cmd *c, struct wd_incident *inc,
-                                 struct wd_timeline_entry *e, struct wd_error *err)
+static int ch_approve(struct inc_cmd *c, struct wd_svc_inc_change *ch)
 {
-    struct wd_approval a;
-    char text[WD_TIMELINE_TEXT_MAX];
-    memset(&a, 0, sizeof a);
-    if (c->role == NULL || wd_role_parse(c->role, &a.role) != WD_OK) {
-        return wd_error_set(err, WD_EINVAL, "--role '%s': risk_officer or cto",
-                            c->role ? c->role : "");
-    }
-    if (c->reason == NULL || c->reason[0] == '\0') {
-        return wd_error_set(err, WD_EINVAL, "approve: --reason R is required");
-    }
-    snprintf(a.scope, sizeof a.scope, "%s", inc->scope);
-    snprintf(a.who, sizeof a.who, "%s", c->as);
-    snprintf(a.reason, sizeof a.reason, "%s", c->reason);
-    snprintf(a.incident, sizeof a.incident, "%s", inc->id);
-    a.ts_ns = c->now;
-    snprintf(text, sizeof text, "%s approves resuming %s: %s", c->role, inc->scope, c->reason);
-    enum wd_status st = wd_incident_note(inc, WD_TL_APPROVAL, text, c->as, c->now, e, err);
-    if (st != WD_OK) {
-        return st;
-    }
-    return wd_store_add_approval(c->store, &a, err);
+    ch->op = WD_SVC_INC_APPROVE;
+    ch->role = c->role;
+    ch->reason = c->reason;
+    return CLI_OK;
 }
 
 struct change {
@@ -569,7 +525,8 @@ static int do_change(struct inc_cmd *c, const struct change *ch)
 {
     struct wd_incident inc;
     struct wd_timeline_entry e;
-    struct wd_error err = {0};
+    struct wd_svc_inc_change req;
+    struct wd_svc_result res;
     int rc;
     if (c->nargs != ch->nargs) {
         return usage_error("incident %s", ch->form);
@@ -577,37 +534,22 @@ static int do_change(struct inc_cmd *c, const struct change *ch)
     if (c->as == NULL || c->as[0] == '\0') {
         return usage_error("incident %s: --as NAME is required (who acts)", ch->sub);
     }
-    if ((rc = load(c, c->args[0], &inc)) != CLI_OK) {
+    memset(&req, 0, sizeof req);
+    if ((rc = ch->fn(c, &req)) != CLI_OK) {
         return rc;
     }
-    memset(&e, 0, sizeof e);
-    if (wd_store_begin(c->store, &err) != WD_OK) {
-        cli_errorf("store: %s", err.msg);
-        return CLI_FAIL;
-    }
-    if (ch->fn(c, &inc, &e, &err) != WD_OK) {
-        wd_store_rollback(c->store);
-        cli_errorf("incident %s %s: %s", ch->sub, inc.id, err.msg);
-        return CLI_FAIL;
-    }
-    /* resolve --pnl X: the day's PnL at resolution, for the impact. */
-    struct wd_timeline_entry e2;
-    bool with_pnl = ch->fn == ch_resolve && c->pnl != NULL;
-    if (with_pnl) {
-        wd_fix pnl;
-        if (wd_fix_parse(c->pnl, strlen(c->pnl), &pnl) != WD_OK ||
-            wd_incident_set_pnl_resolved(&inc, pnl, c->as, c->now, &e2, &err) != WD_OK) {
-            wd_store_rollback(c->store);
-            cli_errorf("incident resolve %s: --pnl '%s': %s", inc.id, c->pnl,
-                       err.msg[0] ? err.msg : "not a number");
-            return CLI_FAIL;
-        }
-    }
-    if ((rc = save_commit(c, &inc, &e, with_pnl ? &e2 : NULL)) == CLI_OK) {
+    switch (wd_svc_incident_change(c->store, c->args[0], &req, c->as, c->now, &inc, &e, &res)) {
+    case WD_SVC_OK:
         write_log(c, &inc);
         print_change(c, &inc, &e);
+        return CLI_OK;
+    case WD_SVC_NOT_FOUND:
+        cli_errorf("incident %s: no such incident (see 'warden incident list --all')",
+                   c->args[0]);
+        return CLI_FAIL;
+    case WD_SVC_STORE: cli_errorf("%s", res.msg); return CLI_FAIL;
+    default: cli_errorf("incident %s %s: %s", ch->sub, c->args[0], res.msg); return CLI_FAIL;
     }
-    return rc;
 }
 
 /* ---- open ------------------------------------------------------------------------- */
@@ -616,67 +558,29 @@ static int do_open(struct inc_cmd *c)
 {
     struct wd_incident inc;
     struct wd_timeline_entry e;
-    struct wd_error err = {0};
-    struct wd_incident_opening o = {0};
-    char id[WD_INCIDENT_ID_MAX], ymd[16];
-    bool found = false;
+    struct wd_svc_result res;
+    char id[WD_INCIDENT_ID_MAX];
+    const struct wd_svc_inc_open o = {.scenario = c->scenario, .scope = c->scope,
+                                      .severity = c->severity, .title = c->title,
+                                      .detail = c->detail};
     if (want_args(c, 0, "open --scenario S --scope SCOPE --title T") != CLI_OK) {
         return CLI_USAGE;
     }
     if (c->as == NULL || c->as[0] == '\0') {
         return usage_error("incident %s: --as NAME is required (who acts)", "open");
     }
-    if (c->scenario == NULL || wd_scenario_parse(c->scenario, &o.scenario) != WD_OK) {
-        return usage_error("incident open: --scenario '%s' is not a scenario (see docs/SCENARIOS.md)",
-                           c->scenario ? c->scenario : "");
-    }
-    o.severity = wd_scenario_default_severity(o.scenario);
-    if (c->severity != NULL && wd_severity_parse(c->severity, &o.severity) != WD_OK) {
-        return usage_error("incident open: --severity '%s': P0, P1, P2 or P3", c->severity);
-    }
-    o.scope = c->scope != NULL ? c->scope : "firm";
-    o.title = c->title;
-    o.detail = c->detail;
-    o.who = c->as;
-    if (c->title == NULL) {
-        return usage_error("incident open: %s is required", "--title T");
-    }
-    /* One incident per (scenario, scope) while it is not resolved. */
-    if (wd_store_incident_find_active(c->store, o.scenario, o.scope, id, &found, &err) != WD_OK) {
-        cli_errorf("store: %s", err.msg);
-        return CLI_FAIL;
-    }
-    if (found) {
-        cli_errorf("incident open: %s is already open for %s on %s; add to it with "
-                   "'warden incident note %s TEXT'",
-                   id, wd_scenario_name(o.scenario), o.scope, id);
-        return CLI_FAIL;
-    }
-    int64_t day = wd_tz_local_day(c->tz, c->now, NULL, NULL);
-    int64_t y;
-    unsigned mo, d;
-    uint32_t seq = 0;
-    wd_civil_from_days(day, &y, &mo, &d);
-    snprintf(ymd, sizeof ymd, "%04lld%02u%02u", (long long)y, mo, d);
-    if (wd_store_begin(c->store, &err) != WD_OK ||
-        wd_store_incident_seq(c->store, ymd, &seq, &err) != WD_OK ||
-        wd_incident_id_format(day, seq + 1u, id, sizeof id) != WD_OK) {
-        wd_store_rollback(c->store);
-        cli_errorf("store: %s", err.msg[0] ? err.msg : "cannot number the incident");
-        return CLI_FAIL;
-    }
-    o.id = id;
-    if (wd_incident_open(&inc, &o, c->now, &e, &err) != WD_OK) {
-        wd_store_rollback(c->store);
-        cli_errorf("incident open: %s", err.msg);
-        return CLI_FAIL;
-    }
-    int rc = save_commit(c, &inc, &e, NULL);
-    if (rc == CLI_OK) {
+    switch (wd_svc_incident_open(c->store, c->tz, &o, c->as, c->now, &inc, &e, id, &res)) {
+    case WD_SVC_OK:
         write_log(c, &inc);
         print_change(c, &inc, &e);
+        return CLI_OK;
+    case WD_SVC_INVALID: return usage_error("incident open: %s", res.msg);
+    case WD_SVC_REFUSED:
+        cli_errorf("incident open: %s; add to it with 'warden incident note %s TEXT'", res.msg,
+                   id);
+        return CLI_FAIL;
+    default: cli_errorf("%s", res.msg); return CLI_FAIL;
     }
-    return rc;
 }
 
 /* ---- documents ------------------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
 #include "store/store.h"
+#include "svc/states.h"
 #include "warden/incident.h"
 #include "warden/timeutil.h"
 
@@ -30,11 +31,6 @@ static const char *actor(const struct state_opts *o)
     }
     const char *u = getenv("USER");
     return u != NULL && *u != '\0' ? u : "unknown";
-}
-
-static void copy(char *dst, size_t cap, const char *src)
-{
-    snprintf(dst, cap, "%s", src);
 }
 
 static int parse(int argc, char **argv, struct state_opts *o, const char *usage_text)
@@ -88,18 +84,6 @@ static int open_store(const struct state_opts *o, struct wd_config *cfg, struct 
     return rc;
 }
 
-static void roles_text(unsigned mask, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    if (mask & WD_ROLE_RISK_OFFICER) {
-        snprintf(buf, cap, "risk_officer");
-    }
-    if (mask & WD_ROLE_CTO) {
-        size_t n = strlen(buf);
-        snprintf(buf + n, cap - n, "%scto", n ? " + " : "");
-    }
-}
-
 /* ---- halt ---------------------------------------------------------------------------- */
 
 static const char halt_usage[] =
@@ -123,7 +107,6 @@ int cmd_halt(int argc, char **argv)
     struct state_opts o;
     struct wd_config cfg;
     struct wd_store *store = NULL;
-    struct wd_error err = {0};
     int rc = parse(argc, argv, &o, halt_usage);
     if (rc != CLI_OK) {
         return rc < 0 ? CLI_OK : rc;
@@ -135,20 +118,14 @@ int cmd_halt(int argc, char **argv)
     if ((rc = open_store(&o, &cfg, &store)) != CLI_OK) {
         goto out;
     }
-    struct wd_scope_state st;
-    memset(&st, 0, sizeof st);
-    copy(st.scope, sizeof st.scope, o.scope);
-    st.state = o.reduce_only ? WD_TS_REDUCE_ONLY : WD_TS_HALTED;
-    st.since_ns = cli_wall_ns();
-    copy(st.reason, sizeof st.reason, o.reason);
-    copy(st.by, sizeof st.by, actor(&o));
-    copy(st.scenario, sizeof st.scenario, "manual");
-    if (wd_store_put_state(store, &st, &err) != WD_OK) {
-        cli_errorf("store: %s", err.msg);
+    struct wd_svc_result res;
+    if (wd_svc_halt(store, o.scope, o.reduce_only, o.reason, actor(&o), cli_wall_ns(), NULL,
+                    &res) != WD_SVC_OK) {
+        cli_errorf("%s", res.msg);
         rc = CLI_FAIL;
         goto out;
     }
-    printf("%s: %s by %s: %s\n", st.scope, wd_tstate_name(st.state), st.by, st.reason);
+    printf("%s\n", res.msg);
 out:
     wd_store_close(store);
     wd_config_destroy(&cfg);
@@ -178,9 +155,8 @@ int cmd_resume(int argc, char **argv)
     struct state_opts o;
     struct wd_config cfg;
     struct wd_store *store = NULL;
-    struct wd_error err = {0};
-    struct wd_approval *list = NULL;
-    size_t n = 0;
+    struct wd_svc_result res;
+    struct wd_svc_resume r;
     enum wd_role role;
     int rc = parse(argc, argv, &o, resume_usage);
     if (rc != CLI_OK) {
@@ -197,93 +173,26 @@ int cmd_resume(int argc, char **argv)
     if ((rc = open_store(&o, &cfg, &store)) != CLI_OK) {
         goto out;
     }
-    struct wd_scope_state st;
-    bool found = false;
-    if (wd_store_get_state(store, o.scope, &st, &found, &err) != WD_OK) {
-        cli_errorf("store: %s", err.msg);
-        rc = CLI_FAIL;
-        goto out;
+    switch (wd_svc_resume(store, o.scope, o.role, o.reason, o.who, cli_wall_ns(), &r, &res)) {
+    case WD_SVC_OK: break;
+    case WD_SVC_STORE: cli_errorf("%s", res.msg); rc = CLI_FAIL; goto out;
+    default: cli_errorf("resume: %s", res.msg); rc = CLI_USAGE; goto out;
     }
-    if (!found || (st.state != WD_TS_HALTED && st.state != WD_TS_REDUCE_ONLY)) {
-        cli_errorf("resume: %s is %s: nothing to resume", o.scope,
-                   found ? wd_tstate_name(st.state) : "ACTIVE");
-        rc = CLI_USAGE;
-        goto out;
-    }
-    unsigned required = wd_resume_required_roles(st.scenario);
-    if (!(required & role)) {
-        char need[64];
-        roles_text(required, need, sizeof need);
-        cli_errorf("resume: a %s approval is not what resuming %s needs (%s)", o.role, o.scope,
-                   need);
-        rc = CLI_USAGE;
-        goto out;
-    }
-    struct wd_approval a;
-    memset(&a, 0, sizeof a);
-    copy(a.scope, sizeof a.scope, o.scope);
-    copy(a.who, sizeof a.who, o.who);
-    a.role = role;
-    copy(a.reason, sizeof a.reason, o.reason);
-    copy(a.incident, sizeof a.incident, st.incident);
-    a.ts_ns = cli_wall_ns();
-    if (wd_store_begin(store, &err) != WD_OK || wd_store_add_approval(store, &a, &err) != WD_OK ||
-        wd_store_list_approvals(store, o.scope, st.since_ns, &list, &n, &err) != WD_OK) {
-        wd_store_rollback(store);
-        cli_errorf("store: %s", err.msg);
-        rc = CLI_FAIL;
-        goto out;
-    }
-    unsigned have = 0;
-    for (size_t i = 0; i < n; i++) {
-        have |= list[i].role;
-    }
-    printf("%s: approval by %s (%s) recorded\n", o.scope, a.who, wd_role_name(role));
-    /* The incident that halted the scope holds trading until its recovery
-     * criteria are ticked (P0/P1): issue 5, the playbook's Recover step. */
-    struct wd_incident inc;
-    bool have_inc = false;
-    enum wd_resume_basis basis = WD_RESUME_NOT_GATED;
-    if (st.incident[0] != '\0' &&
-        wd_store_incident_load(store, st.incident, &inc, &have_inc, &err) != WD_OK) {
-        wd_store_rollback(store);
-        cli_errorf("store: %s", err.msg);
-        rc = CLI_FAIL;
-        goto out;
-    }
-    bool criteria_ok = !have_inc || wd_incident_may_resume(&inc, &basis);
-    if ((have & required) == required && !criteria_ok) {
-        int first = wd_incident_first_unticked(&inc);
+    printf("%s\n", res.msg);
+    if (r.criteria_blocked) {
         printf("%s: still HALTED; incident %s's recovery criteria are not all ticked "
                "(next: %u. %s; 'warden incident check %s N')\n",
-               o.scope, inc.id, first >= 0 ? (unsigned)first + 1u : 0u,
-               first >= 0 ? inc.criteria[first].text : "", inc.id);
-    } else if ((have & required) == required) {
-        struct wd_scope_state ns = st;
-        ns.state = WD_TS_RAMP_UP;
-        ns.since_ns = a.ts_ns;
-        snprintf(ns.reason, sizeof ns.reason, "resumed with approval");
-        copy(ns.by, sizeof ns.by, o.who);
-        ns.ramp_until_ns = 0;
-        if (wd_store_put_state(store, &ns, &err) != WD_OK) {
-            wd_store_rollback(store);
-            cli_errorf("store: %s", err.msg);
-            rc = CLI_FAIL;
-            goto out;
-        }
+               o.scope, r.incident, r.first_unticked >= 0 ? (unsigned)r.first_unticked + 1u : 0u,
+               r.first_text, r.incident);
+    } else if (r.resumed) {
         printf("%s: RAMP_UP (orders at %g of normal limits for %llds), then ACTIVE\n", o.scope,
                cfg.ramp.fraction, (long long)cfg.ramp.duration_s);
     } else {
         char need[64];
-        roles_text(required & ~have, need, sizeof need);
+        wd_svc_roles_text(r.still_needed, need, sizeof need);
         printf("%s: still HALTED; still needed: %s\n", o.scope, need);
     }
-    if (wd_store_commit(store, &err) != WD_OK) {
-        cli_errorf("store: %s", err.msg);
-        rc = CLI_FAIL;
-    }
 out:
-    free(list);
     wd_store_close(store);
     wd_config_destroy(&cfg);
     return rc;
@@ -331,23 +240,12 @@ int cmd_status(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         const struct wd_scope_state *s = &states[i];
         char since[40], need[64] = "", have[160] = "";
-        struct wd_approval *list = NULL;
-        size_t na = 0;
-        unsigned got = 0;
+        struct wd_svc_result res;
         wd_time_format_utc(s->since_ns, since, sizeof since);
-        if (s->state == WD_TS_HALTED || s->state == WD_TS_REDUCE_ONLY) {
-            unsigned req = wd_resume_required_roles(s->scenario);
-            if (wd_store_list_approvals(store, s->scope, s->since_ns, &list, &na, &err) != WD_OK) {
-                cli_errorf("store: %s", err.msg);
-                rc = CLI_FAIL;
-            }
-            for (size_t k = 0; k < na; k++) {
-                size_t len = strlen(have);
-                got |= list[k].role;
-                snprintf(have + len, sizeof have - len, "%s%s (%s)", len ? ", " : "",
-                         list[k].who, wd_role_name(list[k].role));
-            }
-            roles_text(req & ~got, need, sizeof need);
+        if (wd_svc_scope_approvals(store, s, need, sizeof need, have, sizeof have, &res) !=
+            WD_SVC_OK) {
+            cli_errorf("%s", res.msg);
+            rc = CLI_FAIL;
         }
         if (o.json) {
             jw_obj_begin(&w);
@@ -378,7 +276,6 @@ int cmd_status(int argc, char **argv)
                        have[0] ? "; given: " : "", have);
             }
         }
-        free(list);
     }
     if (o.json) {
         jw_arr_end(&w);

@@ -20,6 +20,7 @@
 #include "bus/jsonl.h"
 #include "bus/tzload.h"
 #include "cli/jsonout.h"
+#include "svc/api.h"
 #include "bus/hmac.h"
 #include "cli/cli.h"
 #include "store/store.h"
@@ -529,20 +530,7 @@ void cli_write_incident_log(struct wd_store *store, const struct wd_tz *tz,
 
 void cli_json_timeline_entry(struct jw *w, const struct wd_timeline_entry *e)
 {
-    jw_obj_begin(w);
-    jw_key(w, "ts_ns");
-    jw_int(w, e->ts_ns);
-    jw_key(w, "kind");
-    jw_str(w, wd_tl_kind_name(e->kind));
-    jw_key(w, "who");
-    jw_str(w, e->who);
-    jw_key(w, "from");
-    jw_str(w, e->from);
-    jw_key(w, "to");
-    jw_str(w, e->to);
-    jw_key(w, "text");
-    jw_str(w, e->text);
-    jw_obj_end(w);
+    wd_api_json_timeline_entry(w, e);
 }
 
 const char *cli_logs_dir(const struct wd_config *cfg, const char *db, const char *logs, char *buf,
