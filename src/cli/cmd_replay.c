@@ -189,51 +189,21 @@ out:
 static enum wd_status on_line(void *ctx, const struct wd_line *line)
 {
     struct replay *rp = ctx;
-    struct wd_event ev;
     struct wd_error err = {0};
     if (line->no <= rp->skip_lines) {
         return WD_OK;
     }
     rp->lines = line->no;
     rp->offset += line->len + 1u;
-    if (line->overlong) {
-        rp->malformed++;
-        fprintf(stderr, "warden: %s:%" PRIu64 ": malformed event skipped: line too long (%zu bytes, max %d)\n",
-                rp->path, line->no, line->len, WD_DECODE_MAX_LINE);
-        wd_engine_report_malformed(rp->engine, line->no, "line too long");
-        return WD_OK;
-    }
-    size_t k = 0;
-    while (k < line->len && (line->ptr[k] == ' ' || line->ptr[k] == '\t' || line->ptr[k] == '\r')) {
-        k++;
-    }
-    if (k == line->len) {
-        return WD_OK;
-    }
-    enum wd_status st = wd_decode_line(rp->dec, line->ptr, line->len, &ev, &err);
-    if (st == WD_ENOMEM) {
-        return st;
-    }
-    if (st != WD_OK) {
-        rp->malformed++;
-        if (rp->malformed <= CLI_MAX_MALFORMED_SHOWN) {
-            fprintf(stderr, "warden: %s:%" PRIu64 ":%u: malformed event skipped: %s\n", rp->path,
-                    line->no, err.column, err.msg);
-        }
-        wd_engine_report_malformed(rp->engine, line->no, err.msg);
-        return WD_OK;
-    }
-    rp->events++;
-    rp->last_ts = ev.ts_ns;
-    cli_outputs_event_begin(&rp->out);
-    st = wd_engine_process(rp->engine, &ev, rp->events, &err);
+    enum cli_line_result what;
+    enum wd_status st = cli_outputs_line(&rp->out, rp->dec, rp->path, line, &rp->events,
+                                         &rp->malformed, &rp->last_ts, &what, &err);
     if (st != WD_OK) {
         rp->err = err;
         return st;
     }
-    if (rp->out.failed) {
-        rp->err = rp->out.err;
-        return WD_EIO;
+    if (what != CLI_LINE_EVENT) {
+        return WD_OK;
     }
     if (++rp->since_snapshot >= rp->snapshot_every && save_snapshot(rp) != CLI_OK) {
         return WD_EIO;

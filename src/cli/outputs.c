@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "bus/jsonl.h"
 #include "cli/outputs.h"
+#include "warden/decode.h"
 #include "store/store.h"
 #include "warden/incident.h"
 #include "warden/timeutil.h"
@@ -374,4 +376,54 @@ void cli_outputs_wire(struct cli_outputs *o, struct wd_engine_opts *eo)
 void cli_outputs_event_begin(struct cli_outputs *o)
 {
     o->n_pending = 0;
+}
+
+enum wd_status cli_outputs_line(struct cli_outputs *o, struct wd_decoder *dec, const char *name,
+                                const struct wd_line *line, uint64_t *events, uint64_t *malformed,
+                                int64_t *last_ts, enum cli_line_result *what,
+                                struct wd_error *err)
+{
+    struct wd_event ev;
+    *what = CLI_LINE_MALFORMED;
+    if (line->overlong) {
+        (*malformed)++;
+        fprintf(stderr, "warden: %s:%" PRIu64 ": malformed event skipped: line too long (%zu bytes, max %d)\n",
+                name, line->no, line->len, WD_DECODE_MAX_LINE);
+        wd_engine_report_malformed(o->engine, line->no, "line too long");
+        return WD_OK;
+    }
+    size_t k = 0;
+    while (k < line->len && (line->ptr[k] == ' ' || line->ptr[k] == '\t' || line->ptr[k] == '\r')) {
+        k++;
+    }
+    if (k == line->len) {
+        *what = CLI_LINE_BLANK;
+        return WD_OK;
+    }
+    enum wd_status st = wd_decode_line(dec, line->ptr, line->len, &ev, err);
+    if (st == WD_ENOMEM) {
+        return st;
+    }
+    if (st != WD_OK) {
+        (*malformed)++;
+        if (*malformed <= CLI_MAX_MALFORMED_SHOWN) {
+            fprintf(stderr, "warden: %s:%" PRIu64 ":%u: malformed event skipped: %s\n", name,
+                    line->no, err->column, err->msg);
+        }
+        wd_engine_report_malformed(o->engine, line->no, err->msg);
+        return WD_OK;
+    }
+    *what = CLI_LINE_EVENT;
+    (*events)++;
+    *last_ts = ev.ts_ns;
+    cli_outputs_event_begin(o);
+    st = wd_engine_process(o->engine, &ev, *events, err);
+    if (st != WD_OK) {
+        return st;
+    }
+    if (o->failed) {
+        *err = o->err;
+        return WD_EIO;
+    }
+    return WD_OK;
 }

@@ -59,4 +59,22 @@ void cli_outputs_event_begin(struct cli_outputs *o);
 /* The emit callback (ctx: struct cli_outputs). */
 void cli_outputs_emit(void *ctx, const struct wd_output *out);
 
+struct wd_line;
+struct wd_decoder;
+
+/* What cli_outputs_line did with a line. */
+enum cli_line_result { CLI_LINE_BLANK, CLI_LINE_MALFORMED, CLI_LINE_EVENT };
+
+/* One input line (from input `name`, for messages) through the decoder and
+ * the engine, as replay and run both read them: a blank line is skipped; a
+ * malformed or overlong one is counted in *malformed, said on stderr (the
+ * first CLI_MAX_MALFORMED_SHOWN) and reported to the engine; an event is
+ * numbered ++*events, its time put in *last_ts, and processed. WD_OK, or
+ * the engine's failure (WD_ENOMEM, WD_EFULL), or WD_EIO when a store write
+ * failed; err says which. */
+enum wd_status cli_outputs_line(struct cli_outputs *o, struct wd_decoder *dec, const char *name,
+                                const struct wd_line *line, uint64_t *events, uint64_t *malformed,
+                                int64_t *last_ts, enum cli_line_result *what,
+                                struct wd_error *err);
+
 #endif /* WD_CLI_OUTPUTS_H */
