@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
+#include "cli/outputs.h"
 #include "store/store.h"
 #include "warden/engine.h"
 #include "warden/incident.h"
@@ -38,28 +39,18 @@ struct replay {
     struct wd_engine *engine;
     struct wd_hmac_cache *hmac; /* keyed contexts for signed intents */
     struct wd_decoder *dec;
-    struct jw w;
     const char *path;      /* the input; "-" for stdin */
     char key[PATH_MAX + 8]; /* snapshot key, "" for stdin */
     uint64_t skip_lines;   /* lines already consumed by an earlier run */
     uint64_t lines, offset, events;
     uint64_t snapshot_every, since_snapshot;
-    uint64_t malformed, accepted, rejected, controls, incidents, states;
+    uint64_t malformed;
     int64_t last_ts;
-    int failed;            /* a store write failed: stop */
+    struct cli_outputs out; /* JSON lines on stdout, persistence into the store */
     const char *logs;      /* --logs DIR, else beside the store: incident logs */
     char logs_buf[PATH_MAX];
     uint64_t crash_after;  /* test hook: SIGKILL self after this many events */
     struct wd_error err;
-    /* Control actions of this event whose incident is announced after them
-     * (a kill: halt, cancel_all, then the incident), for its timeline. */
-    struct pending_control {
-        char incident[WD_INCIDENT_ID_MAX];
-        char text[WD_TIMELINE_TEXT_MAX];
-        uint64_t event_no;
-        int64_t ts_ns;
-    } pending[8];
-    size_t n_pending;
 };
 
 static void usage(FILE *out)
@@ -94,342 +85,6 @@ static void usage(FILE *out)
           "Same input and same store state give the same bytes out, every run.\n"
           "Exit status: 0 ok, 1 input or store failure, 2 usage or bad configuration.\n",
           out);
-}
-
-/* ---- outputs ---------------------------------------------------------------------- */
-
-static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "CRIT"};
-
-static void head(struct replay *rp, const char *type, const struct wd_output *o)
-{
-    jw_obj_begin(&rp->w);
-    jw_key(&rp->w, "type");
-    jw_str(&rp->w, type);
-    jw_key(&rp->w, "event_no");
-    jw_int(&rp->w, (int64_t)o->event_no);
-    jw_key(&rp->w, "ts");
-    jw_int(&rp->w, o->ts_ns);
-}
-
-static void kv(struct replay *rp, const char *k, const char *v)
-{
-    jw_key(&rp->w, k);
-    jw_str(&rp->w, v);
-}
-
-static void end(struct replay *rp)
-{
-    jw_obj_end(&rp->w);
-    fputc('\n', stdout);
-    jw_init(&rp->w, stdout); /* each line is its own document */
-}
-
-/* States and incidents are written as this input's, at the event that
- * caused them: a resume can take back what a killed run wrote past its
- * snapshot (wd_store_rewind). */
-static void persist_state(struct replay *rp, const struct wd_scope_state *st, uint64_t event_no)
-{
-    if (wd_store_put_state_from(rp->store, st, rp->key, event_no, &rp->err) != WD_OK) {
-        rp->failed = 1;
-    }
-    rp->states++;
-}
-
-/* The day's PnL of an incident's scope now ("firm" or "account:NAME"), for
- * the record's impact; 0 when the scope has no figures. */
-static wd_fix scope_pnl(struct replay *rp, const char *scope)
-{
-    const struct wd_book *b = wd_engine_book(rp->engine);
-    const struct wd_figures *f = NULL;
-    uint32_t id;
-    if (strcmp(scope, "firm") == 0) {
-        f = wd_book_firm(b);
-    } else if (strncmp(scope, "account:", 8) == 0 &&
-               wd_intern_find(wd_engine_accounts(rp->engine), scope + 8, strlen(scope + 8),
-                              &id) == WD_OK) {
-        f = wd_book_account(b, id);
-    }
-    return f != NULL ? (wd_fix)((wd_i128)f->equity - f->day_open) : 0;
-}
-
-/* Saves one change of the record with its timeline entry, in one
- * transaction. An opening first writes the incident's row as this input's
- * at this event (what a resume's rewind takes back). */
-static void record_change(struct replay *rp, const struct wd_incident *inc,
-                          const struct wd_timeline_entry *e, uint64_t event_no, bool opening)
-{
-    struct wd_incident_row row;
-    memset(&row, 0, sizeof row);
-    if (opening) {
-        snprintf(row.id, sizeof row.id, "%s", inc->id);
-        snprintf(row.scenario, sizeof row.scenario, "%s", wd_scenario_name(inc->scenario));
-        snprintf(row.severity, sizeof row.severity, "%s", wd_severity_name(inc->severity));
-        snprintf(row.scope, sizeof row.scope, "%s", inc->scope);
-        snprintf(row.status, sizeof row.status, "%s", wd_inc_status_name(inc->status));
-        snprintf(row.title, sizeof row.title, "%s", inc->title);
-        snprintf(row.detail, sizeof row.detail, "%s", inc->detail);
-        row.opened_ns = inc->opened_ns;
-    }
-    if (wd_store_begin(rp->store, &rp->err) != WD_OK ||
-        (opening &&
-         wd_store_put_incident(rp->store, &row, rp->key, event_no, &rp->err) != WD_OK) ||
-        wd_store_incident_save(rp->store, inc, "warden", &rp->err) != WD_OK ||
-        wd_store_timeline_append(rp->store, e, &rp->err) != WD_OK ||
-        wd_store_commit(rp->store, &rp->err) != WD_OK) {
-        wd_store_rollback(rp->store);
-        rp->failed = 1;
-        return;
-    }
-    cli_write_incident_log(rp->store, rp->tz, inc, rp->logs, inc->updated_ns);
-}
-
-/* An incident output becomes the incident record (issue 5): an opening
- * opens the record; the same incident announced again (the engine asks the
- * store for the active one of its scenario and scope) is a finding on its
- * timeline, raising its severity, and back to investigating if it was
- * being monitored; a detector's recovery moves an acknowledged one to
- * monitoring (an unacknowledged one only notes it). What the
- * lifecycle refuses (a person closed it meanwhile, a replay of events
- * older than its last change) is reported and leaves the record as is. */
-static void persist_incident(struct replay *rp, const struct wd_output *o)
-{
-    struct wd_incident inc;
-    struct wd_timeline_entry e;
-    struct wd_error why = {0};
-    bool found = false;
-    enum wd_scenario sc;
-    enum wd_severity sev;
-    const char *id = o->u.incident.id;
-    bool recovery = strcmp(o->u.incident.status, "monitoring") == 0;
-    if (wd_scenario_parse(o->u.incident.scenario, &sc) != WD_OK ||
-        wd_severity_parse(o->u.incident.severity, &sev) != WD_OK) {
-        return; /* the engine only says what it knows */
-    }
-    if (wd_store_incident_load(rp->store, id, &inc, &found, &rp->err) != WD_OK) {
-        rp->failed = 1;
-        return;
-    }
-    if (!found) {
-        struct wd_incident_opening op = {.id = id,
-                                         .scenario = sc,
-                                         .scope = o->u.incident.scope,
-                                         .severity = sev,
-                                         .title = o->u.incident.title,
-                                         .detail = o->u.incident.detail,
-                                         .who = "warden",
-                                         .trading_halted = sc == WD_SC_KILL_PNL ||
-                                                           sc == WD_SC_KILL_DRAWDOWN ||
-                                                           sc == WD_SC_KILL_PSR ||
-                                                           sc == WD_SC_UNAUTHORIZED,
-                                         .pnl_open = scope_pnl(rp, o->u.incident.scope)};
-        if (wd_incident_open(&inc, &op, o->ts_ns, &e, &why) != WD_OK) {
-            goto refused;
-        }
-        record_change(rp, &inc, &e, o->event_no, true);
-        return;
-    }
-    if (!wd_inc_status_active(inc.status)) {
-        fprintf(stderr, "warden: incident %s is %s: finding not recorded: %s\n", id,
-                wd_inc_status_name(inc.status), o->u.incident.detail);
-        return;
-    }
-    if (sev < inc.severity) {
-        if (wd_incident_raise(&inc, sev, "warden", o->ts_ns, &e, &why) != WD_OK) {
-            goto refused;
-        }
-        record_change(rp, &inc, &e, o->event_no, false);
-    }
-    if (recovery && inc.status == WD_INC_OPEN) {
-        /* Nobody has acknowledged it: a machine's recovery does not (the
-         * response SLA keeps running); it goes on the timeline. */
-        if (wd_incident_note(&inc, WD_TL_FINDING, o->u.incident.detail, "warden", o->ts_ns, &e,
-                             &why) != WD_OK) {
-            goto refused;
-        }
-        record_change(rp, &inc, &e, o->event_no, false);
-        return;
-    }
-    if (recovery) {
-        if (inc.status != WD_INC_MONITORING) {
-            if (wd_incident_transition(&inc, WD_INC_MONITORING, "warden", o->ts_ns, &e, &why) !=
-                WD_OK) {
-                goto refused;
-            }
-            record_change(rp, &inc, &e, o->event_no, false);
-        }
-        return;
-    }
-    if (inc.status == WD_INC_MONITORING) {
-        if (wd_incident_transition(&inc, WD_INC_INVESTIGATING, "warden", o->ts_ns, &e, &why) !=
-            WD_OK) {
-            goto refused;
-        }
-        record_change(rp, &inc, &e, o->event_no, false);
-    }
-    if (wd_incident_note(&inc, WD_TL_FINDING, o->u.incident.detail, "warden", o->ts_ns, &e,
-                         &why) != WD_OK) {
-        goto refused;
-    }
-    record_change(rp, &inc, &e, o->event_no, false);
-    return;
-refused:
-    fprintf(stderr, "warden: incident %s: %s\n", id, why.msg);
-}
-
-/* A control action on its incident's timeline (issue 5: every control
- * action is on it). Returns false when the record does not exist yet. */
-static bool control_on_timeline(struct replay *rp, const char *id, const char *text,
-                                uint64_t event_no, int64_t ts_ns)
-{
-    struct wd_incident inc;
-    struct wd_timeline_entry e;
-    struct wd_error why = {0};
-    bool found = false;
-    if (wd_store_incident_load(rp->store, id, &inc, &found, &rp->err) != WD_OK) {
-        rp->failed = 1;
-        return true;
-    }
-    if (!found) {
-        return false;
-    }
-    if (wd_incident_note(&inc, WD_TL_CONTROL, text, "warden", ts_ns, &e, &why) != WD_OK) {
-        fprintf(stderr, "warden: incident %s: %s\n", id, why.msg);
-        return true;
-    }
-    record_change(rp, &inc, &e, event_no, false);
-    return true;
-}
-
-static void control_output(struct replay *rp, const struct wd_output *o)
-{
-    char text[WD_TIMELINE_TEXT_MAX];
-    if (o->u.control.incident[0] == '\0') {
-        return;
-    }
-    snprintf(text, sizeof text, "%s %s: %s", o->u.control.action, o->u.control.scope,
-             o->u.control.reason);
-    if (!control_on_timeline(rp, o->u.control.incident, text, o->event_no, o->ts_ns) &&
-        rp->n_pending < sizeof rp->pending / sizeof rp->pending[0]) {
-        struct pending_control *p = &rp->pending[rp->n_pending++];
-        snprintf(p->incident, sizeof p->incident, "%s", o->u.control.incident);
-        snprintf(p->text, sizeof p->text, "%s", text);
-        p->event_no = o->event_no;
-        p->ts_ns = o->ts_ns;
-    }
-}
-
-/* After incident id is recorded: the control actions that came before it. */
-static void flush_controls(struct replay *rp, const char *id)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < rp->n_pending; i++) {
-        struct pending_control *p = &rp->pending[i];
-        if (strcmp(p->incident, id) == 0) {
-            (void)control_on_timeline(rp, id, p->text, p->event_no, p->ts_ns);
-        } else {
-            rp->pending[k++] = *p;
-        }
-    }
-    rp->n_pending = k;
-}
-
-/* The store's active incident of (scenario, scope), for the engine. */
-static bool active_incident(void *ctx, const char *scenario, const char *scope,
-                            char id_out[WD_INCIDENT_ID_MAX])
-{
-    struct replay *rp = ctx;
-    enum wd_scenario sc;
-    bool found = false;
-    if (wd_scenario_parse(scenario, &sc) != WD_OK) {
-        return false;
-    }
-    if (wd_store_incident_find_active(rp->store, sc, scope, id_out, &found, &rp->err) != WD_OK) {
-        rp->failed = 1;
-        return false;
-    }
-    return found;
-}
-
-static void on_output(void *ctx, const struct wd_output *o)
-{
-    struct replay *rp = ctx;
-    switch (o->type) {
-    case WD_OUT_DECISION:
-        head(rp, "decision", o);
-        jw_key(&rp->w, "id");
-        jw_str_raw(&rp->w, o->u.decision.id.ptr, o->u.decision.id.len);
-        kv(rp, "verdict", o->u.decision.accept ? "accept" : "reject");
-        kv(rp, "reason", o->u.decision.reason);
-        if (!o->u.decision.accept) {
-            kv(rp, "detail", o->u.decision.detail);
-        }
-        end(rp);
-        if (o->u.decision.accept) {
-            rp->accepted++;
-        } else {
-            rp->rejected++;
-        }
-        break;
-    case WD_OUT_CONTROL:
-        head(rp, "control", o);
-        kv(rp, "action", o->u.control.action);
-        kv(rp, "scope", o->u.control.scope);
-        kv(rp, "reason", o->u.control.reason);
-        kv(rp, "incident", o->u.control.incident);
-        end(rp);
-        rp->controls++;
-        control_output(rp, o);
-        break;
-    case WD_OUT_INCIDENT:
-        /* Recorded before it is announced. */
-        persist_incident(rp, o);
-        flush_controls(rp, o->u.incident.id);
-        head(rp, "incident", o);
-        kv(rp, "id", o->u.incident.id);
-        kv(rp, "severity", o->u.incident.severity);
-        kv(rp, "scenario", o->u.incident.scenario);
-        kv(rp, "status", o->u.incident.status);
-        kv(rp, "title", o->u.incident.title);
-        kv(rp, "detail", o->u.incident.detail);
-        kv(rp, "scope", o->u.incident.scope);
-        end(rp);
-        rp->incidents++;
-        break;
-    case WD_OUT_ALERT:
-        head(rp, "alert", o);
-        kv(rp, "scenario", o->u.alert.scenario);
-        kv(rp, "severity", o->u.alert.severity);
-        kv(rp, "detail", o->u.alert.detail);
-        kv(rp, "scope", o->u.alert.scope);
-        end(rp);
-        break;
-    case WD_OUT_STATE:
-        persist_state(rp, o->u.state.state, o->event_no);
-        break;
-    case WD_OUT_LOG: {
-        char ts[40];
-        wd_time_format_utc(o->ts_ns, ts, sizeof ts);
-        fprintf(stderr, "%s %s %s %s event_no=%" PRIu64 "\n", ts,
-                level_names[o->u.log.level], o->u.log.component, o->u.log.message,
-                o->event_no);
-        break;
-    }
-    }
-}
-
-static uint32_t incident_seq(void *ctx, int64_t day)
-{
-    struct replay *rp = ctx;
-    char ymd[16];
-    int64_t y;
-    unsigned m, d;
-    uint32_t seq = 0;
-    wd_civil_from_days(day, &y, &m, &d);
-    snprintf(ymd, sizeof ymd, "%04lld%02u%02u", (long long)y, m, d);
-    if (wd_store_incident_seq(rp->store, ymd, &seq, &rp->err) != WD_OK) {
-        rp->failed = 1;
-    }
-    return seq;
 }
 
 /* ---- snapshots ---------------------------------------------------------------------- */
@@ -534,50 +189,21 @@ out:
 static enum wd_status on_line(void *ctx, const struct wd_line *line)
 {
     struct replay *rp = ctx;
-    struct wd_event ev;
     struct wd_error err = {0};
     if (line->no <= rp->skip_lines) {
         return WD_OK;
     }
     rp->lines = line->no;
     rp->offset += line->len + 1u;
-    if (line->overlong) {
-        rp->malformed++;
-        fprintf(stderr, "warden: %s:%" PRIu64 ": malformed event skipped: line too long (%zu bytes, max %d)\n",
-                rp->path, line->no, line->len, WD_DECODE_MAX_LINE);
-        wd_engine_report_malformed(rp->engine, line->no, "line too long");
-        return WD_OK;
-    }
-    size_t k = 0;
-    while (k < line->len && (line->ptr[k] == ' ' || line->ptr[k] == '\t' || line->ptr[k] == '\r')) {
-        k++;
-    }
-    if (k == line->len) {
-        return WD_OK;
-    }
-    enum wd_status st = wd_decode_line(rp->dec, line->ptr, line->len, &ev, &err);
-    if (st == WD_ENOMEM) {
-        return st;
-    }
-    if (st != WD_OK) {
-        rp->malformed++;
-        if (rp->malformed <= CLI_MAX_MALFORMED_SHOWN) {
-            fprintf(stderr, "warden: %s:%" PRIu64 ":%u: malformed event skipped: %s\n", rp->path,
-                    line->no, err.column, err.msg);
-        }
-        wd_engine_report_malformed(rp->engine, line->no, err.msg);
-        return WD_OK;
-    }
-    rp->events++;
-    rp->last_ts = ev.ts_ns;
-    rp->n_pending = 0; /* controls wait for their incident within one event */
-    st = wd_engine_process(rp->engine, &ev, rp->events, &err);
+    enum cli_line_result what;
+    enum wd_status st = cli_outputs_line(&rp->out, rp->dec, rp->path, line, &rp->events,
+                                         &rp->malformed, &rp->last_ts, &what, &err);
     if (st != WD_OK) {
         rp->err = err;
         return st;
     }
-    if (rp->failed) {
-        return WD_EIO;
+    if (what != CLI_LINE_EVENT) {
+        return WD_OK;
     }
     if (++rp->since_snapshot >= rp->snapshot_every && save_snapshot(rp) != CLI_OK) {
         return WD_EIO;
@@ -748,7 +374,6 @@ int cmd_replay(int argc, char **argv)
     if (crash != NULL) {
         rp.crash_after = strtoull(crash, NULL, 10);
     }
-    jw_init(&rp.w, stdout);
     if ((rc = cli_config_load(&rp.cfg, config)) != CLI_OK || (rc = cli_tz_load(&rp.cfg, &rp.tz)) != CLI_OK ||
         (rc = cli_open_store(&rp.cfg, db, &rp.store)) != CLI_OK) {
         goto out;
@@ -762,16 +387,12 @@ int cmd_replay(int argc, char **argv)
         goto out;
     }
     rp.logs = cli_logs_dir(&rp.cfg, db, rp.logs, rp.logs_buf, sizeof rp.logs_buf);
+    cli_outputs_init(&rp.out, stdout, rp.store, rp.tz, rp.key, rp.logs);
     struct wd_engine_opts eo = {.cfg = &rp.cfg,
                                 .tz = rp.tz,
-                                .emit = on_output,
-                                .emit_ctx = &rp,
                                 .hmac_verify = wd_hmac_sha256_verify,
-                                .hmac_ctx = rp.hmac = wd_hmac_cache_new(),
-                                .incident_seq = incident_seq,
-                                .incident_seq_ctx = &rp,
-                                .incident_active = active_incident,
-                                .incident_active_ctx = &rp};
+                                .hmac_ctx = rp.hmac = wd_hmac_cache_new()};
+    cli_outputs_wire(&rp.out, &eo);
     if (rp.hmac == NULL || wd_engine_new(&eo, &rp.engine, &err) != WD_OK ||
         wd_decoder_new(wd_engine_symbols(rp.engine), wd_engine_accounts(rp.engine), &rp.dec) !=
             WD_OK) {
@@ -779,6 +400,7 @@ int cmd_replay(int argc, char **argv)
         rc = CLI_USAGE;
         goto out;
     }
+    rp.out.engine = rp.engine;
     if (wd_jsonl_open(&reader, rp.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK) {
         cli_errorf("%s", err.msg);
         rc = CLI_FAIL;
@@ -818,7 +440,7 @@ int cmd_replay(int argc, char **argv)
         rp.offset = reader.size; /* a last line without its newline */
     }
     if (st != WD_OK) {
-        cli_errorf("%s", rp.failed || rp.err.msg[0] ? rp.err.msg : err.msg);
+        cli_errorf("%s", rp.err.msg[0] ? rp.err.msg : err.msg);
         rc = CLI_FAIL;
         goto out;
     }
@@ -835,7 +457,8 @@ int cmd_replay(int argc, char **argv)
             " rejected; %" PRIu64 " controls, %" PRIu64 " incidents, %" PRIu64
             " state changes; %" PRIu64 " malformed lines skipped\n"
             "warden: firm equity %s, realized %s, commission paid %s\n",
-            rp.path, rp.events, rp.accepted, rp.rejected, rp.controls, rp.incidents, rp.states,
+            rp.path, rp.events, rp.out.accepted, rp.out.rejected, rp.out.controls, rp.out.incidents,
+            rp.out.states,
             rp.malformed, eq, re, co);
 out:
     if (fflush(stdout) != 0 && rc == CLI_OK) {

@@ -9,6 +9,7 @@ int cmd_positions(int argc, char **argv);
 int cmd_pnl(int argc, char **argv);
 int cmd_drawdown(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_halt(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_status(int argc, char **argv);

@@ -23,6 +23,7 @@ static const struct subcommand subcommands[] = {
     {"pnl", cmd_pnl, "equity, realized/unrealized/total PnL, daily PnL ratio"},
     {"drawdown", cmd_drawdown, "peak equity, drawdown and max drawdown"},
     {"replay", cmd_replay, "events through the gate and kill-switches: JSON decisions, controls, incidents"},
+    {"run", cmd_run, "the daemon: follow stdin, a file or a unix socket; ticks, SIGHUP reload"},
     {"halt", cmd_halt, "halt a scope (emergency_halt); --reduce-only for REDUCE_ONLY"},
     {"resume", cmd_resume, "approve resuming a halted scope (Risk Officer; + CTO after a drawdown kill)"},
     {"status", cmd_status, "trading state per scope: why, since when, who can resume"},

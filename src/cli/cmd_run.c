@@ -1,0 +1,702 @@
+/*
+ * `warden run`: the daemon's event loop. One thread, one epoll set: the
+ * input (stdin, a file followed like `tail -F`, or a unix stream socket
+ * with several producers), a one-second timerfd that lets wall-clock time
+ * pass in the engine (heartbeat timeouts, staleness, ramp-ups), and a
+ * signalfd (SIGHUP reloads the configuration, SIGTERM / SIGINT stop).
+ * Every event goes through the engine and its outputs exactly as in
+ * `warden replay` (src/cli/outputs.c): JSON lines on stdout, states and
+ * incidents in the store. Log lines on stderr are structured:
+ * `time level component message key=value...`.
+ *
+ * It must not block on one input while another has data, and must not
+ * stop when its input ends: only a signal stops it.
+ */
+#define _DEFAULT_SOURCE /* SOCK_NONBLOCK, realpath */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "bus/hmac.h"
+#include "bus/linebuf.h"
+#include "cli/cli.h"
+#include "cli/cmds.h"
+#include "cli/outputs.h"
+#include "store/store.h"
+#include "warden/engine.h"
+#include "warden/timeutil.h"
+
+#define MAX_CONNS 64
+#define READ_SLICE (1u << 20) /* bytes per input per turn: no input starves another */
+#define FOLLOW_POLL_MS 100    /* how often a followed file is looked at */
+
+enum { TAG_SIGNAL = 1, TAG_TIMER, TAG_STDIN, TAG_LISTEN, TAG_CONN = 100 };
+enum input_kind { IN_STDIN, IN_FILE, IN_UNIX };
+
+struct conn {
+    int fd; /* -1: free */
+    struct wd_linebuf lb;
+    char name[PATH_MAX + 32];
+};
+
+struct run {
+    /* What depends on the configuration: rebuilt on reload. */
+    struct wd_config *cfg;
+    struct wd_tz *tz;
+    struct wd_engine *engine;
+    struct wd_decoder *dec;
+
+    struct wd_hmac_cache *hmac;
+    struct wd_store *store;
+    struct cli_outputs out;
+    const char *config_path, *db, *input;
+    const char *logs;
+    char logs_buf[PATH_MAX];
+    char who[WD_WHO_MAX];
+
+    int ep, sfd, tfd;
+    enum input_kind kind;
+    /* stdin or the followed file */
+    int in_fd;
+    bool in_polled;  /* a regular file: read each turn, not through epoll */
+    bool in_ended;
+    bool in_waiting; /* the followed file does not exist (yet) */
+    dev_t dev;
+    ino_t ino;
+    struct wd_linebuf lb;
+    /* unix:PATH */
+    const char *sock_path;
+    int listen_fd;
+    struct conn conns[MAX_CONNS];
+
+    const char *cur_name; /* the input of the line being processed */
+    uint64_t events, malformed, ticks, reloads;
+    int64_t last_ts;
+    bool stop;
+    int rc;
+};
+
+static void usage(FILE *out)
+{
+    fputs("Usage: warden run [--config FILE] [--db PATH] [--input -|FILE|unix:PATH]\n"
+          "\n"
+          "Runs warden as a service: reads events (JSON Lines) as they come, puts each\n"
+          "through the pre-trade gate, the kill-switches and the detectors exactly as\n"
+          "`warden replay` does (the same JSON lines on stdout, the same trading states\n"
+          "and incident records in the store), and lets wall-clock time pass once a\n"
+          "second (heartbeat timeouts, staleness, ramp-ups). When the input ends it keeps\n"
+          "running until stopped.\n"
+          "\n"
+          "Inputs:\n"
+          "  -                        stdin (default)\n"
+          "  FILE                     followed as it grows, like `tail -F`: read from its\n"
+          "                           start, then each new line; replaced or truncated\n"
+          "                           (log rotation): read again from the start\n"
+          "  unix:PATH                a unix stream socket at PATH; several producers may\n"
+          "                           connect, each sending whole lines\n"
+          "\n"
+          "Signals:\n"
+          "  SIGHUP                   reload --config: a valid file takes effect (limits\n"
+          "                           changed go to the audit trail); an invalid one is\n"
+          "                           refused, logged, and the old configuration stays\n"
+          "  SIGTERM, SIGINT          stop reading, flush, exit 0\n"
+          "\n"
+          "Options:\n"
+          "  -c, --config FILE        YAML configuration (limits, session, detect, ...)\n"
+          "      --db PATH            the store (default: store.path, ./var/warden.db)\n"
+          "  -i, --input SRC          where events come from (see above)\n"
+          "      --logs DIR           where incident logs are kept (default: beside the store)\n"
+          "  -h, --help               this help\n"
+          "\n"
+          "Log lines on stderr: time level component message key=value...\n"
+          "Exit status: 0 stopped by a signal, 1 store or input failure, 2 usage or bad\n"
+          "configuration at start. See docs/RUN.md.\n",
+          out);
+}
+
+/* ---- logging -------------------------------------------------------------- */
+
+static void run_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void run_log(const char *level, const char *fmt, ...)
+{
+    char ts[40];
+    va_list ap;
+    wd_time_format_utc(cli_wall_ns(), ts, sizeof ts);
+    fprintf(stderr, "%s %s run ", ts, level);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---- the configuration and what depends on it ----------------------------- */
+
+struct built {
+    struct wd_config *cfg;
+    struct wd_tz *tz;
+    struct wd_engine *engine;
+    struct wd_decoder *dec;
+};
+
+static void built_free(struct built *b)
+{
+    wd_decoder_free(b->dec);
+    wd_engine_free(b->engine);
+    wd_tz_free(b->tz);
+    if (b->cfg != NULL) {
+        wd_config_destroy(b->cfg);
+        free(b->cfg);
+    }
+    memset(b, 0, sizeof *b);
+}
+
+/* Loads the configuration at path (NULL: defaults) and makes a zone, an
+ * engine wired to r's outputs and a decoder over its name tables. */
+static int build(struct run *r, const char *path, struct built *b)
+{
+    struct wd_error err = {0};
+    int rc;
+    memset(b, 0, sizeof *b);
+    if ((b->cfg = calloc(1, sizeof *b->cfg)) == NULL) {
+        return CLI_FAIL;
+    }
+    if ((rc = cli_config_load(b->cfg, path)) != CLI_OK || (rc = cli_tz_load(b->cfg, &b->tz)) != CLI_OK) {
+        return rc;
+    }
+    struct wd_engine_opts eo = {.cfg = b->cfg,
+                                .tz = b->tz,
+                                .hmac_verify = wd_hmac_sha256_verify,
+                                .hmac_ctx = r->hmac};
+    cli_outputs_wire(&r->out, &eo);
+    if (wd_engine_new(&eo, &b->engine, &err) != WD_OK ||
+        wd_decoder_new(wd_engine_symbols(b->engine), wd_engine_accounts(b->engine), &b->dec) !=
+            WD_OK) {
+        cli_errorf("%s", err.msg[0] ? err.msg : "out of memory");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+static void install(struct run *r, struct built *b)
+{
+    r->cfg = b->cfg;
+    r->tz = b->tz;
+    r->engine = b->engine;
+    r->dec = b->dec;
+    r->out.engine = b->engine;
+    r->out.tz = b->tz;
+    memset(b, 0, sizeof *b);
+}
+
+/* SIGHUP: a new engine under the new configuration, carrying over what the
+ * events built (the book, open orders, quotes, kill-switch edges, PSR
+ * windows: wd_engine_save / wd_engine_load) and every trading state. The
+ * old one stays unless all of it worked. */
+static void reload(struct run *r)
+{
+    struct built nb, old;
+    struct wd_wbuf w;
+    struct wd_error err = {0};
+    if (r->config_path == NULL) {
+        run_log("WARN", "reload ignored: no --config file");
+        return;
+    }
+    run_log("INFO", "reloading configuration config=%s", r->config_path);
+    if (build(r, r->config_path, &nb) != CLI_OK) {
+        built_free(&nb);
+        run_log("ERROR", "configuration refused, the old one stays config=%s", r->config_path);
+        return;
+    }
+    wd_wbuf_init(&w);
+    wd_engine_save(r->engine, &w);
+    if (w.st != WD_OK || wd_engine_load(nb.engine, w.data, w.len, &err) != WD_OK) {
+        run_log("ERROR", "configuration refused, the old one stays config=%s reason=\"%s\"",
+                r->config_path, w.st != WD_OK ? wd_status_str(w.st) : err.msg);
+        wd_wbuf_free(&w);
+        built_free(&nb);
+        return;
+    }
+    wd_wbuf_free(&w);
+    for (size_t i = 0; i < wd_engine_state_count(r->engine); i++) {
+        if (wd_engine_set_state(nb.engine, wd_engine_state_at(r->engine, i), &err) != WD_OK) {
+            run_log("ERROR", "configuration refused, the old one stays config=%s reason=\"%s\"",
+                    r->config_path, err.msg);
+            built_free(&nb);
+            return;
+        }
+    }
+    if (cli_record_limits(r->store, nb.cfg, r->who) != CLI_OK) {
+        run_log("ERROR", "configuration refused: limits not recorded config=%s", r->config_path);
+        built_free(&nb);
+        return;
+    }
+    old = (struct built){.cfg = r->cfg, .tz = r->tz, .engine = r->engine, .dec = r->dec};
+    install(r, &nb);
+    built_free(&old);
+    r->reloads++;
+    run_log("INFO", "configuration reloaded config=%s kill_pnl=%.15g max_dd=%.15g "
+            "heartbeat_timeout_s=%" PRId64 " states=%zu",
+            r->config_path, r->cfg->limits.kill_pnl, r->cfg->limits.max_dd,
+            (int64_t)r->cfg->detect.heartbeat_timeout_s, wd_engine_state_count(r->engine));
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static enum wd_status on_line(void *ctx, const struct wd_line *line)
+{
+    struct run *r = ctx;
+    struct wd_error err = {0};
+    enum cli_line_result what;
+    enum wd_status st = cli_outputs_line(&r->out, r->dec, r->cur_name, line, &r->events,
+                                         &r->malformed, &r->last_ts, &what, &err);
+    if (st != WD_OK) {
+        run_log("ERROR", "event not processed, stopping input=%s line=%" PRIu64 " reason=\"%s\"",
+                r->cur_name, line->no, err.msg);
+        r->stop = true;
+        r->rc = CLI_FAIL;
+    }
+    return st;
+}
+
+static void tick(struct run *r)
+{
+    struct wd_error err = {0};
+    cli_outputs_event_begin(&r->out);
+    if (wd_engine_tick(r->engine, cli_wall_ns(), &err) != WD_OK || r->out.failed) {
+        run_log("ERROR", "tick failed, stopping reason=\"%s\"",
+                r->out.failed ? r->out.err.msg : err.msg);
+        r->stop = true;
+        r->rc = CLI_FAIL;
+    }
+    r->ticks++;
+}
+
+/* Reads a slice of fd through lb; *eof when it ended. false on failure. */
+static bool read_input(struct run *r, int fd, struct wd_linebuf *lb, const char *name, bool *eof)
+{
+    struct wd_error err = {0};
+    r->cur_name = name;
+    enum wd_status st = wd_linebuf_read(lb, fd, READ_SLICE, on_line, r, eof, &err);
+    if (st == WD_EIO) {
+        run_log("ERROR", "input failed input=%s reason=\"%s\"", name, err.msg);
+        *eof = true;
+    }
+    return st == WD_OK || st == WD_EIO;
+}
+
+static void end_input(struct run *r, int fd, struct wd_linebuf *lb, const char *name)
+{
+    r->cur_name = name;
+    if (!r->stop && wd_linebuf_finish(lb, on_line, r) != WD_OK) {
+        return;
+    }
+    if (fd >= 0) {
+        (void)epoll_ctl(r->ep, EPOLL_CTL_DEL, fd, NULL);
+    }
+}
+
+/* ---- stdin ------------------------------------------------------------------ */
+
+static void stdin_turn(struct run *r)
+{
+    bool eof = false;
+    if (r->in_ended || !read_input(r, r->in_fd, &r->lb, "stdin", &eof) || !eof) {
+        return;
+    }
+    end_input(r, r->in_polled ? -1 : r->in_fd, &r->lb, "stdin");
+    r->in_ended = true;
+    run_log("INFO", "input ended, still running input=stdin lines=%" PRIu64, r->lb.no);
+}
+
+/* ---- a followed file ---------------------------------------------------------- */
+
+static void file_open(struct run *r)
+{
+    struct stat st;
+    int fd = open(r->input, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (!r->in_waiting) {
+            run_log("WARN", "waiting for the input file input=%s reason=\"%s\"", r->input,
+                    strerror(errno));
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+        r->in_waiting = true;
+        return;
+    }
+    r->in_fd = fd;
+    r->dev = st.st_dev;
+    r->ino = st.st_ino;
+    r->in_waiting = false;
+    wd_linebuf_reset(&r->lb);
+    run_log("INFO", "following input=%s size=%lld", r->input, (long long)st.st_size);
+}
+
+/* Reads what was appended; once caught up, looks whether the file was
+ * replaced (another inode at the path: read the old one to its end, then
+ * the new one from its start) or truncated (read again from the start). */
+static void file_turn(struct run *r, bool *more)
+{
+    struct stat st;
+    bool eof = false;
+    *more = false;
+    if (r->in_fd < 0) {
+        file_open(r);
+        if (r->in_fd < 0) {
+            return;
+        }
+    }
+    if (!read_input(r, r->in_fd, &r->lb, r->input, &eof) || r->stop) {
+        return;
+    }
+    if (!eof) {
+        *more = true;
+        return;
+    }
+    if (stat(r->input, &st) != 0) {
+        return; /* moved away and not yet recreated: keep the old one */
+    }
+    if (st.st_dev != r->dev || st.st_ino != r->ino) {
+        end_input(r, -1, &r->lb, r->input);
+        close(r->in_fd);
+        r->in_fd = -1;
+        run_log("INFO", "input file replaced, reading the new one from its start input=%s",
+                r->input);
+        file_open(r);
+        *more = r->in_fd >= 0;
+    } else if ((uint64_t)st.st_size < r->lb.bytes) {
+        run_log("INFO", "input file truncated, reading from its start input=%s size=%lld",
+                r->input, (long long)st.st_size);
+        if (lseek(r->in_fd, 0, SEEK_SET) != 0) {
+            run_log("ERROR", "cannot seek input=%s reason=\"%s\"", r->input, strerror(errno));
+        }
+        wd_linebuf_reset(&r->lb);
+        *more = true;
+    }
+}
+
+/* ---- a unix socket -------------------------------------------------------------- */
+
+static int listen_unix(struct run *r)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(r->sock_path) >= sizeof sa.sun_path) {
+        cli_errorf("--input unix:%s: path too long", r->sock_path);
+        return CLI_USAGE;
+    }
+    memcpy(sa.sun_path, r->sock_path, strlen(r->sock_path) + 1);
+    if (lstat(r->sock_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        (void)unlink(r->sock_path); /* a stale socket of an earlier run */
+    }
+    r->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (r->listen_fd < 0 || bind(r->listen_fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        listen(r->listen_fd, 16) != 0) {
+        cli_errorf("--input unix:%s: %s", r->sock_path, strerror(errno));
+        return CLI_FAIL;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_LISTEN};
+    if (epoll_ctl(r->ep, EPOLL_CTL_ADD, r->listen_fd, &ev) != 0) {
+        cli_errorf("epoll: %s", strerror(errno));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static void accept_conns(struct run *r)
+{
+    for (;;) {
+        int fd = accept(r->listen_fd, NULL, NULL);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                run_log("WARN", "accept failed reason=\"%s\"", strerror(errno));
+            }
+            return;
+        }
+        size_t i = 0;
+        while (i < MAX_CONNS && r->conns[i].fd >= 0) {
+            i++;
+        }
+        struct conn *c = &r->conns[i < MAX_CONNS ? i : 0];
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_CONN + i};
+        if (i == MAX_CONNS || fcntl(fd, F_SETFL, O_NONBLOCK) != 0 ||
+            wd_linebuf_init(&c->lb, 2u * WD_DECODE_MAX_LINE) != WD_OK) {
+            run_log("WARN", "producer refused: too many or out of memory max=%d", MAX_CONNS);
+            close(fd);
+            continue;
+        }
+        if (epoll_ctl(r->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            wd_linebuf_destroy(&c->lb);
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        snprintf(c->name, sizeof c->name, "unix:%s#%zu", r->sock_path, i);
+        run_log("INFO", "producer connected input=%s", c->name);
+    }
+}
+
+static void conn_close(struct run *r, struct conn *c)
+{
+    (void)epoll_ctl(r->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = -1;
+    wd_linebuf_destroy(&c->lb);
+}
+
+static void conn_turn(struct run *r, struct conn *c)
+{
+    bool eof = false;
+    if (!read_input(r, c->fd, &c->lb, c->name, &eof) || !eof) {
+        return;
+    }
+    end_input(r, -1, &c->lb, c->name);
+    run_log("INFO", "producer disconnected input=%s lines=%" PRIu64, c->name, c->lb.no);
+    conn_close(r, c);
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static void on_signal(struct run *r)
+{
+    struct signalfd_siginfo si;
+    while (read(r->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+            reload(r);
+        } else {
+            run_log("INFO", "stopping signal=%s", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+            r->stop = true;
+        }
+    }
+}
+
+static void loop(struct run *r)
+{
+    struct epoll_event evs[16];
+    bool more = false;
+    while (!r->stop) {
+        int timeout = more ? 0 : (r->kind == IN_FILE || r->in_polled) && !r->in_ended
+                                     ? FOLLOW_POLL_MS : -1;
+        int n = epoll_wait(r->ep, evs, 16, timeout);
+        if (n < 0 && errno != EINTR) {
+            run_log("ERROR", "epoll failed reason=\"%s\"", strerror(errno));
+            r->rc = CLI_FAIL;
+            return;
+        }
+        /* Signals first: SIGTERM stops reading at once. */
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.u64 == TAG_SIGNAL) {
+                on_signal(r);
+            }
+        }
+        for (int i = 0; i < n && !r->stop; i++) {
+            uint64_t tag = evs[i].data.u64;
+            if (tag == TAG_TIMER) {
+                uint64_t expired;
+                if (read(r->tfd, &expired, sizeof expired) == (ssize_t)sizeof expired) {
+                    tick(r);
+                }
+            } else if (tag == TAG_STDIN) {
+                stdin_turn(r);
+            } else if (tag == TAG_LISTEN) {
+                accept_conns(r);
+            } else if (tag >= TAG_CONN && tag < TAG_CONN + MAX_CONNS &&
+                       r->conns[tag - TAG_CONN].fd >= 0) {
+                conn_turn(r, &r->conns[tag - TAG_CONN]);
+            }
+        }
+        more = false;
+        if (!r->stop && r->kind == IN_FILE) {
+            file_turn(r, &more);
+        } else if (!r->stop && r->in_polled && !r->in_ended) {
+            stdin_turn(r);
+            more = !r->in_ended;
+        }
+        if (fflush(stdout) != 0) {
+            run_log("ERROR", "cannot write output, stopping");
+            r->rc = CLI_FAIL;
+            return;
+        }
+    }
+}
+
+static int setup_loop(struct run *r)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    struct itimerspec its = {.it_interval = {.tv_sec = 1}, .it_value = {.tv_sec = 1}};
+    struct epoll_event sev = {.events = EPOLLIN, .data.u64 = TAG_SIGNAL};
+    struct epoll_event tev = {.events = EPOLLIN, .data.u64 = TAG_TIMER};
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 || (r->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+        (r->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+        (r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
+        timerfd_settime(r->tfd, 0, &its, NULL) != 0 ||
+        epoll_ctl(r->ep, EPOLL_CTL_ADD, r->sfd, &sev) != 0 ||
+        epoll_ctl(r->ep, EPOLL_CTL_ADD, r->tfd, &tev) != 0) {
+        cli_errorf("event loop: %s", strerror(errno));
+        return CLI_FAIL;
+    }
+    if (r->kind == IN_UNIX) {
+        return listen_unix(r);
+    }
+    if (wd_linebuf_init(&r->lb, 2u * WD_DECODE_MAX_LINE) != WD_OK) {
+        cli_errorf("out of memory");
+        return CLI_FAIL;
+    }
+    if (r->kind == IN_STDIN) {
+        struct epoll_event iev = {.events = EPOLLIN, .data.u64 = TAG_STDIN};
+        r->in_fd = STDIN_FILENO;
+        if (epoll_ctl(r->ep, EPOLL_CTL_ADD, r->in_fd, &iev) != 0) {
+            if (errno != EPERM) {
+                cli_errorf("stdin: %s", strerror(errno));
+                return CLI_FAIL;
+            }
+            r->in_polled = true; /* a regular file (a here-doc, `< FILE`) */
+        } else {
+            (void)fcntl(r->in_fd, F_SETFL, fcntl(r->in_fd, F_GETFL) | O_NONBLOCK);
+        }
+    }
+    return CLI_OK;
+}
+
+static int parse_opts(int argc, char **argv, struct run *r)
+{
+    enum { OPT_DB = 256, OPT_LOGS };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, OPT_DB},
+        {"input", required_argument, NULL, 'i'},  {"logs", required_argument, NULL, OPT_LOGS},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:i:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': r->config_path = optarg; break;
+        case 'i': r->input = optarg; break;
+        case OPT_DB: r->db = optarg; break;
+        case OPT_LOGS: r->logs = optarg; break;
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_errorf("run: unexpected argument '%s' (the input is --input)", argv[optind]);
+        return CLI_USAGE;
+    }
+    if (r->input == NULL || strcmp(r->input, "-") == 0) {
+        r->input = "-";
+        r->kind = IN_STDIN;
+    } else if (strncmp(r->input, "unix:", 5) == 0 && r->input[5] != '\0') {
+        r->kind = IN_UNIX;
+        r->sock_path = r->input + 5;
+    } else {
+        r->kind = IN_FILE;
+    }
+    return CLI_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run r;
+    struct built b;
+    int rc;
+    static char outbuf[1 << 16];
+
+    memset(&r, 0, sizeof r);
+    memset(&b, 0, sizeof b);
+    r.ep = r.sfd = r.tfd = r.in_fd = r.listen_fd = -1;
+    for (size_t i = 0; i < MAX_CONNS; i++) {
+        r.conns[i].fd = -1;
+    }
+    if ((rc = parse_opts(argc, argv, &r)) != CLI_OK) {
+        return rc < 0 ? CLI_OK : rc;
+    }
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    const char *user = getenv("USER");
+    snprintf(r.who, sizeof r.who, "%s", user != NULL && user[0] != '\0' ? user : "warden");
+    if ((r.hmac = wd_hmac_cache_new()) == NULL) {
+        cli_errorf("out of memory");
+        rc = CLI_FAIL;
+        goto out;
+    }
+    /* The outputs first (the engine is wired to them), the store once the
+     * configuration says where it is. */
+    cli_outputs_init(&r.out, stdout, NULL, NULL, "", NULL);
+    if ((rc = build(&r, r.config_path, &b)) != CLI_OK) {
+        goto out;
+    }
+    install(&r, &b);
+    if ((rc = cli_open_store(r.cfg, r.db, &r.store)) != CLI_OK ||
+        (rc = cli_record_limits(r.store, r.cfg, r.who)) != CLI_OK ||
+        (rc = cli_load_states(r.store, r.engine)) != CLI_OK) {
+        goto out;
+    }
+    r.out.store = r.store;
+    r.out.logs = cli_logs_dir(r.cfg, r.db, r.logs, r.logs_buf, sizeof r.logs_buf);
+    if ((rc = setup_loop(&r)) != CLI_OK) {
+        goto out;
+    }
+    run_log("INFO", "started config=%s store=%s input=%s pid=%ld",
+            r.config_path != NULL ? r.config_path : "(defaults)",
+            r.db != NULL ? r.db : r.cfg->store.path, r.input, (long)getpid());
+    loop(&r);
+    rc = r.rc;
+    run_log("INFO", "stopped events=%" PRIu64 " malformed=%" PRIu64 " decisions=%" PRIu64
+            " controls=%" PRIu64 " incidents=%" PRIu64 " alerts=%" PRIu64
+            " state_changes=%" PRIu64 " ticks=%" PRIu64 " reloads=%" PRIu64,
+            r.events, r.malformed, r.out.accepted + r.out.rejected, r.out.controls,
+            r.out.incidents, r.out.alerts, r.out.states, r.ticks, r.reloads);
+out:
+    if (fflush(stdout) != 0 && rc == CLI_OK) {
+        cli_errorf("cannot write output");
+        rc = CLI_FAIL;
+    }
+    for (size_t i = 0; i < MAX_CONNS; i++) {
+        if (r.conns[i].fd >= 0) {
+            conn_close(&r, &r.conns[i]);
+        }
+    }
+    if (r.listen_fd >= 0) {
+        close(r.listen_fd);
+        (void)unlink(r.sock_path);
+    }
+    if (r.kind == IN_FILE && r.in_fd >= 0) {
+        close(r.in_fd);
+    }
+    wd_linebuf_destroy(&r.lb);
+    if (r.ep >= 0) {
+        close(r.ep);
+    }
+    if (r.sfd >= 0) {
+        close(r.sfd);
+    }
+    if (r.tfd >= 0) {
+        close(r.tfd);
+    }
+    built_free(&b);
+    b = (struct built){.cfg = r.cfg, .tz = r.tz, .engine = r.engine, .dec = r.dec};
+    built_free(&b);
+    wd_hmac_cache_free(r.hmac);
+    wd_store_close(r.store);
+    return rc;
+}
