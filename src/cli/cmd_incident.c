@@ -19,6 +19,7 @@
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
 #include "store/store.h"
+#include "svc/api.h"
 #include "svc/incidents.h"
 #include "warden/incident.h"
 #include "warden/render.h"
@@ -221,24 +222,7 @@ static void json_record(struct jw *w, const struct wd_incident *inc, int64_t now
     bool past;
     sla_text(inc, now, sla, sizeof sla, &past);
     jw_obj_begin(w);
-    jw_key(w, "id");
-    jw_str(w, inc->id);
-    jw_key(w, "scenario");
-    jw_str(w, wd_scenario_name(inc->scenario));
-    jw_key(w, "scope");
-    jw_str(w, inc->scope);
-    jw_key(w, "severity");
-    jw_str(w, wd_severity_name(inc->severity));
-    jw_key(w, "status");
-    jw_str(w, wd_inc_status_name(inc->status));
-    jw_key(w, "title");
-    jw_str(w, inc->title);
-    jw_key(w, "opened_ns");
-    jw_int(w, inc->opened_ns);
-    jw_key(w, "acknowledged_ns");
-    jw_int(w, inc->acknowledged_ns);
-    jw_key(w, "resolved_ns");
-    jw_int(w, inc->resolved_ns);
+    wd_api_json_incident_fields(w, inc);
     jw_key(w, "sla");
     jw_str(w, sla);
     jw_key(w, "past_sla");

@@ -360,9 +360,8 @@ static bool parse_body(const char *body, size_t len, const struct field *fields,
 
 /* ---- JSON documents ----------------------------------------------------- */
 
-static void json_record(struct jw *w, const struct wd_incident *inc)
+void wd_api_json_incident_fields(struct jw *w, const struct wd_incident *inc)
 {
-    jw_obj_begin(w);
     jw_key(w, "id");
     jw_str(w, inc->id);
     jw_key(w, "scenario");
@@ -375,14 +374,20 @@ static void json_record(struct jw *w, const struct wd_incident *inc)
     jw_str(w, wd_inc_status_name(inc->status));
     jw_key(w, "title");
     jw_str(w, inc->title);
-    jw_key(w, "opened_by");
-    jw_str(w, inc->opened_by);
     jw_key(w, "opened_ns");
     jw_int(w, inc->opened_ns);
     jw_key(w, "acknowledged_ns");
     jw_int(w, inc->acknowledged_ns);
     jw_key(w, "resolved_ns");
     jw_int(w, inc->resolved_ns);
+}
+
+static void json_record(struct jw *w, const struct wd_incident *inc)
+{
+    jw_obj_begin(w);
+    wd_api_json_incident_fields(w, inc);
+    jw_key(w, "opened_by");
+    jw_str(w, inc->opened_by);
     jw_key(w, "commander");
     jw_str(w, inc->commander);
     jw_key(w, "criteria");

@@ -67,8 +67,14 @@ void wd_api_response_destroy(struct wd_api_response *r);
 
 struct jw;
 struct wd_timeline_entry;
+struct wd_incident;
 /* One timeline entry as a JSON object: ts_ns, kind, who, from, to, text
  * (the API's timeline, incident show --json, evidence's timeline.jsonl). */
 void wd_api_json_timeline_entry(struct jw *w, const struct wd_timeline_entry *e);
+
+/* The summary keys of an incident (id, scenario, scope, severity, status,
+ * title, opened/acknowledged/resolved times) into the object being written:
+ * the API's record and the CLI's list/change output start with them. */
+void wd_api_json_incident_fields(struct jw *w, const struct wd_incident *inc);
 
 #endif /* WD_SVC_API_H */
