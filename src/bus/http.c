@@ -7,6 +7,7 @@
 
 #include <netdb.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +26,18 @@ struct wd_http {
     wd_http_render_fn render;
     void *ctx;
     uint16_t port;
+    wd_http_handler_fn handler;     /* the handler mode */
+    size_t max_body;
+};
+
+/* A request in the handler mode: made by the URI callback (the only place
+ * libmicrohttpd shows the query as sent), freed when it completes. */
+struct hreq {
+    char *uri;
+    char *body;
+    size_t len, cap;
+    bool seen;      /* the headers were looked at */
+    bool too_large; /* the body went past max_body: discarded, 413 */
 };
 
 /* The marker of a request whose headers have been seen (libmicrohttpd calls
@@ -126,6 +139,130 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
+/* ---- the handler mode ------------------------------------------------------- */
+
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    struct hreq *q = calloc(1, sizeof *q);
+    if (q != NULL && (q->uri = strdup(uri)) == NULL) {
+        free(q);
+        q = NULL;
+    }
+    return q; /* NULL: out of memory, answered 500 by handle_api */
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **req,
+                      enum MHD_RequestTerminationCode why)
+{
+    (void)cls;
+    (void)c;
+    (void)why;
+    struct hreq *q = *req;
+    if (q != NULL) {
+        free(q->uri);
+        free(q->body);
+        free(q);
+        *req = NULL;
+    }
+}
+
+static enum MHD_Result json_error(struct MHD_Connection *c, unsigned code, const char *msg)
+{
+    char buf[160];
+    int n = snprintf(buf, sizeof buf, "{\"error\":\"%s\"}\n", msg);
+    return reply(c, code, "application/json", buf, (size_t)n, false);
+}
+
+static bool body_add(struct hreq *q, size_t max, const char *data, size_t n)
+{
+    if (q->too_large || n > max - q->len) {
+        q->too_large = true;
+        return true;
+    }
+    if (q->len + n + 1 > q->cap) {
+        size_t cap = q->cap != 0 ? q->cap : 1024;
+        while (cap < q->len + n + 1) {
+            cap *= 2;
+        }
+        char *b = realloc(q->body, cap);
+        if (b == NULL) {
+            return false;
+        }
+        q->body = b;
+        q->cap = cap;
+    }
+    memcpy(q->body + q->len, data, n);
+    q->len += n;
+    q->body[q->len] = '\0';
+    return true;
+}
+
+static enum MHD_Result handle_api(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **req)
+{
+    (void)url;
+    (void)version;
+    struct wd_http *s = cls;
+    struct hreq *q = *req;
+    if (q == NULL) {
+        return json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    if (!q->seen) {
+        q->seen = true;
+        const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (len != NULL && (strlen(len) > 19 || strtoull(len, NULL, 10) > s->max_body)) {
+            return json_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        }
+        return MHD_YES;
+    }
+    if (*upload_size != 0) {
+        if (!body_add(q, s->max_body, upload, *upload_size)) {
+            return MHD_NO;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (q->too_large) {
+        return json_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    }
+    struct wd_http_request in = {.method = method,
+                                 .path = q->uri,
+                                 .authorization = MHD_lookup_connection_value(
+                                     c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+                                 .body = q->body != NULL ? q->body : "",
+                                 .body_len = q->len};
+    struct wd_http_reply out = {0};
+    s->handler(s->ctx, &in, &out);
+    if (out.status == 0) {
+        free(out.body);
+        return json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "no answer");
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(
+        out.body_len, out.body != NULL ? out.body : (char *)"", out.body != NULL ? free : NULL);
+    if (r == NULL) {
+        free(out.body);
+        return MHD_NO;
+    }
+    enum MHD_Result ok = MHD_add_response_header(
+        r, MHD_HTTP_HEADER_CONTENT_TYPE,
+        out.content_type != NULL ? out.content_type : "application/json");
+    if (ok == MHD_YES) {
+        ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    }
+    if (ok == MHD_YES && out.www_authenticate != NULL) {
+        ok = MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, out.www_authenticate);
+    }
+    if (ok == MHD_YES) {
+        ok = MHD_queue_response(c, (unsigned)out.status, r);
+    }
+    MHD_destroy_response(r);
+    return ok;
+}
+
 /* Splits "HOST:PORT" / "[V6]:PORT" / ":PORT" into host (NULL: every
  * interface) and port, in buf. */
 static enum wd_status split_listen(const char *listen, char *buf, size_t cap,
@@ -165,8 +302,8 @@ enum wd_status wd_http_new(const struct wd_http_config *cfg, struct wd_http **ou
 {
     *out = NULL;
     const char *listen = cfg->listen != NULL ? cfg->listen : WD_HTTP_LISTEN_DEFAULT;
-    if (cfg->render == NULL) {
-        return wd_error_set(err, WD_EINVAL, "http: no render callback");
+    if ((cfg->render == NULL) == (cfg->handler == NULL)) {
+        return wd_error_set(err, WD_EINVAL, "http: give a render callback or a handler");
     }
     char buf[256];
     const char *host, *port;
@@ -199,16 +336,29 @@ enum wd_status wd_http_new(const struct wd_http_config *cfg, struct wd_http **ou
                                                         : WD_HTTP_RESPONSE_MAX_DEFAULT);
     s->render = cfg->render;
     s->ctx = cfg->ctx;
+    s->handler = cfg->handler;
+    s->max_body = cfg->max_body != 0 ? cfg->max_body : WD_HTTP_BODY_MAX_DEFAULT;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
     if (ai->ai_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
-    s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
+    if (s->handler != NULL) {
+        s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle_api, s,
+                                MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                                MHD_OPTION_URI_LOG_CALLBACK, uri_seen, (void *)NULL,
+                                MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)NULL,
+                                MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
+                                MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S,
+                                MHD_OPTION_END);
+    } else {
+        s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
                             MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S,
                             MHD_OPTION_END);
+    }
     if (s->d == NULL) {
         st = wd_error_set(err, WD_EIO, "http: cannot listen on %s (in use, or not local?)",
                           listen);

@@ -52,7 +52,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "metrics_serve: cannot fill the registry\n");
         return 1;
     }
-    struct wd_http_config cfg = {argc > 1 ? argv[1] : "127.0.0.1:0", render, m, 0};
+    struct wd_http_config cfg = {.listen = argc > 1 ? argv[1] : "127.0.0.1:0", .render = render, .ctx = m};
     struct wd_http *s = NULL;
     struct wd_error err = {0};
     if (wd_http_new(&cfg, &s, &err) != WD_OK) {
