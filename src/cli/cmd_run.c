@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,11 +32,14 @@
 #include <unistd.h>
 
 #include "bus/hmac.h"
+#include "bus/http.h"
 #include "bus/linebuf.h"
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/outputs.h"
+#include "cli/serve.h"
 #include "store/store.h"
+#include "svc/api.h"
 #include "warden/engine.h"
 #include "warden/timeutil.h"
 
@@ -82,6 +86,18 @@ struct run {
     int listen_fd;
     struct conn conns[MAX_CONNS];
 
+    /* Serving (docs/METRICS.md, docs/API.md): the metrics server and the
+     * API server run on libmicrohttpd's threads. mu guards the engine, the
+     * store and the configuration between this loop (each line, tick and
+     * reload) and the API's handler; the metrics registry is guarded by
+     * the metrics server's lock, always taken after mu. */
+    const char *metrics_listen, *api_listen; /* options; NULL: the configuration's */
+    pthread_mutex_t mu;
+    struct cli_serve serve; /* serve.m NULL: metrics off */
+    struct wd_http *mhttp, *ahttp;
+    struct wd_api api;
+    bool metrics_failed; /* said once */
+
     const char *cur_name; /* the input of the line being processed */
     uint64_t events, malformed, ticks, reloads;
     int64_t last_ts;
@@ -92,6 +108,7 @@ struct run {
 static void usage(FILE *out)
 {
     fputs("Usage: warden run [--config FILE] [--db PATH] [--input -|FILE|unix:PATH]\n"
+          "                  [--metrics-listen ADDR|off] [--api-listen ADDR|off]\n"
           "\n"
           "Runs warden as a service: reads events (JSON Lines) as they come, puts each\n"
           "through the pre-trade gate, the kill-switches and the detectors exactly as\n"
@@ -119,6 +136,10 @@ static void usage(FILE *out)
           "      --db PATH            the store (default: store.path, ./var/warden.db)\n"
           "  -i, --input SRC          where events come from (see above)\n"
           "      --logs DIR           where incident logs are kept (default: beside the store)\n"
+          "      --metrics-listen ADDR  serve /metrics, /healthz, /readyz on HOST:PORT (default:\n"
+          "                           http.metrics_listen, 127.0.0.1:8000); off: not served\n"
+          "      --api-listen ADDR    serve the API /api/v1/ on HOST:PORT (default:\n"
+          "                           http.api_listen, 127.0.0.1:3000); off: not served\n"
           "  -h, --help               this help\n"
           "\n"
           "Log lines on stderr: time level component message key=value...\n"
@@ -206,7 +227,7 @@ static void install(struct run *r, struct built *b)
  * events built (the book, open orders, quotes, kill-switch edges, PSR
  * windows: wd_engine_save / wd_engine_load) and every trading state. The
  * old one stays unless all of it worked. */
-static void reload(struct run *r)
+static void reload_locked(struct run *r)
 {
     struct built nb, old;
     struct wd_wbuf w;
@@ -247,11 +268,42 @@ static void reload(struct run *r)
     old = (struct built){.cfg = r->cfg, .tz = r->tz, .engine = r->engine, .dec = r->dec};
     install(r, &nb);
     built_free(&old);
+    r->api.cfg = r->cfg;
+    r->api.tz = r->tz;
     r->reloads++;
     run_log("INFO", "configuration reloaded config=%s kill_pnl=%.15g max_dd=%.15g "
             "heartbeat_timeout_s=%" PRId64 " states=%zu",
             r->config_path, r->cfg->limits.kill_pnl, r->cfg->limits.max_dd,
             (int64_t)r->cfg->detect.heartbeat_timeout_s, wd_engine_state_count(r->engine));
+}
+
+static void reload(struct run *r)
+{
+    pthread_mutex_lock(&r->mu);
+    reload_locked(r);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- metrics ----------------------------------------------------------------- */
+
+/* After an event (tick false) or a tick / an API action (tick true), with
+ * mu held: the registry under the metrics server's lock. */
+static void metrics_update(struct run *r, bool tick)
+{
+    if (r->mhttp == NULL) {
+        return;
+    }
+    wd_http_lock(r->mhttp);
+    enum wd_status st = cli_serve_update(&r->serve, r->engine, r->store, r->events, r->malformed,
+                                         r->out.accepted, r->out.rejected, r->out.incidents);
+    if (st == WD_OK && tick) {
+        st = cli_serve_tick(&r->serve, r->engine, r->store, cli_wall_ns());
+    }
+    wd_http_unlock(r->mhttp);
+    if (st != WD_OK && !r->metrics_failed) {
+        r->metrics_failed = true;
+        run_log("WARN", "metrics not all updated reason=\"%s\"", wd_status_str(st));
+    }
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -261,8 +313,13 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
     struct run *r = ctx;
     struct wd_error err = {0};
     enum cli_line_result what;
+    pthread_mutex_lock(&r->mu);
     enum wd_status st = cli_outputs_line(&r->out, r->dec, r->cur_name, line, &r->events,
                                          &r->malformed, &r->last_ts, &what, &err);
+    if (what != CLI_LINE_BLANK) {
+        metrics_update(r, false);
+    }
+    pthread_mutex_unlock(&r->mu);
     if (st != WD_OK) {
         run_log("ERROR", "event not processed, stopping input=%s line=%" PRIu64 " reason=\"%s\"",
                 r->cur_name, line->no, err.msg);
@@ -275,6 +332,7 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
 static void tick(struct run *r)
 {
     struct wd_error err = {0};
+    pthread_mutex_lock(&r->mu);
     cli_outputs_event_begin(&r->out);
     if (wd_engine_tick(r->engine, cli_wall_ns(), &err) != WD_OK || r->out.failed) {
         run_log("ERROR", "tick failed, stopping reason=\"%s\"",
@@ -283,6 +341,11 @@ static void tick(struct run *r)
         r->rc = CLI_FAIL;
     }
     r->ticks++;
+    metrics_update(r, true);
+    pthread_mutex_unlock(&r->mu);
+    if (r->ticks == 1 && r->mhttp != NULL) {
+        wd_http_set_ready(r->mhttp, true); /* the store is open, a tick has run */
+    }
 }
 
 /* Reads a slice of fd through lb; *eof when it ended. false on failure. */
@@ -582,10 +645,12 @@ static int setup_loop(struct run *r)
 
 static int parse_opts(int argc, char **argv, struct run *r)
 {
-    enum { OPT_DB = 256, OPT_LOGS };
+    enum { OPT_DB = 256, OPT_LOGS, OPT_METRICS, OPT_API };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, OPT_DB},
         {"input", required_argument, NULL, 'i'},  {"logs", required_argument, NULL, OPT_LOGS},
+        {"metrics-listen", required_argument, NULL, OPT_METRICS},
+        {"api-listen", required_argument, NULL, OPT_API},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -595,6 +660,8 @@ static int parse_opts(int argc, char **argv, struct run *r)
         case 'i': r->input = optarg; break;
         case OPT_DB: r->db = optarg; break;
         case OPT_LOGS: r->logs = optarg; break;
+        case OPT_METRICS: r->metrics_listen = optarg; break;
+        case OPT_API: r->api_listen = optarg; break;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return CLI_USAGE;
         }
@@ -615,6 +682,100 @@ static int parse_opts(int argc, char **argv, struct run *r)
     return CLI_OK;
 }
 
+/* ---- serving ------------------------------------------------------------------- */
+
+static enum wd_status render_metrics(void *ctx, struct wd_render_buf *out)
+{
+    struct run *r = ctx;
+    return wd_metrics_render(r->serve.m, out);
+}
+
+static int live(void *ctx, const char *what, FILE *out)
+{
+    struct run *r = ctx; /* called from api_handle, mu held */
+    return cli_serve_live(r->engine, what, out);
+}
+
+/* The API's requests, on libmicrohttpd's thread: under mu, as the loop's
+ * events are. An action that succeeded may have changed a trading state in
+ * the store: the engine takes the stored states again, so that its gate
+ * follows a halt or a resume from the next event. */
+static void api_handle(void *ctx, const struct wd_http_request *q, struct wd_http_reply *p)
+{
+    struct run *r = ctx;
+    struct wd_api_response resp;
+    pthread_mutex_lock(&r->mu);
+    int status = wd_api_handle(&r->api, q->method, q->path, q->authorization, q->body,
+                               q->body_len, cli_wall_ns(), &resp);
+    if (strcmp(q->method, "POST") == 0 && status >= 200 && status < 300) {
+        if (cli_load_states(r->store, r->engine) != CLI_OK) {
+            run_log("ERROR", "trading states not reloaded after an API action path=%s", q->path);
+        }
+        metrics_update(r, true);
+    }
+    pthread_mutex_unlock(&r->mu);
+    p->status = status;
+    p->content_type = "application/json";
+    p->www_authenticate = resp.www_authenticate;
+    p->body = resp.body;
+    p->body_len = resp.body_len;
+}
+
+/* Starts one server on listen ("off": none), logging where. */
+static int serve_start(const char *what, const char *listen,
+                       struct wd_http_config *hc, struct wd_http **out)
+{
+    struct wd_error err = {0};
+    if (strcmp(listen, "off") == 0) {
+        return CLI_OK;
+    }
+    hc->listen = listen;
+    enum wd_status st = wd_http_new(hc, out, &err);
+    if (st != WD_OK) {
+        cli_errorf("%s: %s", what, err.msg);
+        return st == WD_EINVAL ? CLI_USAGE : CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* Where a server listens, its port the bound one ("off" when not served). */
+static const char *where(const struct wd_http *s, const char *listen, char *buf, size_t cap)
+{
+    if (s == NULL) {
+        return "off";
+    }
+    snprintf(buf, cap, "%.*s:%u", (int)(strrchr(listen, ':') - listen), listen,
+             (unsigned)wd_http_port(s));
+    return buf;
+}
+
+static int serve(struct run *r)
+{
+    int rc;
+    const char *ml = r->metrics_listen, *al = r->api_listen;
+    if (strcmp(ml, "off") != 0) {
+        if (cli_serve_init(&r->serve) != WD_OK) {
+            cli_errorf("out of memory");
+            return CLI_FAIL;
+        }
+        r->out.on_event = cli_serve_event;
+        r->out.on_event_ctx = &r->serve;
+    }
+    struct wd_http_config mc = {.render = render_metrics, .ctx = r};
+    if ((rc = serve_start("metrics", ml, &mc, &r->mhttp)) != CLI_OK) {
+        return rc;
+    }
+    if (r->mhttp != NULL) {
+        pthread_mutex_lock(&r->mu);
+        metrics_update(r, true);
+        pthread_mutex_unlock(&r->mu);
+    }
+    r->api = (struct wd_api){
+        .store = r->store, .cfg = r->cfg, .tz = r->tz, .live = live, .live_ctx = r};
+    struct wd_http_config ac = {.handler = api_handle, .ctx = r, .max_body = WD_API_BODY_MAX};
+    return serve_start("api", al, &ac, &r->ahttp);
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run r;
@@ -624,6 +785,7 @@ int cmd_run(int argc, char **argv)
 
     memset(&r, 0, sizeof r);
     memset(&b, 0, sizeof b);
+    pthread_mutex_init(&r.mu, NULL);
     r.ep = r.sfd = r.tfd = r.in_fd = r.listen_fd = -1;
     for (size_t i = 0; i < MAX_CONNS; i++) {
         r.conns[i].fd = -1;
@@ -652,13 +814,24 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     r.out.store = r.store;
+    if (r.metrics_listen == NULL) {
+        r.metrics_listen = r.cfg->http.metrics_listen != NULL ? r.cfg->http.metrics_listen
+                                                               : WD_HTTP_LISTEN_DEFAULT;
+    }
+    if (r.api_listen == NULL) {
+        r.api_listen = r.cfg->http.api_listen != NULL ? r.cfg->http.api_listen
+                                                       : "127.0.0.1:3000";
+    }
     r.out.logs = cli_logs_dir(r.cfg, r.db, r.logs, r.logs_buf, sizeof r.logs_buf);
-    if ((rc = setup_loop(&r)) != CLI_OK) {
+    if ((rc = setup_loop(&r)) != CLI_OK || (rc = serve(&r)) != CLI_OK) {
         goto out;
     }
-    run_log("INFO", "started config=%s store=%s input=%s pid=%ld",
+    char mbuf[300], abuf[300];
+    run_log("INFO", "started config=%s store=%s input=%s pid=%ld metrics=%s api=%s",
             r.config_path != NULL ? r.config_path : "(defaults)",
-            r.db != NULL ? r.db : r.cfg->store.path, r.input, (long)getpid());
+            r.db != NULL ? r.db : r.cfg->store.path, r.input, (long)getpid(),
+            where(r.mhttp, r.metrics_listen, mbuf, sizeof mbuf),
+            where(r.ahttp, r.api_listen, abuf, sizeof abuf));
     loop(&r);
     rc = r.rc;
     run_log("INFO", "stopped events=%" PRIu64 " malformed=%" PRIu64 " decisions=%" PRIu64
@@ -667,6 +840,12 @@ int cmd_run(int argc, char **argv)
             r.events, r.malformed, r.out.accepted + r.out.rejected, r.out.controls,
             r.out.incidents, r.out.alerts, r.out.states, r.ticks, r.reloads);
 out:
+    /* The servers first: no request may touch what is freed below. */
+    wd_http_free(r.ahttp);
+    wd_http_free(r.mhttp);
+    if (r.serve.m != NULL) {
+        cli_serve_destroy(&r.serve);
+    }
     if (fflush(stdout) != 0 && rc == CLI_OK) {
         cli_errorf("cannot write output");
         rc = CLI_FAIL;
@@ -698,5 +877,6 @@ out:
     built_free(&b);
     wd_hmac_cache_free(r.hmac);
     wd_store_close(r.store);
+    pthread_mutex_destroy(&r.mu);
     return rc;
 }

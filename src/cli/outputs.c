@@ -416,6 +416,9 @@ enum wd_status cli_outputs_line(struct cli_outputs *o, struct wd_decoder *dec, c
     *what = CLI_LINE_EVENT;
     (*events)++;
     *last_ts = ev.ts_ns;
+    if (o->on_event != NULL) {
+        o->on_event(o->on_event_ctx, &ev);
+    }
     cli_outputs_event_begin(o);
     st = wd_engine_process(o->engine, &ev, *events, err);
     if (st != WD_OK) {

@@ -41,6 +41,10 @@ struct cli_outputs {
         int64_t ts_ns;
     } pending[8];
     size_t n_pending;
+    /* Optional: every decoded event, before the engine processes it (the
+     * daemon's metrics: latency, market data times). */
+    void (*on_event)(void *ctx, const struct wd_event *ev);
+    void *on_event_ctx;
 };
 
 /* Sets o up to write to out and persist into store. key and logs must

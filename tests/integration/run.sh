@@ -13,38 +13,7 @@
 # usage: run.sh path/to/warden
 set -u
 warden=$1
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-cd "$tmp" || exit 2
-fails=0
-passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-now() { date -u +%Y-%m-%dT%H:%M:%S.%NZ; }
-# wait_for FILE PATTERN [TENTHS]: until grep finds PATTERN in FILE (default 8 s).
-wait_for() {
-    n=0
-    while ! grep -q -- "$2" "$1" 2>/dev/null; do
-        n=$((n + 1))
-        [ "$n" -gt "${3:-80}" ] && return 1
-        sleep 0.1
-    done
-    return 0
-}
-# stop SIGNAL WHAT: signals the running warden; its exit status must be 0.
-stop() {
-    kill -"$1" "$pid"
-    wait "$pid"
-    rc=$?
-    pid=
-    [ "$rc" -eq 0 ] && ok || bad "exit status $rc after SIG$1 ($2)"
-}
-quote() { printf '{"type":"quote","ts":"%s","symbol":"XYZ","bid":%s,"ask":%s}\n' "$(now)" "$1" "$2"; }
+. "$(dirname "$0")/daemon_lib.sh"
 
 # Every hour of every day is a trading hour: events are stamped now.
 cat >c.yaml <<'EOF'
@@ -55,7 +24,7 @@ EOF
 cp c.yaml run.yaml
 : >ev.jsonl
 
-"$warden" run --config run.yaml --db s.db --input ev.jsonl >out.jsonl 2>err.log &
+"$warden" run --metrics-listen 127.0.0.1:0 --api-listen 127.0.0.1:0 --config run.yaml --db s.db --input ev.jsonl >out.jsonl 2>err.log &
 pid=$!
 wait_for err.log ' INFO run started config=run.yaml store=s.db input=ev.jsonl' && ok ||
     bad "no start log line: $(cat err.log)"
@@ -114,7 +83,7 @@ bad_lines=$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (DEBUG|INFO|WARN|ER
 [ "$bad_lines" -le 2 ] && ok || bad "unstructured stderr lines: $(grep -vE '^[0-9]{4}-' err.log)"
 
 # stdin from a here-doc: processed, then still running until SIGTERM.
-"$warden" run --config c.yaml --db in.db >in.out 2>in.err <<EOF &
+"$warden" run --metrics-listen off --api-listen off --config c.yaml --db in.db >in.out 2>in.err <<EOF &
 $(quote 9.99 10.01)
 {"type":"intent","ts":"$(now)","id":"h1","symbol":"XYZ","side":"BUY","qty":1,"source":"s"}
 not json
@@ -127,7 +96,7 @@ kill -0 $pid 2>/dev/null && ok || bad "warden run stopped at the end of stdin"
 stop INT "stdin input"
 
 # A unix socket, two producers, each a line in two writes.
-"$warden" run --config c.yaml --db u.db --input "unix:$tmp/w.sock" >u.out 2>u.err &
+"$warden" run --metrics-listen off --api-listen off --config c.yaml --db u.db --input "unix:$tmp/w.sock" >u.out 2>u.err &
 pid=$!
 wait_for u.err 'INFO run started' && ok || bad "socket run did not start: $(cat u.err)"
 python3 - "$tmp/w.sock" "$(now)" <<'EOF' || bad "python producer failed"
