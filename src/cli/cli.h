@@ -195,6 +195,24 @@ struct jw;
  * (incident show --json, evidence's timeline.jsonl). */
 void cli_json_timeline_entry(struct jw *w, const struct wd_timeline_entry *e);
 
+/* ---- tables shared by the offline and the remote (cli/remote.h) paths ---- */
+
+struct wd_scope_state;
+/* `warden status`: the header, and one scope with the approvals its resume
+ * needs and those given ("" when none). */
+void cli_status_header(void);
+void cli_status_row(const struct wd_scope_state *s, const char *need, const char *have);
+
+/* `warden incident list`: the header, and one incident with its SLA at
+ * now; true when it is past an SLA. */
+void cli_incident_header(void);
+bool cli_incident_row(const struct wd_incident *inc, int64_t now);
+
+/* `warden incident show`: the record's lines (title, times, roles, recovery
+ * criteria) at now, and one timeline entry. */
+void cli_incident_show_head(const struct wd_incident *inc, int64_t now);
+void cli_timeline_row(const struct wd_timeline_entry *e);
+
 /* Prints "warden: msg" on stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

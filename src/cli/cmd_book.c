@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
+#include "cli/remote.h"
 #include "warden/timeutil.h"
 
 enum book_cmd { CMD_POSITIONS, CMD_PNL, CMD_DRAWDOWN };
@@ -19,6 +20,7 @@ enum book_cmd { CMD_POSITIONS, CMD_PNL, CMD_DRAWDOWN };
 struct book_opts {
     const char *events;
     const char *config;
+    const char *url; /* the running warden (cli_remote_url), or NULL: offline */
     bool json;
     bool has_date;
     int64_t date_day;
@@ -55,6 +57,8 @@ static const char common_opts_text[] =
     "  -e, --events FILE   JSON Lines events to read ('-' or none: stdin)\n"
     "  -c, --config FILE   YAML configuration (capital, accounts, session.tz)\n"
     "  -j, --json          one JSON object on stdout instead of a table\n"
+    "      --url URL       the running warden's figures through its API (or\n"
+    "                      WARDEN_URL, with WARDEN_TOKEN): its JSON document\n"
     "  -h, --help          this help\n"
     "\nMalformed lines are reported on stderr (file:line:column: reason) and\n"
     "skipped. Exit status: 0 ok, 1 input unreadable, 2 usage or bad config.\n";
@@ -73,7 +77,8 @@ static int parse_opts(enum book_cmd cmd, int argc, char **argv, struct book_opts
     static const struct option longopts[] = {
         {"events", required_argument, NULL, 'e'}, {"config", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},         {"date", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},         {"url", required_argument, NULL, 'u'},
+        {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof *o);
     optind = 1;
@@ -82,6 +87,7 @@ static int parse_opts(enum book_cmd cmd, int argc, char **argv, struct book_opts
         case 'e': o->events = optarg; break;
         case 'c': o->config = optarg; break;
         case 'j': o->json = true; break;
+        case 'u': o->url = optarg; break;
         case 'd':
             if (cmd != CMD_PNL) {
                 cli_errorf("%s: --date is only for pnl", argv[0]);
@@ -96,6 +102,15 @@ static int parse_opts(enum book_cmd cmd, int argc, char **argv, struct book_opts
         case 'h': usage(cmd, stdout); return -1;
         default: usage(cmd, stderr); return CLI_USAGE;
         }
+    }
+    /* Through the API the figures are the running engine's, not a file's. */
+    if ((o->url = cli_remote_url(o->url)) != NULL) {
+        int rc = cli_remote_offline_only(argv[0], "--events", o->events);
+        if (rc == CLI_OK && optind < argc) {
+            rc = cli_remote_offline_only(argv[0], "an events file", argv[optind]);
+        }
+        return rc != CLI_OK ? rc : cli_remote_offline_only(argv[0], "--date",
+                                                            o->has_date ? "" : NULL);
     }
     return cli_events_arg(argc, argv, &o->events);
 }
@@ -346,6 +361,10 @@ static int run_book_cmd(enum book_cmd cmd, int argc, char **argv)
     int rc = parse_opts(cmd, argc, argv, &o);
     if (rc != CLI_OK) {
         return rc < 0 ? CLI_OK : rc;
+    }
+    if (o.url != NULL) {
+        static const char *const what[] = {"positions", "pnl", "drawdown"};
+        return cli_remote_live(o.url, what[cmd]);
     }
     rc = cli_session_open(&s, o.config);
     if (rc == CLI_OK && o.has_date) {

@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
+#include "cli/remote.h"
 #include "store/store.h"
 #include "svc/api.h"
 #include "svc/incidents.h"
@@ -58,6 +59,9 @@ static const char usage_text[] =
     "  --as NAME    who acts (required for a change; or WARDEN_AS)\n"
     "  --at TIME    when (RFC 3339, or YYYY-MM-DD); default: now\n"
     "  --json       one JSON object\n"
+    "  --url URL    through a running warden's API (or WARDEN_URL; WARDEN_TOKEN the\n"
+    "               bearer token, whose name acts): list, show, ack, assign, status,\n"
+    "               note, check, approve, resolve; --json prints the API's document\n"
     "Exit status: 0 done, 1 refused (bad id, transition) or a store failure, 2 usage.\n";
 
 struct inc_cmd {
@@ -65,6 +69,7 @@ struct inc_cmd {
     const char *config, *db, *as, *at;
     const char *role, *owner, *due, *reason, *kind, *logs, *pnl;
     const char *scenario, *scope, *severity, *title, *detail;
+    const char *url; /* --url */
     bool json, all, undo, due_list;
     char **args; /* positional arguments after the subcommand */
     int nargs;
@@ -90,7 +95,7 @@ static int usage_error(const char *fmt, ...)
 static int parse(struct inc_cmd *c, int argc, char **argv)
 {
     enum { O_DB = 256, O_AS, O_AT, O_ROLE, O_OWNER, O_DUE, O_REASON, O_SCENARIO, O_SCOPE,
-           O_SEVERITY, O_TITLE, O_DETAIL, O_ALL, O_UNDO, O_KIND, O_LOGS, O_PNL };
+           O_SEVERITY, O_TITLE, O_DETAIL, O_ALL, O_UNDO, O_KIND, O_LOGS, O_PNL, O_URL };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, O_DB},
         {"as", required_argument, NULL, O_AS},     {"at", required_argument, NULL, O_AT},
@@ -103,7 +108,7 @@ static int parse(struct inc_cmd *c, int argc, char **argv)
         {"detail", required_argument, NULL, O_DETAIL},
         {"all", no_argument, NULL, O_ALL},         {"undo", no_argument, NULL, O_UNDO},
         {"kind", required_argument, NULL, O_KIND}, {"logs", required_argument, NULL, O_LOGS},
-        {"pnl", required_argument, NULL, O_PNL},
+        {"pnl", required_argument, NULL, O_PNL},   {"url", required_argument, NULL, O_URL},
         {"json", no_argument, NULL, 'j'},          {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
@@ -120,6 +125,7 @@ static int parse(struct inc_cmd *c, int argc, char **argv)
         case O_KIND: c->kind = optarg; break;
         case O_LOGS: c->logs = optarg; break;
         case O_PNL: c->pnl = optarg; break;
+        case O_URL: c->url = optarg; break;
         case O_REASON: c->reason = optarg; break;
         case O_SCENARIO: c->scenario = optarg; break;
         case O_SCOPE: c->scope = optarg; break;
@@ -230,6 +236,24 @@ static void json_record(struct jw *w, const struct wd_incident *inc, int64_t now
     jw_obj_end(w);
 }
 
+void cli_incident_header(void)
+{
+    printf("%-17s %-3s %-13s %-20s %-20s %-24s %s\n", "ID", "SEV", "STATUS", "SCENARIO", "SCOPE",
+           "OPENED (UTC)", "SLA");
+}
+
+bool cli_incident_row(const struct wd_incident *inc, int64_t now)
+{
+    char opened[40], sla[96];
+    bool past;
+    fmt_time(inc->opened_ns, opened, sizeof opened);
+    sla_text(inc, now, sla, sizeof sla, &past);
+    printf("%-17s %-3s %-13s %-20s %-20s %-24s %s\n", inc->id, wd_severity_name(inc->severity),
+           wd_inc_status_name(inc->status), wd_scenario_name(inc->scenario), inc->scope, opened,
+           sla);
+    return past;
+}
+
 static int do_list(struct inc_cmd *c)
 {
     struct wd_incident *v = NULL;
@@ -256,23 +280,49 @@ static int do_list(struct inc_cmd *c)
         jw_obj_end(&w);
         fputc('\n', stdout);
     } else {
-        printf("%-17s %-3s %-13s %-20s %-20s %-24s %s\n", "ID", "SEV", "STATUS", "SCENARIO",
-               "SCOPE", "OPENED (UTC)", "SLA");
+        cli_incident_header();
         for (size_t i = 0; i < n; i++) {
-            char opened[40], sla[96];
-            bool past;
-            fmt_time(v[i].opened_ns, opened, sizeof opened);
-            sla_text(&v[i], c->now, sla, sizeof sla, &past);
-            past_n += past ? 1u : 0u;
-            printf("%-17s %-3s %-13s %-20s %-20s %-24s %s\n", v[i].id,
-                   wd_severity_name(v[i].severity), wd_inc_status_name(v[i].status),
-                   wd_scenario_name(v[i].scenario), v[i].scope, opened, sla);
+            past_n += cli_incident_row(&v[i], c->now) ? 1u : 0u;
         }
         fprintf(stderr, "warden: %zu incident%s%s, %zu past SLA\n", n, n == 1 ? "" : "s",
                 c->all ? "" : " active", past_n);
     }
     free(v);
     return CLI_OK;
+}
+
+void cli_incident_show_head(const struct wd_incident *inc, int64_t now)
+{
+    char t1[40], sla[96];
+    bool past;
+    fmt_time(inc->opened_ns, t1, sizeof t1);
+    sla_text(inc, now, sla, sizeof sla, &past);
+    printf("%s  %s  %s  %s  %s\n%s\n", inc->id, wd_severity_name(inc->severity),
+           wd_inc_status_name(inc->status), wd_scenario_name(inc->scenario), inc->scope,
+           inc->title);
+    if (inc->detail[0]) {
+        printf("%s\n", inc->detail);
+    }
+    printf("opened %s by %s; %s\n", t1, inc->opened_by, sla);
+    printf("roles: commander %s, risk officer %s, tech lead %s, comms lead %s\n",
+           inc->commander[0] ? inc->commander : "-",
+           inc->risk_officer[0] ? inc->risk_officer : "-",
+           inc->tech_lead[0] ? inc->tech_lead : "-", inc->comms_lead[0] ? inc->comms_lead : "-");
+    printf("recovery criteria:\n");
+    for (uint32_t i = 0; i < inc->n_criteria; i++) {
+        if (inc->criteria[i].done) {
+            printf("  %u. [x] %s (%s)\n", i + 1u, inc->criteria[i].text, inc->criteria[i].who);
+        } else {
+            printf("  %u. [ ] %s\n", i + 1u, inc->criteria[i].text);
+        }
+    }
+}
+
+void cli_timeline_row(const struct wd_timeline_entry *e)
+{
+    char t1[40];
+    fmt_time(e->ts_ns, t1, sizeof t1);
+    printf("  %s  %-10s %-12s %s\n", t1, wd_tl_kind_name(e->kind), e->who, e->text);
 }
 
 static int do_show(struct inc_cmd *c)
@@ -305,27 +355,7 @@ static int do_show(struct inc_cmd *c)
         free(tl);
         return CLI_OK;
     }
-    char t1[40], sla[96];
-    bool past;
-    fmt_time(inc.opened_ns, t1, sizeof t1);
-    sla_text(&inc, c->now, sla, sizeof sla, &past);
-    printf("%s  %s  %s  %s  %s\n%s\n", inc.id, wd_severity_name(inc.severity),
-           wd_inc_status_name(inc.status), wd_scenario_name(inc.scenario), inc.scope, inc.title);
-    if (inc.detail[0]) {
-        printf("%s\n", inc.detail);
-    }
-    printf("opened %s by %s; %s\n", t1, inc.opened_by, sla);
-    printf("roles: commander %s, risk officer %s, tech lead %s, comms lead %s\n",
-           inc.commander[0] ? inc.commander : "-", inc.risk_officer[0] ? inc.risk_officer : "-",
-           inc.tech_lead[0] ? inc.tech_lead : "-", inc.comms_lead[0] ? inc.comms_lead : "-");
-    printf("recovery criteria:\n");
-    for (uint32_t i = 0; i < inc.n_criteria; i++) {
-        if (inc.criteria[i].done) {
-            printf("  %u. [x] %s (%s)\n", i + 1u, inc.criteria[i].text, inc.criteria[i].who);
-        } else {
-            printf("  %u. [ ] %s\n", i + 1u, inc.criteria[i].text);
-        }
-    }
+    cli_incident_show_head(&inc, c->now);
     struct wd_approval *ap = NULL;
     size_t nap = 0;
     if (wd_store_list_approvals(c->store, inc.scope, inc.opened_ns, &ap, &nap, &err) != WD_OK) {
@@ -356,9 +386,7 @@ static int do_show(struct inc_cmd *c)
     }
     printf("timeline:\n");
     for (size_t i = 0; i < n; i++) {
-        fmt_time(tl[i].ts_ns, t1, sizeof t1);
-        printf("  %s  %-10s %-12s %s\n", t1, wd_tl_kind_name(tl[i].kind), tl[i].who,
-               tl[i].text);
+        cli_timeline_row(&tl[i]);
     }
     free(tl);
     return CLI_OK;
@@ -664,6 +692,17 @@ int cmd_incident(int argc, char **argv)
     int rc = parse(&c, argc, argv);
     if (rc != CLI_OK) {
         return rc < 0 ? CLI_OK : rc;
+    }
+    const char *url = cli_remote_url(c.url);
+    if (url != NULL) {
+        const struct cli_remote_incident r = {c.sub, c.args, c.nargs, c.role, c.reason, c.pnl,
+                                              c.undo, c.all, c.json};
+        if ((rc = cli_remote_offline_only("incident", "--db", c.db)) != CLI_OK ||
+            (rc = cli_remote_offline_only("incident", "--at", c.at)) != CLI_OK ||
+            (rc = cli_remote_offline_only("incident", "--logs", c.logs)) != CLI_OK) {
+            return rc;
+        }
+        return cli_remote_incident(url, &r);
     }
     const struct change *ch = NULL;
     for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {

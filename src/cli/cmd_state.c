@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
+#include "cli/remote.h"
 #include "store/store.h"
 #include "svc/states.h"
 #include "warden/incident.h"
@@ -20,6 +21,7 @@
 
 struct state_opts {
     const char *config, *db, *scope, *reason, *who, *role;
+    const char *url; /* the running warden (cli_remote_url), or NULL: offline */
     bool json, reduce_only;
 };
 
@@ -35,13 +37,14 @@ static const char *actor(const struct state_opts *o)
 
 static int parse(int argc, char **argv, struct state_opts *o, const char *usage_text)
 {
-    enum { OPT_DB = 256, OPT_AS, OPT_ROLE, OPT_REDUCE };
+    enum { OPT_DB = 256, OPT_AS, OPT_ROLE, OPT_REDUCE, OPT_URL };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, OPT_DB},
         {"scope", required_argument, NULL, 's'},  {"reason", required_argument, NULL, 'r'},
         {"as", required_argument, NULL, OPT_AS},   {"role", required_argument, NULL, OPT_ROLE},
         {"reduce-only", no_argument, NULL, OPT_REDUCE}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+        {"url", required_argument, NULL, OPT_URL}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof *o);
     o->scope = "firm";
@@ -55,6 +58,7 @@ static int parse(int argc, char **argv, struct state_opts *o, const char *usage_
         case OPT_AS: o->who = optarg; break;
         case OPT_ROLE: o->role = optarg; break;
         case OPT_REDUCE: o->reduce_only = true; break;
+        case OPT_URL: o->url = optarg; break;
         case 'j': o->json = true; break;
         case 'h': fputs(usage_text, stdout); return -1;
         default: fputs(usage_text, stderr); return CLI_USAGE;
@@ -70,6 +74,15 @@ static int parse(int argc, char **argv, struct state_opts *o, const char *usage_
     if (wd_scope_parse(o->scope, &kind, &name, &err) != WD_OK) {
         cli_errorf("--scope: %s", err.msg);
         return CLI_USAGE;
+    }
+    /* Through the API the store is the daemon's, the actor the token's name. */
+    if ((o->url = cli_remote_url(o->url)) != NULL) {
+        int rc = cli_remote_offline_only(argv[0], "--db", o->db);
+        if (rc == CLI_OK && o->who != NULL) {
+            cli_errorf("%s: --as is ignored with --url: the API records the token's name",
+                       argv[0]);
+        }
+        return rc;
     }
     return CLI_OK;
 }
@@ -100,7 +113,9 @@ static const char halt_usage[] =
     "  -r, --reason TEXT   why (required; recorded with who and when)\n"
     "      --as NAME       who halts (default: $USER)\n"
     "      --reduce-only   REDUCE_ONLY instead of HALTED\n"
-    "      --db PATH       the store (default: store.path, ./var/warden.db)\n";
+    "      --db PATH       the store (default: store.path, ./var/warden.db)\n"
+    "      --url URL       act on a running warden through its API (or WARDEN_URL;\n"
+    "                      WARDEN_TOKEN the bearer token, whose name goes on the record)\n";
 
 int cmd_halt(int argc, char **argv)
 {
@@ -114,6 +129,9 @@ int cmd_halt(int argc, char **argv)
     if (o.reason == NULL || *o.reason == '\0') {
         cli_errorf("halt: --reason is required (it goes on the record)");
         return CLI_USAGE;
+    }
+    if (o.url != NULL) {
+        return cli_remote_halt(o.url, o.scope, o.reason, o.reduce_only, o.json);
     }
     if ((rc = open_store(&o, &cfg, &store)) != CLI_OK) {
         goto out;
@@ -148,7 +166,9 @@ static const char resume_usage[] =
     "  -s, --scope SCOPE   firm (default), account:NAME or strategy:SOURCE\n"
     "      --as NAME       who approves (required)\n"
     "      --role ROLE     risk_officer or cto (required)\n"
-    "  -r, --reason TEXT   why it is safe to resume (required)\n";
+    "  -r, --reason TEXT   why it is safe to resume (required)\n"
+    "      --url URL       through a running warden's API (or WARDEN_URL, with\n"
+    "                      WARDEN_TOKEN; the token's name approves: --as not needed)\n";
 
 int cmd_resume(int argc, char **argv)
 {
@@ -161,6 +181,13 @@ int cmd_resume(int argc, char **argv)
     int rc = parse(argc, argv, &o, resume_usage);
     if (rc != CLI_OK) {
         return rc < 0 ? CLI_OK : rc;
+    }
+    if (o.url != NULL) {
+        if (o.role == NULL || o.reason == NULL || *o.reason == '\0') {
+            cli_errorf("resume: --role and --reason are required (they go on the record)");
+            return CLI_USAGE;
+        }
+        return cli_remote_resume(o.url, o.scope, o.role, o.reason, o.json);
     }
     if (o.who == NULL || o.role == NULL || o.reason == NULL || *o.reason == '\0') {
         cli_errorf("resume: --as, --role and --reason are required (they go on the record)");
@@ -200,12 +227,33 @@ out:
 
 /* ---- status -------------------------------------------------------------------------- */
 
+void cli_status_header(void)
+{
+    printf("%-24s %-11s %-24s %-10s %-14s %s\n", "SCOPE", "STATE", "SINCE (UTC)", "BY",
+           "SCENARIO", "REASON / RESUME");
+}
+
+void cli_status_row(const struct wd_scope_state *s, const char *need, const char *have)
+{
+    char since[40];
+    wd_time_format_utc(s->since_ns, since, sizeof since);
+    printf("%-24s %-11s %-24s %-10s %-14s %s\n", s->scope, wd_tstate_name(s->state), since,
+           s->by, s->scenario[0] ? s->scenario : "-", s->reason);
+    if (need[0] != '\0') {
+        printf("%-24s %-11s resume needs: %s%s%s\n", "", "", need, have[0] ? "; given: " : "",
+               have);
+    }
+}
+
 static const char status_usage[] =
     "Usage: warden status [--json] [--config FILE] [--db PATH]\n"
     "\n"
     "The trading state of every scope that has one: state, since when, why, set\n"
     "by whom, the incident, and who can resume it (approvals required and given).\n"
-    "Scopes never halted are ACTIVE and not listed.\n";
+    "Scopes never halted are ACTIVE and not listed.\n"
+    "\n"
+    "      --url URL       ask a running warden through its API (or WARDEN_URL,\n"
+    "                      with WARDEN_TOKEN); --json then prints the API's document\n";
 
 int cmd_status(int argc, char **argv)
 {
@@ -218,6 +266,9 @@ int cmd_status(int argc, char **argv)
     int rc = parse(argc, argv, &o, status_usage);
     if (rc != CLI_OK) {
         return rc < 0 ? CLI_OK : rc;
+    }
+    if (o.url != NULL) {
+        return cli_remote_status(o.url, o.json);
     }
     if ((rc = open_store(&o, &cfg, &store)) != CLI_OK) {
         goto out;
@@ -234,8 +285,7 @@ int cmd_status(int argc, char **argv)
         jw_key(&w, "scopes");
         jw_arr_begin(&w);
     } else {
-        printf("%-24s %-11s %-24s %-10s %-14s %s\n", "SCOPE", "STATE", "SINCE (UTC)", "BY",
-               "SCENARIO", "REASON / RESUME");
+        cli_status_header();
     }
     for (size_t i = 0; i < n; i++) {
         const struct wd_scope_state *s = &states[i];
@@ -269,12 +319,7 @@ int cmd_status(int argc, char **argv)
             jw_str(&w, have);
             jw_obj_end(&w);
         } else {
-            printf("%-24s %-11s %-24s %-10s %-14s %s\n", s->scope, wd_tstate_name(s->state), since,
-                   s->by, s->scenario[0] ? s->scenario : "-", s->reason);
-            if (need[0] != '\0') {
-                printf("%-24s %-11s resume needs: %s%s%s\n", "", "", need,
-                       have[0] ? "; given: " : "", have);
-            }
+            cli_status_row(s, need, have);
         }
     }
     if (o.json) {

@@ -205,9 +205,7 @@ static bool hex4(const char *s, unsigned long *v)
     return true;
 }
 
-/* The JSON string content s[0..n) unescaped into dst (cap bytes, NUL
- * ended); false if it does not fit, has a bad escape or a NUL. */
-static bool unescape(const char *s, size_t n, char *dst, size_t cap)
+bool wd_api_json_unescape(const char *s, size_t n, char *dst, size_t cap)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -307,7 +305,7 @@ static bool parse_body(const char *body, size_t len, const struct field *fields,
         }
         if (f == nf) {
             char name[64];
-            if (!unescape(body + key->start, (size_t)klen, name, sizeof name)) {
+            if (!wd_api_json_unescape(body + key->start, (size_t)klen, name, sizeof name)) {
                 snprintf(name, sizeof name, "(too long)");
             }
             error(r, 400, "unknown field \"%s\"", name);
@@ -322,7 +320,8 @@ static bool parse_body(const char *body, size_t len, const struct field *fields,
         bool ok = false;
         switch (fields[f].kind) {
         case F_STR:
-            ok = v->type == JSMN_STRING && unescape(vs, vn, vals[f].s, sizeof vals[f].s);
+            ok = v->type == JSMN_STRING &&
+                 wd_api_json_unescape(vs, vn, vals[f].s, sizeof vals[f].s);
             break;
         case F_BOOL:
             ok = v->type == JSMN_PRIMITIVE && (vn == 4 || vn == 5) && (vs[0] == 't' || vs[0] == 'f');

@@ -10,6 +10,7 @@
 #ifndef WD_SVC_API_H
 #define WD_SVC_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,5 +77,10 @@ void wd_api_json_timeline_entry(struct jw *w, const struct wd_timeline_entry *e)
  * title, opened/acknowledged/resolved times) into the object being written:
  * the API's record and the CLI's list/change output start with them. */
 void wd_api_json_incident_fields(struct jw *w, const struct wd_incident *inc);
+
+/* The JSON string content s[0..n) (between the quotes) unescaped into dst
+ * (cap bytes, NUL ended); false if it does not fit, has a bad escape or a
+ * NUL. The API's request bodies and the CLI's reading of its answers. */
+bool wd_api_json_unescape(const char *s, size_t n, char *dst, size_t cap);
 
 #endif /* WD_SVC_API_H */
