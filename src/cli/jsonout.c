@@ -125,3 +125,21 @@ void jw_finish(struct jw *w)
     fputc('\n', w->out);
     fflush(w->out);
 }
+
+bool jw_mem_open(struct jw_mem *m)
+{
+    m->buf = NULL;
+    m->len = 0;
+    m->f = open_memstream(&m->buf, &m->len);
+    if (m->f == NULL) {
+        return false;
+    }
+    jw_init(&m->w, m->f);
+    return true;
+}
+
+void jw_mem_close(struct jw_mem *m)
+{
+    fclose(m->f);
+    m->f = NULL;
+}

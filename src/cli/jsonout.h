@@ -42,4 +42,17 @@ void jw_finish(struct jw *w);
 /* Writes s as a JSON string (with quotes) to out. */
 void jw_write_escaped(FILE *out, const char *s);
 
+/* A JSON document written into memory (open_memstream): jw writes to f;
+ * after jw_mem_close, buf holds len bytes (NUL-terminated; free it). */
+struct jw_mem {
+    FILE *f;
+    char *buf;
+    size_t len;
+    struct jw w;
+};
+
+/* false when out of memory (then nothing to free). */
+bool jw_mem_open(struct jw_mem *m);
+void jw_mem_close(struct jw_mem *m);
+
 #endif /* WD_CLI_JSONOUT_H */

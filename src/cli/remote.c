@@ -188,42 +188,32 @@ static int print_raw(struct doc *d)
     return CLI_OK;
 }
 
-/* A request body written with jw into a memory buffer. */
-struct body {
-    FILE *f;
-    char *buf;
-    size_t len;
-    struct jw w;
-};
-
-static bool body_open(struct body *b)
+/* A request body: a JSON object written into memory (struct jw_mem). */
+static bool body_open(struct jw_mem *b)
 {
-    b->buf = NULL;
-    b->f = open_memstream(&b->buf, &b->len);
-    if (b->f == NULL) {
+    if (!jw_mem_open(b)) {
         cli_errorf("out of memory");
         return false;
     }
-    jw_init(&b->w, b->f);
     jw_obj_begin(&b->w);
     return true;
 }
 
-static void body_str(struct body *b, const char *key, const char *v)
+static void body_str(struct jw_mem *b, const char *key, const char *v)
 {
     jw_key(&b->w, key);
     jw_str(&b->w, v);
 }
 
 /* Ends the object; b->buf holds it (free it). */
-static void body_close(struct body *b)
+static void body_close(struct jw_mem *b)
 {
     jw_obj_end(&b->w);
-    fclose(b->f);
+    jw_mem_close(b);
 }
 
 /* POSTs the body b (ended here, then freed) to path: call()'s answer. */
-static int post(const char *url, const char *path, struct body *b, struct doc *d)
+static int post(const char *url, const char *path, struct jw_mem *b, struct doc *d)
 {
     body_close(b);
     int rc = call(url, "POST", path, b->buf, d);
@@ -273,7 +263,7 @@ int cli_remote_status(const char *url, bool json)
 int cli_remote_halt(const char *url, const char *scope, const char *reason, bool reduce_only,
                     bool json)
 {
-    struct body b;
+    struct jw_mem b;
     struct doc d;
     if (!body_open(&b)) {
         return CLI_FAIL;
@@ -301,7 +291,7 @@ int cli_remote_halt(const char *url, const char *scope, const char *reason, bool
 int cli_remote_resume(const char *url, const char *scope, const char *role, const char *reason,
                       bool json)
 {
-    struct body b;
+    struct jw_mem b;
     struct doc d;
     if (!body_open(&b)) {
         return CLI_FAIL;
@@ -464,7 +454,7 @@ static const struct {
 
 /* The body of change sub from r's arguments and options; false after a
  * usage message. */
-static bool change_body(const struct cli_remote_incident *r, struct body *b)
+static bool change_body(const struct cli_remote_incident *r, struct jw_mem *b)
 {
     const char *sub = r->sub;
     if (strcmp(sub, "assign") == 0) {
@@ -504,7 +494,7 @@ static bool change_body(const struct cli_remote_incident *r, struct body *b)
 
 static int inc_change(const char *url, const struct cli_remote_incident *r, size_t c)
 {
-    struct body b;
+    struct jw_mem b;
     struct doc d;
     char path[256];
     if (r->nargs != changes[c].nargs) {

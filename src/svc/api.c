@@ -31,29 +31,13 @@
 
 /* ---- responses ---------------------------------------------------------- */
 
-struct out {
-    FILE *f;
-    char *buf;
-    size_t len;
-    struct jw w;
-};
+/* A response document is a struct jw_mem (src/cli/jsonout.h). */
+static int out_open(struct jw_mem *o) { return jw_mem_open(o) ? 0 : -1; }
 
-static int out_open(struct out *o)
-{
-    o->buf = NULL;
-    o->len = 0;
-    o->f = open_memstream(&o->buf, &o->len);
-    if (o->f == NULL) {
-        return -1;
-    }
-    jw_init(&o->w, o->f);
-    return 0;
-}
-
-static int finish(struct out *o, int status, struct wd_api_response *r)
+static int finish(struct jw_mem *o, int status, struct wd_api_response *r)
 {
     fputc('\n', o->f);
-    fclose(o->f);
+    jw_mem_close(o);
     r->status = status;
     r->body = o->buf;
     r->body_len = o->len;
@@ -65,7 +49,7 @@ static int error(struct wd_api_response *r, int status, const char *fmt, ...) WD
 static int error(struct wd_api_response *r, int status, const char *fmt, ...)
 {
     char msg[768];
-    struct out o;
+    struct jw_mem o;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -457,7 +441,7 @@ static int get_status(struct req *q)
     struct wd_scope_state *states = NULL;
     size_t n = 0;
     struct wd_error err = {0};
-    struct out o;
+    struct jw_mem o;
     if (wd_store_load_states(q->api->store, &states, &n, &err) != WD_OK || out_open(&o) != 0) {
         free(states);
         return error(q->r, 500, "store: %s", err.msg);
@@ -500,7 +484,7 @@ static int get_incidents(struct req *q, bool all)
     struct wd_incident *v = NULL;
     size_t n = 0;
     struct wd_error err = {0};
-    struct out o;
+    struct jw_mem o;
     if (wd_store_incident_list_records(q->api->store, !all, &v, &n, &err) != WD_OK ||
         out_open(&o) != 0) {
         free(v);
@@ -525,7 +509,7 @@ static int get_incident(struct req *q, const char *id, bool timeline)
     size_t n = 0;
     struct wd_error err = {0};
     bool found = false;
-    struct out o;
+    struct jw_mem o;
     if (wd_store_incident_load(q->api->store, id, &inc, &found, &err) != WD_OK) {
         return error(q->r, 500, "store: %s", err.msg);
     }
@@ -557,7 +541,7 @@ static int get_audit(struct req *q)
 {
     struct wd_audit_report rep;
     struct wd_error err = {0};
-    struct out o;
+    struct jw_mem o;
     memset(&rep, 0, sizeof rep);
     if (wd_store_audit_verify(q->api->store, &rep, &err) != WD_OK || out_open(&o) != 0) {
         return error(q->r, 500, "store: %s", err.msg);
@@ -652,7 +636,7 @@ static int post_incident(struct req *q, const char *id, const char *action)
     if (code != WD_SVC_OK) {
         return svc_error(q->r, code, res.msg);
     }
-    struct out o;
+    struct jw_mem o;
     if (out_open(&o) != 0) {
         return error(q->r, 500, "out of memory");
     }
@@ -672,7 +656,7 @@ static int post_halt(struct req *q)
     struct val v[MAX_FIELDS];
     struct wd_svc_result res;
     struct wd_scope_state st;
-    struct out o;
+    struct jw_mem o;
     if (need(q, WD_API_RESPONDER, "halting") != 0 || !parse_body(q->body, q->body_len, f, 3, v, q->r)) {
         return q->r->status;
     }
@@ -706,7 +690,7 @@ static int post_resume(struct req *q)
     struct val v[MAX_FIELDS];
     struct wd_svc_result res;
     struct wd_svc_resume rs;
-    struct out o;
+    struct jw_mem o;
     char needed[64];
     if (need(q, WD_API_RISK_OFFICER, "a resume approval") != 0 ||
         !parse_body(q->body, q->body_len, f, 3, v, q->r) ||
@@ -742,7 +726,7 @@ static int post_resume(struct req *q)
 
 static int live(struct req *q, const char *what)
 {
-    struct out o;
+    struct jw_mem o;
     if (q->api->live == NULL) {
         return error(q->r, 503, "%s needs the running engine (warden run)", what);
     }
