@@ -79,7 +79,7 @@ if [ -n "$browser" ]; then
     # shot URL OUT: the rendered DOM in OUT.html, a screenshot in OUT.png
     shot() {
         set -- "$1" "$2" --headless --no-sandbox --disable-gpu --no-first-run \
-            --user-data-dir="$PWD/chrome" --virtual-time-budget=6000 --window-size=1200,1400
+            --user-data-dir="$PWD/chrome" --virtual-time-budget=6000 --window-size=1200,1000
         timeout 60 "$browser" "$3" "$4" "$5" "$6" "$7" "$8" "$9" --dump-dom "$1" >"$2.html" 2>"$2.err"
         timeout 60 "$browser" "$3" "$4" "$5" "$6" "$7" "$8" "$9" --hide-scrollbars \
             --screenshot="$PWD/$2.png" "$1" >/dev/null 2>>"$2.err"
