@@ -10,7 +10,8 @@
 #    viewer's token shows the halted scope's banner and the open incident,
 #    and the incident page its recovery checklist and timeline (else said,
 #    and skipped after every other check). SCREENSHOT_DIR=DIR keeps
-#    screenshots of both pages there.
+#    screenshots of both pages there; DASHBOARD_WINDOW=W,H sets the
+#    window (default 1200,1000; 390,1000 shows the phone layout).
 #
 # usage: dashboard.sh path/to/warden
 set -u
@@ -79,7 +80,7 @@ if [ -n "$browser" ]; then
     # shot URL OUT: the rendered DOM in OUT.html, a screenshot in OUT.png
     shot() {
         set -- "$1" "$2" --headless --no-sandbox --disable-gpu --no-first-run \
-            --user-data-dir="$PWD/chrome" --virtual-time-budget=6000 --window-size=1200,1000
+            --user-data-dir="$PWD/chrome" --virtual-time-budget=6000 --window-size=${DASHBOARD_WINDOW:-1200,1000}
         timeout 60 "$browser" "$3" "$4" "$5" "$6" "$7" "$8" "$9" --dump-dom "$1" >"$2.html" 2>"$2.err"
         timeout 60 "$browser" "$3" "$4" "$5" "$6" "$7" "$8" "$9" --hide-scrollbars \
             --screenshot="$PWD/$2.png" "$1" >/dev/null 2>>"$2.err"
