@@ -40,6 +40,7 @@
 #include "cli/serve.h"
 #include "store/store.h"
 #include "svc/api.h"
+#include "svc/dashboard.h"
 #include "warden/engine.h"
 #include "warden/timeutil.h"
 
@@ -704,6 +705,20 @@ static void api_handle(void *ctx, const struct wd_http_request *q, struct wd_htt
 {
     struct run *r = ctx;
     struct wd_api_response resp;
+    if (wd_dashboard_match(q->method, q->path)) {
+        /* The page is static and public: no lock, no token (its script
+         * sends the token with each API call). */
+        size_t n;
+        const char *page = wd_dashboard_page(&n);
+        p->body = malloc(n);
+        p->status = p->body != NULL ? 200 : 500;
+        p->content_type = WD_DASHBOARD_CONTENT_TYPE;
+        if (p->body != NULL) {
+            memcpy(p->body, page, n);
+            p->body_len = n;
+        }
+        return;
+    }
     pthread_mutex_lock(&r->mu);
     int status = wd_api_handle(&r->api, q->method, q->path, q->authorization, q->body,
                                q->body_len, cli_wall_ns(), &resp);

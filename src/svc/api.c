@@ -369,6 +369,12 @@ static void json_record(struct jw *w, const struct wd_incident *inc)
 {
     jw_obj_begin(w);
     wd_api_json_incident_fields(w, inc);
+    struct wd_incident_sla sla;
+    wd_incident_sla(inc, inc->opened_ns, &sla); /* the due times do not depend on now */
+    jw_key(w, "ack_due_ns");
+    jw_int(w, sla.ack_due_ns);
+    jw_key(w, "resolve_due_ns");
+    jw_int(w, sla.resolve_target_ns != 0 ? sla.resolve_due_ns : 0);
     jw_key(w, "opened_by");
     jw_str(w, inc->opened_by);
     jw_key(w, "commander");

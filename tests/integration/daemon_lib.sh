@@ -1,4 +1,5 @@
-# Shared by the `warden run` integration tests (run.sh, serve.sh): a
+# Shared by the `warden run` integration tests (run.sh, serve.sh,
+# dashboard.sh): a
 # scratch directory as the working directory, the daemon's pid killed on
 # exit, pass/fail counters, timestamps, polling waits, the stop by a signal.
 # Sourced after `warden=` is set.
@@ -34,3 +35,41 @@ stop() {
     [ "$rc" -eq 0 ] && ok || bad "exit status $rc after SIG$1 ($2)"
 }
 quote() { printf '{"type":"quote","ts":"%s","symbol":"XYZ","bid":%s,"ask":%s}\n' "$(now)" "$1" "$2"; }
+# kill_pnl_events: a buy of 100 XYZ, acknowledged, filled at 10, then the
+# price falls 6% (capital 1000): the PnL kill-switch halts account:default
+# and opens a P0 kill_pnl incident.
+kill_pnl_events() {
+    quote 9.99 10.01
+    printf '{"type":"intent","ts":"%s","id":"o1","symbol":"XYZ","side":"BUY","qty":100,"source":"s"}\n' "$(now)"
+    printf '{"type":"ack","ts":"%s","id":"o1","status":"accepted"}\n' "$(now)"
+    printf '{"type":"fill","ts":"%s","id":"o1","symbol":"XYZ","side":"BUY","qty":100,"price":10}\n' "$(now)"
+    quote 9.39 9.41
+}
+# finish NAME: the counts, then exit 1 on a failure, 77 (skipped) when
+# $skipped says what was not checked, else 0.
+finish() {
+    echo "$1: $passes passed, $fails failed"
+    [ "$fails" -eq 0 ] || exit 1
+    if [ -n "${skipped-}" ]; then
+        echo "SKIPPED: $skipped"
+        exit 77
+    fi
+    exit 0
+}
+# api_config: c.yaml with capital 1000, an always-open UTC session and
+# three tokens: vic (viewer, $VIEW), rosa (responder, $RESP), olga
+# (risk_officer, $RISK); an empty ev.jsonl for the daemon to follow.
+VIEW=viewer-token-0123456789
+RESP=responder-token-0123456789
+RISK=riskofficer-token-0123456789
+api_config() {
+    cat >c.yaml <<EOF2
+capital: 1000
+session: {tz: UTC, open: "00:00", close: "23:59", days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun]}
+tokens:
+  - {name: vic, role: viewer, token: $VIEW}
+  - {name: rosa, role: responder, token: $RESP}
+  - {name: olga, role: risk_officer, token: $RISK}
+EOF2
+    : >ev.jsonl
+}

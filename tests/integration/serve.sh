@@ -28,9 +28,6 @@ until_ok() {
     done
     return 0
 }
-VIEW=viewer-token-0123456789
-RESP=responder-token-0123456789
-RISK=riskofficer-token-0123456789
 # api METHOD PATH TOKEN [BODY]: the status on stdout's last line, the body in api.out
 api() {
     if [ -n "$3" ]; then
@@ -45,15 +42,7 @@ api() {
     fi
 }
 
-cat >c.yaml <<EOF2
-capital: 1000
-session: {tz: UTC, open: "00:00", close: "23:59", days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun]}
-tokens:
-  - {name: vic, role: viewer, token: $VIEW}
-  - {name: rosa, role: responder, token: $RESP}
-  - {name: olga, role: risk_officer, token: $RISK}
-EOF2
-: >ev.jsonl
+api_config
 "$warden" run --config c.yaml --db s.db --input ev.jsonl --metrics-listen 127.0.0.1:0 \
     --api-listen 127.0.0.1:0 >out.jsonl 2>err.log &
 pid=$!
@@ -66,11 +55,7 @@ A=$(sed -n 's/.* INFO run started .* api=\([^ ]*\).*/\1/p' err.log)
 until_ok 50 curl -sf -m 5 "http://$M/readyz" && ok || bad "/readyz not ready after a tick"
 
 # A buy, acknowledged, filled, then the price falls 6%: the PnL kill-switch.
-quote 9.99 10.01 >>ev.jsonl
-printf '{"type":"intent","ts":"%s","id":"o1","symbol":"XYZ","side":"BUY","qty":100,"source":"s"}\n' "$(now)" >>ev.jsonl
-printf '{"type":"ack","ts":"%s","id":"o1","status":"accepted"}\n' "$(now)" >>ev.jsonl
-printf '{"type":"fill","ts":"%s","id":"o1","symbol":"XYZ","side":"BUY","qty":100,"price":10}\n' "$(now)" >>ev.jsonl
-quote 9.39 9.41 >>ev.jsonl
+kill_pnl_events >>ev.jsonl
 wait_for out.jsonl '"type":"incident".*"scenario":"kill_pnl"' && ok || bad "no kill_pnl incident: $(cat out.jsonl)"
 
 curl -s -m 5 "http://$M/metrics" >m1.txt
@@ -123,10 +108,4 @@ fi
 
 stop TERM "serving"
 
-echo "serve.sh: $passes passed, $fails failed"
-[ "$fails" -eq 0 ] || exit 1
-if [ -n "$skipped" ]; then
-    echo "SKIPPED: $skipped"
-    exit 77
-fi
-exit 0
+finish serve.sh
