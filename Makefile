@@ -1,5 +1,7 @@
 # warden's front door. Every target installs what is missing first.
-#   make run    build, then run the main job on the embedded default
+#   make run    build, then run the main job on the embedded default: the
+#               offline reports of the sample, then warden run with it fed in
+#               (dashboard :3000/incidents, metrics :8000; Ctrl-C stops it)
 #   make test   build and run every test, plain and under ASan+UBSan, plus a short fuzz run
 #   make build  the optimised binary at build/warden
 #   make bench  the benchmarks (figures go in docs/PERFORMANCE.md)
@@ -39,9 +41,17 @@ run: build
 	@echo "== warden drawdown --events $(SAMPLE)"
 	@build/warden drawdown --events $(SAMPLE)
 	@echo
-	@echo "== warden replay $(SAMPLE) (last 5 outputs; a scratch store in build/)"
+	@echo
+	@# The main job: the daemon on the embedded defaults, the sample fed in,
+	@# a scratch store and a fresh demo token (admin) in build/.
 	@rm -f build/run.db build/run.db-wal build/run.db-shm
-	@build/warden replay --db build/run.db $(SAMPLE) | tail -5
+	@umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >build/demo-token
+	@printf 'tokens:\n  - {name: demo, role: admin, token_file: demo-token}\n' >build/demo.yaml
+	@echo "== warden run: $(SAMPLE) fed in; Ctrl-C stops it"
+	@echo "   dashboard  http://127.0.0.1:3000/incidents   token: $$(cat build/demo-token)"
+	@echo "   metrics    http://127.0.0.1:8000/metrics"
+	@echo "   API        http://127.0.0.1:3000/api/v1/status  (Authorization: Bearer TOKEN)"
+	@build/warden run --config build/demo.yaml --db build/run.db --input $(SAMPLE)
 
 test-plain: build
 	@ctest --preset release -j $(JOBS)
