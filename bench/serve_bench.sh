@@ -1,0 +1,192 @@
+#!/bin/sh
+# Event ingestion of `warden run` while wrk hammers /metrics and
+# /api/v1/status (issue 6, point 9). Run by hand, never by ctest:
+#
+#   bench/serve_bench.sh [EVENTS [RUNS]]      # defaults 2000000 and 3
+#
+# Environment: WRK_THREADS (2), WRK_CONNS (16) per wrk, KEEP=1 keeps the
+# scratch directory, NO_BUILD=1 uses build/ as it is.
+#
+# Builds the release preset, writes a session with `bench_decode --dump`,
+# then RUNS times, interleaved:
+#   (a) offline: `warden replay FILE` into a fresh store, timed from launch
+#       to exit (events/s);
+#   (b) `warden run` alone on a fresh store, port-0 listeners, the session
+#       fed into its stdin through a FIFO by `cat`: timed from the start of
+#       the feed to its `input ended, still running` log line (wall clock,
+#       ms), then SIGTERM; every event must be counted in `stopped events=`;
+#   (c) as (b), with two wrk (-t WRK_THREADS -c WRK_CONNS --latency) started
+#       half a second before the feed and stopped (SIGINT: wrk reports what
+#       it did so far) when the input has ended: one on /metrics, one on
+#       /api/v1/status with a viewer's bearer token.
+# Prints every run, then medians and the ratios (b)/(a) and (c)/(a)
+# (medians of the per-run ratios). The same configuration (a viewer token,
+# defaults otherwise) and the same stdout/store work in the three phases.
+set -eu
+
+events=${1:-2000000}
+runs=${2:-3}
+wt=${WRK_THREADS:-2}
+wc=${WRK_CONNS:-16}
+root=$(cd "$(dirname "$0")/.." && pwd)
+token=bench-viewer-token-0123456789
+
+if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "serve_bench: installing wrk (Debian package wrk)" >&2
+        apt-get install -y wrk >/dev/null
+    else
+        echo "serve_bench: wrk is missing: apt-get install wrk" >&2
+        exit 2
+    fi
+fi
+
+cd "$root"
+if [ -z "${NO_BUILD-}" ]; then
+    cmake --preset release >/dev/null
+    cmake --build build -j2 --target warden bench_decode >/dev/null
+fi
+warden=$root/build/warden
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/serve_bench.XXXXXX")
+pids=
+cleanup() {
+    for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
+    [ -n "${KEEP-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+cd "$tmp"
+
+cat >c.yaml <<EOF
+tokens:
+  - {name: bench, role: viewer, token: $token}
+EOF
+"$root/build/bench/bench_decode" --dump --events "$events" >s.jsonl
+n=$(wc -l <s.jsonl)
+echo "session: $n events, $(wc -c <s.jsonl) bytes; $(nproc) CPUs; wrk -t$wt -c$wc x2"
+
+nowf() { date +%s.%N; }
+# log_time FILE PATTERN: the wall-clock time (s since the epoch) of the
+# first log line matching PATTERN.
+log_time() {
+    t=$(grep -m1 -- "$2" "$1" | cut -d' ' -f1)
+    date -u -d "$(echo "$t" | sed 's/T/ /; s/Z$//')" +%s.%N
+}
+wait_for() { # FILE PATTERN TIMEOUT_S
+    _w=0
+    while ! grep -q -- "$2" "$1" 2>/dev/null; do
+        _w=$((_w + 1))
+        if [ "$_w" -gt $(($3 * 50)) ]; then
+            echo "serve_bench: timed out waiting for '$2' in $1" >&2
+            cat "$1" >&2
+            exit 1
+        fi
+        sleep 0.02
+    done
+}
+rate() { echo "$1 $2 $3" | awk '{ printf "%.0f", $1 / ($3 - $2) }'; }
+# to_ms VALUE: wrk's 1.10ms / 424.00us / 1.02s in ms
+to_ms() {
+    echo "$1" | awk '/us$/ { sub(/us$/, ""); printf "%.3f", $0 / 1000; next }
+                     /ms$/ { sub(/ms$/, ""); printf "%.3f", $0; next }
+                     /s$/ { sub(/s$/, ""); printf "%.3f", $0 * 1000; next }'
+}
+wrk_field() { # FILE rps|p50|p99|n
+    case $2 in
+    rps) awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1" ;;
+    p50) to_ms "$(awk '$1 == "50%" { print $2 }' "$1")" ;;
+    p99) to_ms "$(awk '$1 == "99%" { print $2 }' "$1")" ;;
+    n) awk '/requests in/ { print $1 }' "$1" ;;
+    esac
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+phase_replay() { # DIR: sets R to events/s
+    mkdir "$1"
+    t0=$(nowf)
+    "$warden" replay --config c.yaml --db "$1/s.db" --logs "$1" s.jsonl >"$1/out.jsonl" 2>"$1/err"
+    t1=$(nowf)
+    grep -q ": $n events;" "$1/err" || { echo "serve_bench: replay did not count $n events" >&2; tail -3 "$1/err" >&2; exit 1; }
+    R=$(rate "$n" "$t0" "$t1")
+}
+
+# phase_run DIR WRK(0|1): sets R to events/s (and leaves wrk reports in DIR)
+phase_run() {
+    d=$1
+    mkdir "$d"
+    mkfifo "$d/in"
+    "$warden" run --config c.yaml --db "$d/s.db" --logs "$d" --input - \
+        --metrics-listen 127.0.0.1:0 --api-listen 127.0.0.1:0 \
+        <"$d/in" >"$d/out.jsonl" 2>"$d/err" &
+    wpid=$!
+    pids="$pids $wpid"
+    exec 9>"$d/in" # opens the FIFO: warden's open returns
+    wait_for "$d/err" " run started " 10
+    line=$(grep -m1 " run started " "$d/err")
+    maddr=$(echo "$line" | sed 's/.* metrics=\([^ ]*\).*/\1/')
+    aaddr=$(echo "$line" | sed 's/.* api=\([^ ]*\).*/\1/')
+    k1= k2=
+    if [ "$2" -eq 1 ]; then
+        wrk -t"$wt" -c"$wc" -d600s --latency "http://$maddr/metrics" >"$d/wrk_metrics" 2>&1 &
+        k1=$!
+        wrk -t"$wt" -c"$wc" -d600s --latency -H "Authorization: Bearer $token" \
+            "http://$aaddr/api/v1/status" >"$d/wrk_status" 2>&1 &
+        k2=$!
+        pids="$pids $k1 $k2"
+        sleep 0.5
+    fi
+    t0=$(nowf)
+    cat s.jsonl >&9
+    exec 9>&-
+    wait_for "$d/err" " input ended" 600
+    if [ -n "$k1" ]; then
+        kill -INT "$k1" "$k2"
+        wait "$k1" "$k2" || true
+    fi
+    t1=$(log_time "$d/err" " input ended")
+    kill -TERM "$wpid"
+    rc=0
+    wait "$wpid" || rc=$?
+    [ "$rc" -eq 0 ] || { echo "serve_bench: warden run exited $rc" >&2; exit 1; }
+    pids=
+    grep -q " run stopped events=$n " "$d/err" || { echo "serve_bench: run did not count $n events" >&2; tail -3 "$d/err" >&2; exit 1; }
+    R=$(rate "$n" "$t0" "$t1")
+}
+
+printf '%-4s %12s %12s %12s %7s %7s | %10s %8s %8s | %10s %8s %8s\n' run \
+    "a replay/s" "b run/s" "c run+wrk/s" "b/a" "c/a" "metrics/s" "p50 ms" "p99 ms" \
+    "status/s" "p50 ms" "p99 ms"
+: >results
+i=1
+while [ "$i" -le "$runs" ]; do
+    phase_replay "a$i"
+    a=$R
+    phase_run "b$i" 0
+    b=$R
+    phase_run "c$i" 1
+    c=$R
+    ba=$(echo "$b $a" | awk '{ printf "%.1f", 100 * $1 / $2 }')
+    ca=$(echo "$c $a" | awk '{ printf "%.1f", 100 * $1 / $2 }')
+    mr=$(wrk_field "c$i/wrk_metrics" rps) m50=$(wrk_field "c$i/wrk_metrics" p50) m99=$(wrk_field "c$i/wrk_metrics" p99)
+    sr=$(wrk_field "c$i/wrk_status" rps) s50=$(wrk_field "c$i/wrk_status" p50) s99=$(wrk_field "c$i/wrk_status" p99)
+    if grep -q "Non-2xx" "c$i/wrk_metrics" "c$i/wrk_status"; then
+        echo "serve_bench: wrk saw non-2xx answers:" >&2
+        grep -H "Non-2xx" "c$i/wrk_metrics" "c$i/wrk_status" >&2
+        exit 1
+    fi
+    printf '%-4s %12s %12s %12s %6s%% %6s%% | %10s %8s %8s | %10s %8s %8s\n' "$i" \
+        "$a" "$b" "$c" "$ba" "$ca" "$mr" "$m50" "$m99" "$sr" "$s50" "$s99"
+    echo "$a $b $c $ba $ca $mr $m50 $m99 $sr $s50 $s99" >>results
+    i=$((i + 1))
+done
+col() { awk -v c="$1" '{ print $c }' results | median; }
+printf '%-4s %12s %12s %12s %6s%% %6s%% | %10s %8s %8s | %10s %8s %8s\n' med \
+    "$(col 1)" "$(col 2)" "$(col 3)" "$(col 4)" "$(col 5)" "$(col 6)" "$(col 7)" \
+    "$(col 8)" "$(col 9)" "$(col 10)" "$(col 11)"
+ca=$(col 5)
+if awk -v r="$ca" 'BEGIN { exit !(r >= 90) }'; then
+    echo "target (c)/(a) >= 90%: met ($ca%)"
+else
+    echo "target (c)/(a) >= 90%: missed ($ca%)"
+fi
