@@ -936,10 +936,14 @@ static bool session_at(const struct wd_engine *e, int64_t utc_s, int64_t *open_u
     return minute >= e->cfg->session.open_min && minute < e->cfg->session.close_min;
 }
 
+/* Whether s is the n bytes of lit (a source name, a component, a metric). */
 static bool source_is(struct wd_str s, const char *lit, size_t n)
 {
     return s.len == n && memcmp(s.ptr, lit, n) == 0;
 }
+
+/* s equals the string literal lit. */
+#define IS_LIT(s, lit) source_is((s), (lit), sizeof(lit) - 1u)
 
 /* The configured source entry for s, or -1. */
 static long find_source(const struct wd_engine *e, struct wd_str s)
@@ -1110,7 +1114,7 @@ static const char *gate(struct wd_engine *e, const struct wd_event *ev, struct v
     v->detail[0] = '\0';
     v->price = 0;
 
-    bool is_warden = source_is(in->source, WARDEN_SOURCE, sizeof WARDEN_SOURCE - 1u);
+    bool is_warden = IS_LIT(in->source, WARDEN_SOURCE);
     governing_states(e, ev->account, in->source, &g);
     const struct wd_scope_state *ws = most_restrictive(&g, &worst);
     if (worst == WD_TS_HALTED && !is_warden) {
@@ -1748,12 +1752,6 @@ static void det_broker(struct wd_engine *e)
                    down ? "Broker disconnected" : "Broker connection restored", why);
 }
 
-static bool str_is(struct wd_str s, const char *lit)
-{
-    size_t n = strlen(lit);
-    return s.len == n && memcmp(s.ptr, lit, n) == 0;
-}
-
 static void dq_alert(struct wd_engine *e, const char *detail)
 {
     struct wd_output a = {.type = WD_OUT_ALERT};
@@ -2111,17 +2109,17 @@ static enum wd_status detect(struct wd_engine *e, const struct wd_event *ev)
         break;
     }
     case WD_EV_HEARTBEAT:
-        if (str_is(ev->u.heartbeat.component, "broker")) {
+        if (IS_LIT(ev->u.heartbeat.component, "broker")) {
             d->broker_seen = true;
             d->broker_hb_ns = ev->ts_ns;
             d->broker_down = ev->u.heartbeat.status == WD_HB_DOWN;
-        } else if (str_is(ev->u.heartbeat.component, "kafka")) {
+        } else if (IS_LIT(ev->u.heartbeat.component, "kafka")) {
             d->kafka_down = ev->u.heartbeat.status == WD_HB_DOWN;
             det_bus(e, d->kafka_down ? "kafka heartbeat down" : "kafka heartbeat up");
         }
         break;
     case WD_EV_METRIC:
-        if (str_is(ev->u.metric.name, "consumer_lag")) {
+        if (IS_LIT(ev->u.metric.name, "consumer_lag")) {
             const struct wd_config *c = e->cfg;
             enum wd_hyst_step step =
                 wd_hyst_update(&d->lag_h, ev->u.metric.value, (double)c->detect.consumer_lag.open,
