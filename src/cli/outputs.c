@@ -13,6 +13,7 @@
 #include "cli/outputs.h"
 #include "warden/decode.h"
 #include "store/store.h"
+#include "svc/incidents.h"
 #include "warden/incident.h"
 #include "warden/timeutil.h"
 
@@ -339,13 +340,8 @@ void cli_outputs_emit(void *ctx, const struct wd_output *o)
 static uint32_t incident_seq(void *ctx, int64_t day)
 {
     struct cli_outputs *op = ctx;
-    char ymd[16];
-    int64_t y;
-    unsigned m, d;
     uint32_t seq = 0;
-    wd_civil_from_days(day, &y, &m, &d);
-    snprintf(ymd, sizeof ymd, "%04lld%02u%02u", (long long)y, m, d);
-    if (wd_store_incident_seq(op->store, ymd, &seq, &op->err) != WD_OK) {
+    if (wd_svc_incident_seq(op->store, day, &seq, &op->err) != WD_OK) {
         op->failed = 1;
     }
     return seq;

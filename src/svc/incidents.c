@@ -11,6 +11,17 @@
 #include "svc/incidents.h"
 #include "warden/timeutil.h"
 
+enum wd_status wd_svc_incident_seq(struct wd_store *s, int64_t day, uint32_t *seq,
+                                   struct wd_error *err)
+{
+    char ymd[16];
+    int64_t y;
+    unsigned m, d;
+    wd_civil_from_days(day, &y, &m, &d);
+    snprintf(ymd, sizeof ymd, "%04lld%02u%02u", (long long)y, m, d);
+    return wd_store_incident_seq(s, ymd, seq, err);
+}
+
 /* A refusal of the core, by its status. */
 static enum wd_svc_code core_refused(struct wd_svc_result *res, const struct wd_error *err)
 {
@@ -194,7 +205,7 @@ enum wd_svc_code wd_svc_incident_open(struct wd_store *store, const struct wd_tz
     struct wd_timeline_entry e;
     struct wd_error err = {0};
     struct wd_incident_opening o = {0};
-    char id[WD_INCIDENT_ID_MAX], ymd[16];
+    char id[WD_INCIDENT_ID_MAX];
     bool found = false;
     if (who == NULL || who[0] == '\0') {
         return wd__svc_set(res, WD_SVC_INVALID, "who acts is required");
@@ -226,13 +237,9 @@ enum wd_svc_code wd_svc_incident_open(struct wd_store *store, const struct wd_tz
                    wd_scenario_name(o.scenario), o.scope);
     }
     int64_t day = wd_tz_local_day(tz, now_ns, NULL, NULL);
-    int64_t y;
-    unsigned mo, d;
     uint32_t seq = 0;
-    wd_civil_from_days(day, &y, &mo, &d);
-    snprintf(ymd, sizeof ymd, "%04lld%02u%02u", (long long)y, mo, d);
     if (wd_store_begin(store, &err) != WD_OK ||
-        wd_store_incident_seq(store, ymd, &seq, &err) != WD_OK ||
+        wd_svc_incident_seq(store, day, &seq, &err) != WD_OK ||
         wd_incident_id_format(day, seq + 1u, id, sizeof id) != WD_OK) {
         wd_store_rollback(store);
         return wd__svc_set(res, WD_SVC_STORE, "store: %s",

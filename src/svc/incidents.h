@@ -20,6 +20,11 @@
 
 struct wd_store;
 
+/* The highest incident number used on local day `day` (days since the
+ * epoch): the store's INC-YYYYMMDD-NNN sequence for that date. */
+enum wd_status wd_svc_incident_seq(struct wd_store *s, int64_t day, uint32_t *seq,
+                                   struct wd_error *err) WD_MUST_USE;
+
 enum wd_svc_inc_op {
     WD_SVC_INC_ACK = 0,
     WD_SVC_INC_RESOLVE,
