@@ -41,14 +41,7 @@
 #include "gen.h"
 
 /* jsmn exactly as src/core/decode.c compiles it, for the baseline. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-#define JSMN_STATIC
-#define JSMN_STRICT
-#include <jsmn.h>
-#pragma GCC diagnostic pop
+#include "../src/core/jsmn_strict.h"
 
 #define MAX_RUNS 101u
 

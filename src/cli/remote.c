@@ -19,14 +19,7 @@
 #include "warden/state.h"
 #include "warden/timeutil.h"
 
-/* jsmn is header-only and not written for our warning set. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#define JSMN_STATIC
-#define JSMN_STRICT
-#include <jsmn.h>
-#pragma GCC diagnostic pop
+#include "core/jsmn_strict.h"
 
 #define API "/api/v1/"
 

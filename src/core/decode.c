@@ -16,16 +16,7 @@
 #include "warden/decode.h"
 #include "warden/timeutil.h"
 
-/* jsmn is a header-only library compiled into this file; its code is not
- * written for our warning set. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-#define JSMN_STATIC
-#define JSMN_STRICT
-#include <jsmn.h>
-#pragma GCC diagnostic pop
+#include "jsmn_strict.h"
 
 /* Every key the decoder knows. Unknown keys are ignored. */
 enum key {

@@ -15,14 +15,7 @@
 #include "svc/incidents.h"
 #include "svc/states.h"
 
-/* jsmn is header-only and not written for our warning set. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#define JSMN_STATIC
-#define JSMN_STRICT
-#include <jsmn.h>
-#pragma GCC diagnostic pop
+#include "core/jsmn_strict.h"
 
 #define PREFIX "/api/v1/"
 #define MAX_TOKENS 64
