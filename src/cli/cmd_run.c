@@ -42,6 +42,7 @@
 #include "store/store.h"
 #include "svc/api.h"
 #include "svc/dashboard.h"
+#include "svc/incidents.h"
 #include "warden/engine.h"
 #include "warden/timeutil.h"
 
@@ -407,16 +408,36 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
     return st;
 }
 
+/* An incident the tick changed (wd_svc_incidents_tick): logged, and its
+ * incident log rewritten. */
+static void incident_ticked(void *ctx, const struct wd_incident *inc,
+                            const struct wd_timeline_entry *e, size_t n)
+{
+    struct run *r = ctx;
+    for (size_t i = 0; i < n; i++) {
+        run_log("WARN", "incident %s id=%s severity=%s text=\"%s\"", wd_tl_kind_name(e[i].kind),
+                inc->id, wd_severity_name(inc->severity), e[i].text);
+    }
+    cli_write_incident_log(r->store, r->tz, inc, r->out.logs, e[n - 1].ts_ns);
+}
+
 static void tick(struct run *r)
 {
     struct wd_error err = {0};
+    struct wd_svc_result res;
+    int64_t now = cli_wall_ns();
     pthread_mutex_lock(&r->mu);
     cli_outputs_event_begin(&r->out);
-    if (wd_engine_tick(r->engine, cli_wall_ns(), &err) != WD_OK || r->out.failed) {
+    if (wd_engine_tick(r->engine, now, &err) != WD_OK || r->out.failed) {
         run_log("ERROR", "tick failed, stopping reason=\"%s\"",
                 r->out.failed ? r->out.err.msg : err.msg);
         r->stop = true;
         r->rc = CLI_FAIL;
+    }
+    /* The incidents' deadlines and escalations (SPEC section 6). A store
+     * failure here is logged and tried again at the next tick. */
+    if (wd_svc_incidents_tick(r->store, now, incident_ticked, r, &res) != WD_SVC_OK) {
+        run_log("ERROR", "incident deadlines not recorded reason=\"%s\"", res.msg);
     }
     r->ticks++;
     metrics_update(r, true);
