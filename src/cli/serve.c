@@ -3,6 +3,7 @@
  */
 #include "cli/serve.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 enum wd_status cli_serve_init(struct cli_serve *s)
 {
     memset(s, 0, sizeof *s);
+    s->consumer_lag = -1;
     s->intents = calloc(CLI_SERVE_INTENTS, sizeof *s->intents);
     if (s->intents == NULL || wd_metrics_new(&s->m) != WD_OK) {
         cli_serve_destroy(s);
@@ -65,6 +67,8 @@ static void market_data(struct cli_serve *s, uint32_t symbol, int64_t ts)
     }
 }
 
+#define CONSUMER_LAG "consumer_lag"
+
 void cli_serve_event(void *ctx, const struct wd_event *ev)
 {
     struct cli_serve *s = ctx;
@@ -83,6 +87,10 @@ void cli_serve_event(void *ctx, const struct wd_event *ev)
         }
     } else if (ev->type == WD_EV_QUOTE || ev->type == WD_EV_TRADE || ev->type == WD_EV_BAR) {
         market_data(s, ev->symbol, ev->ts_ns);
+    } else if (ev->type == WD_EV_METRIC && ev->u.metric.name.len == sizeof CONSUMER_LAG - 1 &&
+               memcmp(ev->u.metric.name.ptr, CONSUMER_LAG, sizeof CONSUMER_LAG - 1) == 0 &&
+               ev->u.metric.value >= 0) {
+        s->consumer_lag = ev->u.metric.value; /* SPEC section 2: the consumer's own report */
     }
 }
 
@@ -135,6 +143,10 @@ static enum wd_status figures(struct cli_serve *s, struct wd_engine *engine)
         }
         st = wd_metrics_set_figures(s->m, scope, wd_fix_to_double(f->equity),
                                     wd_figures_pnl_ratio(f), f->drawdown, f->max_drawdown);
+        double psr = wd_engine_psr(engine, id == 0 ? UINT32_MAX : id - 1);
+        if (st == WD_OK && !isnan(psr)) {
+            st = wd_metrics_set_psr(s->m, scope, psr);
+        }
         if (st == WD_EINVAL) {
             st = WD_OK; /* an account name that makes no scope: not shown */
         }
@@ -191,6 +203,9 @@ enum wd_status cli_serve_update(struct cli_serve *s, struct wd_engine *engine,
         st = wd_metrics_observe_latency(s->m, s->pending[i]);
     }
     s->pending_n = 0;
+    if (s->consumer_lag >= 0) {
+        wd_metrics_set_consumer_lag(s->m, (uint64_t)s->consumer_lag);
+    }
     if (st != WD_OK) {
         return st;
     }

@@ -11,7 +11,8 @@
  * observes ack.ts - intent.ts; an intent whose slot is taken by a later one
  * before its ack is not observed) and each symbol's last market data time
  * (quotes, trades, bars), from which the staleness is measured at each tick
- * against the wall clock. The rejection ratio is over the last
+ * against the wall clock, and the consumer lag the trading system reports
+ * (a `consumer_lag` metric event, SPEC section 2). The rejection ratio is over the last
  * CLI_SERVE_DECISIONS decisions of the gate.
  *
  * cli_serve_event only records (no lock needed beyond the caller's);
@@ -47,6 +48,7 @@ struct cli_serve {
     } *intents;
     int64_t pending[CLI_SERVE_PENDING]; /* latencies observed since the last update */
     uint32_t pending_n;
+    double consumer_lag; /* the last consumer_lag metric event's value; < 0 none */
     uint8_t ring[CLI_SERVE_DECISIONS]; /* 1: rejected */
     uint32_t ring_n, ring_i, ring_rejected;
     uint64_t accepted, rejected;       /* the outputs' totals already counted */
