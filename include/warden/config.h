@@ -96,7 +96,8 @@ struct wd_config {
     } detect;
 
     struct {
-        char *path; /* "./var/warden.db" */
+        char *path;           /* "./var/warden.db" */
+        char *chain_key_file; /* NULL: the audit chain is unkeyed (docs/AUDIT.md) */
     } store;
 
     struct {

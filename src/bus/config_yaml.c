@@ -1893,6 +1893,8 @@ static const struct field detect_fields[] = {
 static const struct field store_fields[] = {
     {.key = "path", .kind = K_STR, .off = OFF(store.path), .expect = "a file path",
      .check = check_path},
+    {.key = "chain_key_file", .kind = K_STR, .off = OFF(store.chain_key_file),
+     .expect = "a file path", .check = check_path},
     {.key = NULL, .kind = K_END},
 };
 
@@ -1988,6 +1990,7 @@ static void finish(struct loader *ld)
 static const size_t owned_strings[] = {
     OFF(session.tz),
     OFF(store.path),
+    OFF(store.chain_key_file),
     OFF(http.metrics_listen),
     OFF(http.api_listen),
     OFF(kafka.brokers),

@@ -11,6 +11,7 @@
  * fill is counted twice; a file that grew since resumes where it stopped.
  */
 #define _DEFAULT_SOURCE /* realpath */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -262,6 +263,45 @@ static int parse_opts(int argc, char **argv, struct replay *rp, const char **con
     return CLI_OK;
 }
 
+/* The audit chain's key: the whole file store.chain_key_file names, 16 to
+ * WD_CHAIN_KEY_MAX bytes (a trailing newline is not part of it). */
+#define WD_CHAIN_KEY_MIN 16
+#define WD_CHAIN_KEY_MAX 4096
+
+static int set_chain_key(const struct wd_config *cfg, struct wd_store *s)
+{
+    const char *path = cfg->store.chain_key_file;
+    unsigned char key[WD_CHAIN_KEY_MAX + 2];
+    struct wd_error err = {0};
+    if (path == NULL) {
+        return CLI_OK;
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        cli_errorf("store.chain_key_file %s: %s", path, strerror(errno));
+        return CLI_USAGE;
+    }
+    size_t n = fread(key, 1, sizeof key, f);
+    bool failed = ferror(f) != 0;
+    fclose(f);
+    if (n > 0 && key[n - 1] == '\n') {
+        n--;
+    }
+    if (failed || n < WD_CHAIN_KEY_MIN || n > WD_CHAIN_KEY_MAX) {
+        cli_errorf("store.chain_key_file %s: %s", path,
+                   failed ? "cannot read it"
+                          : "a key is 16 to 4096 bytes (e.g. `openssl rand -hex 32 > FILE`)");
+        return CLI_USAGE;
+    }
+    enum wd_status st = wd_store_set_chain_key(s, key, n, &err);
+    memset(key, 0, sizeof key);
+    if (st != WD_OK) {
+        cli_errorf("store.chain_key_file %s: %s", path, err.msg);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 int cli_open_store(const struct wd_config *cfg, const char *db, struct wd_store **out)
 {
     struct wd_error err = {0};
@@ -270,7 +310,12 @@ int cli_open_store(const struct wd_config *cfg, const char *db, struct wd_store 
         cli_errorf("store %s: %s", path, err.msg);
         return CLI_FAIL;
     }
-    return CLI_OK;
+    int rc = set_chain_key(cfg, *out);
+    if (rc != CLI_OK) {
+        wd_store_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* One limit's value as the audit trail records it. */

@@ -950,10 +950,9 @@ static int serve(struct run *r)
         .store = r->store, .cfg = r->cfg, .tz = r->tz, .live = live, .live_ctx = r};
     if (strcmp(al, "off") != 0 && r->store_path[0] != '\0' &&
         strcmp(r->store_path, ":memory:") != 0) {
-        struct wd_error err = {0};
-        if (wd_store_open(r->store_path, &r->rstore, &err) != WD_OK) {
-            cli_errorf("api: a reading connection to the store: %s", err.msg);
-            return CLI_FAIL;
+        int rc2 = cli_open_store(r->cfg, r->store_path, &r->rstore);
+        if (rc2 != CLI_OK) {
+            return rc2;
         }
         r->api_read = r->api;
         r->api_read.store = r->rstore;

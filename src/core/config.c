@@ -93,6 +93,7 @@ void wd_config_destroy(struct wd_config *cfg)
     }
     free(cfg->limits.sources);
     free(cfg->store.path);
+    free(cfg->store.chain_key_file);
     free(cfg->http.metrics_listen);
     free(cfg->http.api_listen);
     for (size_t i = 0; i < cfg->n_tokens; i++) {

@@ -176,5 +176,20 @@ UPDATE audit_chain SET seq = 4 WHERE seq = -3;"
 "$warden" audit verify --db t3.db >t3.out 2>&1; [ $? -eq 1 ] && grep -q "entry 3" t3.out && grep -q "reordered" t3.out &&
     ok || bad "reordered chain entries were not named: $(cat t3.out)"
 
+# A keyed chain (store.chain_key_file): it verifies under its key only;
+# a key file too short is refused at start, naming the setting.
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >chain.key
+printf 'store: {chain_key_file: chain.key}\n' >keyed.yaml
+"$warden" halt --config keyed.yaml --db keyed.db --scope firm --reason "keyed test" --as kim >/dev/null 2>&1 &&
+    ok || bad "halt with a keyed chain"
+"$warden" audit verify --config keyed.yaml --db keyed.db >kv.out 2>&1 && ok || bad "keyed chain under its key: $(cat kv.out)"
+"$warden" audit verify --db keyed.db >ku.out 2>&1; [ $? -eq 1 ] && grep -q "entry 1: hash does not match" ku.out &&
+    ok || bad "a keyed chain verified without its key: $(cat ku.out)"
+printf 'short' >short.key
+printf 'store: {chain_key_file: short.key}\n' >short.yaml
+"$warden" audit verify --config short.yaml --db keyed.db >ks.out 2>&1; [ $? -eq 2 ] &&
+    grep -q "store.chain_key_file short.key: a key is 16 to 4096 bytes" ks.out && ok ||
+    bad "a short key file not refused: $(cat ks.out)"
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
