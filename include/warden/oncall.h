@@ -47,7 +47,7 @@
  * {0x7f, 0, 1440} is 24/7. */
 struct wd_hours {
     uint8_t days_mask;
-    int16_t from_min, to_min;
+    int from_min, to_min; /* int: the loader's HH:MM parser writes an int */
 };
 
 /* One way to reach a person: a channel name of the notifier and the
@@ -96,7 +96,7 @@ struct wd_esc_level {
 struct wd_oncall_config {
     char tz[WD_ONCALL_TZ_MAX]; /* "": session.tz */
     uint8_t handoff_wday;      /* 0 Sunday .. 6 Saturday; default Sunday */
-    int16_t handoff_min;       /* minutes after local midnight; default 540 (09:00) */
+    int handoff_min;           /* minutes after local midnight; default 540 (09:00) */
     bool start_given;
     int64_t start_day;         /* local date of week 1's handoff (a handoff weekday) */
     struct wd_oncall_engineer engineers[WD_ONCALL_ENGINEERS_MAX]; /* the rotation, in order */
@@ -122,12 +122,15 @@ int64_t wd_oncall_start_day(const struct wd_oncall_config *c);
 const struct wd_oncall_engineer *wd_oncall_engineer(const struct wd_oncall_config *c,
                                                      const char *name);
 
-/* Cross-field checks after loading (an override naming someone not in the
- * rotation, a start date that is not a handoff weekday, an empty rotation
- * with a rotation level that has no contacts is fine): WD_EINVAL with the
- * first problem in err, naming the field ("oncall.overrides[2].person"). */
-enum wd_status wd_oncall_config_check(const struct wd_oncall_config *c,
-                                      struct wd_error *err) WD_MUST_USE;
+/* Cross-field checks after loading: a start date that is not a handoff
+ * weekday, an engineer listed twice, an override naming someone not in the
+ * rotation or covering for themselves, a range that ends before it starts.
+ * Each problem goes to fn (optional) with the address of the field it is
+ * about (in c) and a message naming it ("oncall.overrides[2].person: ...");
+ * returns the number of problems (0: valid). */
+typedef void (*wd_oncall_problem_fn)(void *ctx, const void *field, const char *msg);
+size_t wd_oncall_config_check(const struct wd_oncall_config *c, wd_oncall_problem_fn fn,
+                              void *ctx);
 
 /* ---- time ---------------------------------------------------------------- */
 

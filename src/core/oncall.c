@@ -4,6 +4,7 @@
  * Local times go through the zone the caller gives, so every rule is right
  * across DST. Must not read a clock or allocate.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,52 +63,69 @@ const struct wd_oncall_engineer *wd_oncall_engineer(const struct wd_oncall_confi
     return NULL;
 }
 
-enum wd_status wd_oncall_config_check(const struct wd_oncall_config *c, struct wd_error *err)
+/* Formats one problem and hands it to fn. */
+static void problem(wd_oncall_problem_fn fn, void *ctx, const void *field, size_t *n,
+                    const char *fmt, ...) WD_PRINTF(5, 6);
+
+static void problem(wd_oncall_problem_fn fn, void *ctx, const void *field, size_t *n,
+                    const char *fmt, ...)
 {
+    char msg[WD_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    (*n)++;
+    if (fn != NULL) {
+        fn(ctx, field, msg);
+    }
+}
+
+size_t wd_oncall_config_check(const struct wd_oncall_config *c, wd_oncall_problem_fn fn,
+                              void *ctx)
+{
+    size_t n = 0;
     if (c->start_given && wd_weekday_from_days(c->start_day) != c->handoff_wday) {
         char d[16];
         (void)wd_date_format(c->start_day, d, sizeof d);
-        return wd_error_set(err, WD_EINVAL,
-                            "oncall.start: %s is not a handoff day (oncall.handoff.day)", d);
+        problem(fn, ctx, &c->start_day, &n,
+                "oncall.start: %s is not a handoff day (oncall.handoff.day)", d);
     }
     for (uint32_t i = 0; i < c->n_engineers; i++) {
         for (uint32_t j = 0; j < i; j++) {
             if (strcmp(c->engineers[i].name, c->engineers[j].name) == 0) {
-                return wd_error_set(err, WD_EINVAL,
-                                    "oncall.engineers[%u]: '%s' is already engineers[%u]", i,
-                                    c->engineers[i].name, j);
+                problem(fn, ctx, &c->engineers[i], &n,
+                        "oncall.engineers[%u]: '%s' is already engineers[%u]", i,
+                        c->engineers[i].name, j);
             }
         }
     }
     for (uint32_t i = 0; i < c->n_overrides; i++) {
         const struct wd_oncall_override *o = &c->overrides[i];
         if (wd_oncall_engineer(c, o->person) == NULL) {
-            return wd_error_set(err, WD_EINVAL,
-                                "oncall.overrides[%u].person: '%s' is not in oncall.engineers", i,
-                                o->person);
+            problem(fn, ctx, o, &n, "oncall.overrides[%u].person: '%s' is not in oncall.engineers",
+                    i, o->person);
         }
         if (o->covered_by[0] != '\0' && wd_oncall_engineer(c, o->covered_by) == NULL) {
-            return wd_error_set(err, WD_EINVAL,
-                                "oncall.overrides[%u].covered_by: '%s' is not in "
-                                "oncall.engineers",
-                                i, o->covered_by);
+            problem(fn, ctx, o, &n,
+                    "oncall.overrides[%u].covered_by: '%s' is not in oncall.engineers", i,
+                    o->covered_by);
         }
         if (strcmp(o->person, o->covered_by) == 0) {
-            return wd_error_set(err, WD_EINVAL,
-                                "oncall.overrides[%u].covered_by: '%s' cannot cover for "
-                                "themselves",
-                                i, o->person);
+            problem(fn, ctx, o, &n,
+                    "oncall.overrides[%u].covered_by: '%s' cannot cover for themselves", i,
+                    o->person);
         }
-        /* Both ends of one kind compare without a zone; mixed kinds are
-         * checked against the zone by the adapter. */
+        /* Ends of one kind compare without a zone; mixed kinds (a date and
+         * a time) are left to the zone's reading. */
         if (o->from.is_day == o->until.is_day &&
             (o->from.is_day ? o->until.value < o->from.value
                             : o->until.value <= o->from.value)) {
-            return wd_error_set(err, WD_EINVAL,
-                                "oncall.overrides[%u].until: the range ends before it starts", i);
+            problem(fn, ctx, o, &n, "oncall.overrides[%u].until: the range ends before it starts",
+                    i);
         }
     }
-    return WD_OK;
+    return n;
 }
 
 /* ---- time ---------------------------------------------------------------- */

@@ -298,26 +298,48 @@ static void test_oncall_swap_and_secondary_absence(void **state)
     wd_tz_free(tz);
 }
 
+struct problems {
+    size_t n;
+    const void *field[4];
+    char msg[4][WD_ERROR_MSG_MAX];
+};
+
+static void collect(void *ctx, const void *field, const char *msg)
+{
+    struct problems *p = ctx;
+    if (p->n < 4) {
+        p->field[p->n] = field;
+        snprintf(p->msg[p->n], sizeof p->msg[p->n], "%s", msg);
+    }
+    p->n++;
+}
+
 static void test_oncall_config_check_names_the_field(void **state)
 {
     (void)state;
     struct wd_oncall_config c;
-    struct wd_error err = {0};
+    struct problems p = {0};
     three(&c);
-    assert_int_equal(wd_oncall_config_check(&c, &err), WD_OK);
+    assert_int_equal(wd_oncall_config_check(&c, collect, &p), 0);
     add_override(&c, "alice", "", "2025-03-04", "2025-03-05");
     add_override(&c, "zed", "", "2025-03-04", "2025-03-05");
-    assert_int_equal(wd_oncall_config_check(&c, &err), WD_EINVAL);
-    assert_string_equal(err.msg, "oncall.overrides[1].person: 'zed' is not in oncall.engineers");
-    c.n_overrides = 1;
-    add_override(&c, "bob", "", "2025-03-06", "2025-03-05");
-    assert_int_equal(wd_oncall_config_check(&c, &err), WD_EINVAL);
-    assert_string_equal(err.msg, "oncall.overrides[1].until: the range ends before it starts");
-    c.n_overrides = 0;
+    add_override(&c, "bob", "bob", "2025-03-06", "2025-03-05");
     c.start_day = day("2025-03-03");
-    assert_int_equal(wd_oncall_config_check(&c, &err), WD_EINVAL);
-    assert_string_equal(err.msg,
+    assert_int_equal(wd_oncall_config_check(&c, collect, &p), 4);
+    assert_ptr_equal(p.field[0], &c.start_day);
+    assert_string_equal(p.msg[0],
                         "oncall.start: 2025-03-03 is not a handoff day (oncall.handoff.day)");
+    assert_ptr_equal(p.field[1], &c.overrides[1]);
+    assert_string_equal(p.msg[1], "oncall.overrides[1].person: 'zed' is not in oncall.engineers");
+    assert_string_equal(p.msg[2], "oncall.overrides[2].covered_by: 'bob' cannot cover for themselves");
+    assert_string_equal(p.msg[3], "oncall.overrides[2].until: the range ends before it starts");
+    memset(&p, 0, sizeof p);
+    c.n_overrides = 0;
+    c.start_day = day("2025-03-02");
+    snprintf(c.engineers[2].name, sizeof c.engineers[2].name, "alice");
+    assert_int_equal(wd_oncall_config_check(&c, collect, &p), 1);
+    assert_ptr_equal(p.field[0], &c.engineers[2]);
+    assert_string_equal(p.msg[0], "oncall.engineers[2]: 'alice' is already engineers[0]");
 }
 
 /* ---- escalation ---------------------------------------------------------- */
