@@ -99,6 +99,8 @@ struct run {
     struct wd_api api;
     bool metrics_failed; /* said once */
 
+    struct cli_oncall_ticker oncall; /* issue 8: escalation each tick */
+
     const char *cur_name; /* the input of the line being processed */
     uint64_t events, malformed, ticks, reloads;
     int64_t last_ts;
@@ -330,6 +332,21 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
     return st;
 }
 
+/* On-call (issue 8, docs/ONCALL.md): open incidents escalate down the
+ * chain, each level recorded and paged once. A failure is logged and the
+ * daemon goes on: escalation must not stop the event path. */
+static void oncall_tick(struct run *r)
+{
+    char msg[640];
+    uint32_t paged = 0;
+    if (cli_oncall_tick(&r->oncall, r->store, r->cfg, r->tz, cli_wall_ns(), &paged, msg,
+                        sizeof msg) != CLI_OK) {
+        run_log("WARN", "escalation failed reason=\"%s\"", msg);
+    } else if (paged > 0) {
+        run_log("INFO", "escalation levels_paged=%u", paged);
+    }
+}
+
 static void tick(struct run *r)
 {
     struct wd_error err = {0};
@@ -340,6 +357,9 @@ static void tick(struct run *r)
                 r->out.failed ? r->out.err.msg : err.msg);
         r->stop = true;
         r->rc = CLI_FAIL;
+    }
+    if (!r->stop) {
+        oncall_tick(r);
     }
     r->ticks++;
     metrics_update(r, true);
@@ -891,6 +911,7 @@ out:
     b = (struct built){.cfg = r.cfg, .tz = r.tz, .engine = r.engine, .dec = r.dec};
     built_free(&b);
     wd_hmac_cache_free(r.hmac);
+    cli_oncall_ticker_destroy(&r.oncall);
     wd_store_close(r.store);
     pthread_mutex_destroy(&r.mu);
     return rc;
