@@ -287,7 +287,9 @@ enum wd_svc_code wd_svc_silence_add(struct wd_store *s, const char *scenario, co
     if (code != WD_SVC_OK) {
         return code;
     }
-    if (scope != NULL && scope[0] != '\0' && wd_scope_parse(scope, NULL, NULL, NULL) != WD_OK) {
+    enum wd_scope_kind kind;
+    const char *name;
+    if (scope != NULL && scope[0] != '\0' && wd_scope_parse(scope, &kind, &name, NULL) != WD_OK) {
         return wd__svc_set(res, WD_SVC_INVALID,
                            "scope '%s': expected firm, account:NAME or strategy:NAME", scope);
     }
