@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "warden/fixed.h"
+#include "warden/oncall.h"
 #include "warden/status.h"
 
 #define WD_CONFIG_MAX_LIST 4096 /* entries in any list or map */
@@ -114,6 +115,10 @@ struct wd_config {
         char *topic_market_events, *topic_order_intents, *topic_exec_reports,
             *topic_system_events, *topic_risk_decisions, *topic_control, *topic_incidents;
     } kafka;
+
+    /* The on-call rotation and the escalation chain (oncall:, escalation:):
+     * fixed-size, owns no memory. */
+    struct wd_oncall_config oncall;
 };
 
 /* Fills cfg with the defaults. WD_ENOMEM. On failure cfg is still safe to

@@ -29,6 +29,7 @@
 
 #include "tzload.h"
 #include "warden/fixed.h"
+#include "warden/severity.h"
 #include "warden/timeutil.h"
 
 #define PATH_BUF 256      /* a key path such as "limits.sources.strat_momo.key" */
@@ -1182,13 +1183,31 @@ static void tz_fn(struct loader *ld, const struct field *f, void *base, yaml_nod
     remember(ld, slot, v);
 }
 
-static void days_fn(struct loader *ld, const struct field *f, void *base, yaml_node_t *v,
-                    const char *path)
+/* A day name (Mon or Monday, any case) as 0 = Sunday .. 6, or -1. */
+static int day_of(const yaml_node_t *it)
 {
     static const char *const names[7][2] = {
         {"sun", "sunday"},   {"mon", "monday"}, {"tue", "tuesday"}, {"wed", "wednesday"},
         {"thu", "thursday"}, {"fri", "friday"}, {"sat", "saturday"},
     };
+    char w[16] = {0};
+    if (it == NULL || it->type != YAML_SCALAR_NODE || slen(it) >= sizeof w) {
+        return -1;
+    }
+    for (size_t j = 0; j < slen(it); j++) {
+        w[j] = lower(sval(it)[j]);
+    }
+    for (int d = 0; d < 7; d++) {
+        if (strcmp(w, names[d][0]) == 0 || strcmp(w, names[d][1]) == 0) {
+            return d;
+        }
+    }
+    return -1;
+}
+
+static void days_fn(struct loader *ld, const struct field *f, void *base, yaml_node_t *v,
+                    const char *path)
+{
     size_t n;
     unsigned mask = 0;
     bool bad = false;
@@ -1198,18 +1217,8 @@ static void days_fn(struct loader *ld, const struct field *f, void *base, yaml_n
     }
     for (size_t i = 0; i < n; i++) {
         const yaml_node_t *it = node_at(ld, v->data.sequence.items.start[i]);
-        char w[16] = {0}, what[128];
-        int day = -1;
-        if (it != NULL && it->type == YAML_SCALAR_NODE && slen(it) < sizeof w) {
-            for (size_t j = 0; j < slen(it); j++) {
-                w[j] = lower(sval(it)[j]);
-            }
-            for (int d = 0; d < 7; d++) {
-                if (strcmp(w, names[d][0]) == 0 || strcmp(w, names[d][1]) == 0) {
-                    day = d;
-                }
-            }
-        }
+        char what[128];
+        int day = day_of(it);
         if (day < 0) {
             problem_at(ld, it ? &it->start_mark : &v->start_mark,
                        "%s[%zu]: expected a day Mon, Tue, Wed, Thu, Fri, Sat or Sun, got %s",
@@ -1777,6 +1786,9 @@ static void notify_fn(struct loader *ld, const struct field *f, void *base, yaml
     free(dups);
 }
 
+/* The oncall: and escalation: sections (issue 8), in their own file. */
+#include "config_oncall.inc"
+
 /* ------------------------------------------------------------------------ */
 /* The tables                                                                */
 
@@ -1919,6 +1931,8 @@ static const struct field top_fields[] = {
     {.key = "tokens", .kind = K_CUSTOM, .fn = tokens_fn},
     {.key = "kafka", .kind = K_CUSTOM, .fn = kafka_fn},
     {.key = "notify", .kind = K_CUSTOM, .fn = notify_fn},
+    {.key = "oncall", .kind = K_CUSTOM, .fn = oncall_fn},
+    {.key = "escalation", .kind = K_CUSTOM, .fn = escalation_fn},
     {.key = NULL, .kind = K_END},
 };
 
@@ -1942,6 +1956,7 @@ static const yaml_mark_t *either(const struct loader *ld, const void *a, const v
 static void finish(struct loader *ld)
 {
     struct wd_config *c = ld->cfg;
+    oncall_finish(ld);
     for (size_t i = 0; i < c->n_accounts; i++) {
         if (c->accounts[i].capital == CAPITAL_UNSET) {
             c->accounts[i].capital = c->capital;

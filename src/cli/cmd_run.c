@@ -120,6 +120,7 @@ struct run {
     bool metrics_failed; /* said once */
 
     int ingest_cpu; /* --ingest-cpu: the loop's CPU, the servers on the others; -1 none */
+    struct cli_oncall_ticker oncall; /* issue 8: escalation each tick */
 
     const char *cur_name; /* the input of the line being processed */
     uint64_t events, malformed, ticks, reloads;
@@ -409,6 +410,21 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
     return st;
 }
 
+/* On-call (issue 8, docs/ONCALL.md): open incidents escalate down the
+ * chain, each level recorded and paged once. A failure is logged and the
+ * daemon goes on: escalation must not stop the event path. */
+static void oncall_tick(struct run *r)
+{
+    char msg[640];
+    uint32_t paged = 0;
+    if (cli_oncall_tick(&r->oncall, r->store, r->cfg, r->tz, cli_wall_ns(), &paged, msg,
+                        sizeof msg) != CLI_OK) {
+        run_log("WARN", "escalation failed reason=\"%s\"", msg);
+    } else if (paged > 0) {
+        run_log("INFO", "escalation levels_paged=%u", paged);
+    }
+}
+
 /* An incident the tick changed (wd_svc_incidents_tick): logged, and its
  * incident log rewritten. */
 static void incident_ticked(void *ctx, const struct wd_incident *inc,
@@ -439,6 +455,9 @@ static void tick(struct run *r)
      * failure here is logged and tried again at the next tick. */
     if (wd_svc_incidents_tick(r->store, now, incident_ticked, r, &res) != WD_SVC_OK) {
         run_log("ERROR", "incident deadlines not recorded reason=\"%s\"", res.msg);
+    }
+    if (!r->stop) {
+        oncall_tick(r); /* after the deadlines: the chain's levels and pages */
     }
     r->ticks++;
     metrics_update(r, true);
@@ -1068,6 +1087,7 @@ out:
     b = (struct built){.cfg = r.cfg, .tz = r.tz, .engine = r.engine, .dec = r.dec};
     built_free(&b);
     wd_hmac_cache_free(r.hmac);
+    cli_oncall_ticker_destroy(&r.oncall);
     wd_store_close(r.rstore);
     wd_store_close(r.store);
     pthread_mutex_destroy(&r.read_mu);

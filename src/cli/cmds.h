@@ -5,6 +5,9 @@
 #ifndef WD_CLI_CMDS_H
 #define WD_CLI_CMDS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 int cmd_positions(int argc, char **argv);
 int cmd_pnl(int argc, char **argv);
 int cmd_drawdown(int argc, char **argv);
@@ -22,5 +25,26 @@ int cmd_gaps(int argc, char **argv);
 int cmd_rejects(int argc, char **argv);
 int cmd_exposure(int argc, char **argv);
 int cmd_latency(int argc, char **argv);
+int cmd_oncall(int argc, char **argv);
+int cmd_silence(int argc, char **argv);
+
+/* The on-call zone: oncall.tz, else session.tz (src/cli/cmd_oncall.c). */
+struct wd_config;
+struct wd_tz;
+int cli_oncall_tz(const struct wd_config *cfg, struct wd_tz **tz);
+
+/* The daemon's on-call step, each tick: escalates every open incident down
+ * the chain (svc/oncall.h, once per level). t caches the on-call zone
+ * (start from {0}; cli_oncall_ticker_destroy at exit). *paged the levels
+ * newly reached; CLI_FAIL with msg (cap bytes) on a failure. */
+struct cli_oncall_ticker {
+    struct wd_tz *tz;
+    char name[64];
+};
+struct wd_store;
+int cli_oncall_tick(struct cli_oncall_ticker *t, struct wd_store *store,
+                    const struct wd_config *cfg, const struct wd_tz *session_tz, int64_t now_ns,
+                    uint32_t *paged, char *msg, size_t cap);
+void cli_oncall_ticker_destroy(struct cli_oncall_ticker *t);
 
 #endif /* WD_CLI_CMDS_H */

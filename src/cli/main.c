@@ -35,6 +35,8 @@ static const struct subcommand subcommands[] = {
     {"flatten", cmd_flatten, "closing intents for open positions (--filter unauthorized) --confirm"},
     {"incident", cmd_incident, "incidents: list|show|open|ack|assign|status|note|check|approve|action|resolve|close"},
     {"evidence", cmd_evidence, "an incident's evidence as a .tar.gz: record, events, audit excerpt, config"},
+    {"oncall", cmd_oncall, "who is on call now and next, the handoff checklist; test-page"},
+    {"silence", cmd_silence, "silences: add|list|remove (hold back notifications, never a halt)"},
     {"config", cmd_config, "config check FILE: validate a configuration, every problem with its line"},
 };
 

@@ -57,6 +57,7 @@ enum wd_status wd_config_init(struct wd_config *cfg)
     cfg->detect.consumer_lag.open = 1000;
     cfg->detect.consumer_lag.close = 100;
     cfg->detect.unknown_fills = true;
+    wd_oncall_config_init(&cfg->oncall);
     if (set(&cfg->session.tz, "America/New_York") != WD_OK ||
         set(&cfg->store.path, "./var/warden.db") != WD_OK ||
         set(&cfg->http.metrics_listen, "127.0.0.1:8000") != WD_OK ||

@@ -196,6 +196,39 @@ static const char *const migrations[] = {
     "CREATE TRIGGER incident_timeline_no_delete BEFORE DELETE ON incident_timeline"
     "  BEGIN SELECT RAISE(ABORT, 'incident_timeline is append-only'); END;"
     "CREATE INDEX incidents_scenario_scope ON incidents (scenario, scope, status);",
+    /* 5 (issue 8): on-call. Silences hold back notifications of a scenario
+     * (in a scope, or every scope: '') until until_ns; removing one stamps
+     * removed_ns, the row stays. escalations: one row per level of the
+     * chain an incident reached, written once (the key refuses a second).
+     * chain_tests: each `warden oncall test-page`. All audited. */
+    "CREATE TABLE silences ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  scenario TEXT NOT NULL,"
+    "  scope TEXT NOT NULL DEFAULT '',"
+    "  starts_ns INTEGER NOT NULL,"
+    "  until_ns INTEGER NOT NULL CHECK (until_ns > starts_ns),"
+    "  reason TEXT NOT NULL,"
+    "  by_who TEXT NOT NULL,"
+    "  role TEXT NOT NULL DEFAULT '',"
+    "  removed_ns INTEGER NOT NULL DEFAULT 0,"
+    "  removed_by TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX silences_scenario ON silences (scenario, until_ns);"
+    "CREATE TABLE escalations ("
+    "  incident TEXT NOT NULL,"
+    "  level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),"
+    "  ts_ns INTEGER NOT NULL,"
+    "  level_name TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  paged TEXT NOT NULL,"
+    "  PRIMARY KEY (incident, level)"
+    ") STRICT;"
+    "CREATE TABLE chain_tests ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  ts_ns INTEGER NOT NULL,"
+    "  by_who TEXT NOT NULL,"
+    "  paged TEXT NOT NULL"
+    ") STRICT;",
 };
 
 /* The migration that creates audit_chain (1-based version it brings). */
@@ -259,6 +292,17 @@ enum stmt_id {
     ST_TL_LIST,
     ST_INC_ACTIVE,
     ST_INC_IDS,
+    ST_SILENCE_ADD,
+    ST_SILENCE_REMOVE,
+    ST_SILENCE_LIST,
+    ST_SILENCE_ACTIVE,
+    ST_ROW_SILENCE,
+    ST_ESC_ADD,
+    ST_ESC_LEVEL,
+    ST_ROW_ESCALATION,
+    ST_CHAIN_TEST_ADD,
+    ST_CHAIN_TEST_LAST,
+    ST_ROW_CHAIN_TEST,
     ST_COUNT
 };
 
@@ -285,6 +329,10 @@ struct stmt_def {
 #define AUDIT_CHECK_COLS "incident, pos, text, done, who, when_ns"
 #define AUDIT_ACTION_COLS "incident, pos, text, owner, due_ns, done, done_by, done_ns"
 #define AUDIT_TIMELINE_COLS "incident, seq, ts_ns, who, kind, from_value, to_value, text"
+#define AUDIT_SILENCE_COLS                                                                   \
+    "id, scenario, scope, starts_ns, until_ns, reason, by_who, role, removed_ns, removed_by"
+#define AUDIT_ESCALATION_COLS "incident, level, ts_ns, level_name, reason, paged"
+#define AUDIT_CHAIN_TEST_COLS "id, ts_ns, by_who, paged"
 
 /* The child rows of an incident (schema 4) are keyed (incident, pos) or
  * (incident, seq); their chain entity is the text "<incident>#<n>", which
@@ -531,6 +579,48 @@ static const struct stmt_def stmt_defs[ST_COUNT] = {
                     " WHERE ?1 = 0 OR status NOT IN ('resolved', 'closed')"
                     " ORDER BY opened_ns DESC, id DESC",
                     WD_EIO},
+    /* On-call (schema 5). */
+    [ST_SILENCE_ADD] = {"add silence",
+                        "INSERT INTO silences (scenario, scope, starts_ns, until_ns, reason,"
+                        " by_who, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        WD_EIO},
+    [ST_SILENCE_REMOVE] = {"remove silence",
+                           "UPDATE silences SET removed_ns = ?2, removed_by = ?3"
+                           " WHERE id = ?1 AND removed_ns = 0",
+                           WD_EIO},
+    [ST_SILENCE_LIST] = {"list silences",
+                         "SELECT " AUDIT_SILENCE_COLS " FROM silences"
+                         " WHERE ?1 = 1 OR (removed_ns = 0 AND until_ns > ?2) ORDER BY id",
+                         WD_EIO},
+    [ST_SILENCE_ACTIVE] = {"find silence",
+                           "SELECT " AUDIT_SILENCE_COLS " FROM silences"
+                           " WHERE scenario = ?1 AND (scope = '' OR scope = ?2)"
+                           " AND starts_ns <= ?3 AND until_ns > ?3 AND removed_ns = 0"
+                           " ORDER BY until_ns DESC, id DESC LIMIT 1",
+                           WD_EIO},
+    [ST_ROW_SILENCE] = {"audit silence",
+                        "SELECT " AUDIT_SILENCE_COLS " FROM silences WHERE id = ?1", WD_EIO},
+    [ST_ESC_ADD] = {"add escalation",
+                    "INSERT INTO escalations (" AUDIT_ESCALATION_COLS ")"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    WD_ESTATE},
+    [ST_ESC_LEVEL] = {"escalation level",
+                      "SELECT coalesce(max(level), 0) FROM escalations WHERE incident = ?1",
+                      WD_EIO},
+    [ST_ROW_ESCALATION] = {"audit escalation",
+                           "SELECT " AUDIT_ESCALATION_COLS " FROM escalations"
+                           CHILD_WHERE("level"),
+                           WD_EIO},
+    [ST_CHAIN_TEST_ADD] = {"record chain test",
+                           "INSERT INTO chain_tests (ts_ns, by_who, paged) VALUES (?1, ?2, ?3)",
+                           WD_EIO},
+    [ST_CHAIN_TEST_LAST] = {"last chain test",
+                            "SELECT " AUDIT_CHAIN_TEST_COLS " FROM chain_tests"
+                            " ORDER BY id DESC LIMIT 1",
+                            WD_EIO},
+    [ST_ROW_CHAIN_TEST] = {"audit chain test",
+                           "SELECT " AUDIT_CHAIN_TEST_COLS " FROM chain_tests WHERE id = ?1",
+                           WD_EIO},
 };
 
 struct wd_store {
@@ -684,6 +774,9 @@ enum audit_tbl {
     AT_CHECKLIST,
     AT_ACTIONS,
     AT_TIMELINE,
+    AT_SILENCES,
+    AT_ESCALATIONS,
+    AT_CHAIN_TESTS,
     AT_COUNT
 };
 
@@ -709,6 +802,10 @@ static const struct audit_table audit_tables[AT_COUNT] = {
                     ST_ROW_ACTION, 4},
     [AT_TIMELINE] = {"incident_timeline", CHILD_KEY("seq"), false, AUDIT_TIMELINE_COLS,
                      ST_ROW_TIMELINE, 4},
+    [AT_SILENCES] = {"silences", "id", true, AUDIT_SILENCE_COLS, ST_ROW_SILENCE, 5},
+    [AT_ESCALATIONS] = {"escalations", CHILD_KEY("level"), false, AUDIT_ESCALATION_COLS,
+                        ST_ROW_ESCALATION, 5},
+    [AT_CHAIN_TESTS] = {"chain_tests", "id", true, AUDIT_CHAIN_TEST_COLS, ST_ROW_CHAIN_TEST, 5},
 };
 
 /* A growable text, bounded by CHAIN_TEXT_MAX; a failed append sets oom
@@ -3089,4 +3186,226 @@ enum wd_status wd_store_chain_excerpt(struct wd_store *s, const char *entity, wd
 out:
     sqlite3_finalize(q);
     return r;
+}
+
+/* ---- on-call: silences, escalations, chain tests (schema 5) ----------------- */
+
+static void read_silence(sqlite3_stmt *q, struct wd_silence *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(q, 0);
+    read_text(q, 1, out->scenario, sizeof out->scenario);
+    read_text(q, 2, out->scope, sizeof out->scope);
+    out->starts_ns = sqlite3_column_int64(q, 3);
+    out->until_ns = sqlite3_column_int64(q, 4);
+    read_text(q, 5, out->reason, sizeof out->reason);
+    read_text(q, 6, out->by, sizeof out->by);
+    read_text(q, 7, out->role, sizeof out->role);
+    out->removed_ns = sqlite3_column_int64(q, 8);
+    read_text(q, 9, out->removed_by, sizeof out->removed_by);
+}
+
+enum wd_status wd_store_silence_add(struct wd_store *s, struct wd_silence *sl,
+                                    struct wd_error *err)
+{
+    sqlite3_stmt *q = s->stmt[ST_SILENCE_ADD];
+    if (sl->until_ns <= sl->starts_ns)
+        return wd_error_set(err, WD_EINVAL, "store: add silence: it ends before it starts");
+    int rc = bind_field(q, 1, sl->scenario, sizeof sl->scenario);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 2, sl->scope, sizeof sl->scope);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 3, sl->starts_ns);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 4, sl->until_ns);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 5, sl->reason, sizeof sl->reason);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 6, sl->by, sizeof sl->by);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 7, sl->role, sizeof sl->role);
+    return write_audited(s, ST_SILENCE_ADD, rc, AT_SILENCES, (struct text){NULL, 0},
+                         field_text(sl->by, sizeof sl->by), "add", &sl->id, err);
+}
+
+/* One row of a single-row query already bound: *found, and read by fn. */
+static enum wd_status one_row(struct wd_store *s, enum stmt_id id, int rc, bool *found,
+                              void (*fn)(sqlite3_stmt *q, void *out), void *out,
+                              struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    sqlite3_stmt *q = s->stmt[id];
+    *found = false;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *found = true;
+        fn(q, out);
+    } else if (rc != SQLITE_DONE) {
+        r = stmt_fail(s, id, rc, err);
+    }
+    (void)stmt_release(s, id);
+    return r;
+}
+
+static void read_silence_cb(sqlite3_stmt *q, void *out) { read_silence(q, out); }
+
+enum wd_status wd_store_silence_get(struct wd_store *s, int64_t id, struct wd_silence *out,
+                                    bool *found, struct wd_error *err)
+{
+    int rc = sqlite3_bind_int64(s->stmt[ST_ROW_SILENCE], 1, id);
+    return one_row(s, ST_ROW_SILENCE, rc, found, read_silence_cb, out, err);
+}
+
+enum wd_status wd_store_silence_remove(struct wd_store *s, int64_t id, const char *who,
+                                       int64_t now_ns, struct wd_error *err)
+{
+    char key[24];
+    int n = snprintf(key, sizeof key, "%lld", (long long)id);
+    enum wd_status r = wd_store_begin(s, err);
+    if (r != WD_OK)
+        return r;
+    struct wd_silence cur;
+    bool found;
+    r = wd_store_silence_get(s, id, &cur, &found, err);
+    if (r == WD_OK && !found)
+        r = wd_error_set(err, WD_ENOTFOUND, "no silence #%lld", (long long)id);
+    else if (r == WD_OK && cur.removed_ns != 0)
+        r = wd_error_set(err, WD_ESTATE, "silence #%lld was already removed by %s",
+                         (long long)id, cur.removed_by);
+    if (r != WD_OK)
+        return undo_begin(s, r);
+    sqlite3_stmt *q = s->stmt[ST_SILENCE_REMOVE];
+    int rc = sqlite3_bind_int64(q, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 2, now_ns);
+    if (rc == SQLITE_OK)
+        rc = bind_str(q, 3, who);
+    r = write_audited(s, ST_SILENCE_REMOVE, rc, AT_SILENCES, (struct text){key, (size_t)n},
+                      cstr(who), "put", NULL, err);
+    if (r != WD_OK) {
+        wd_store_rollback(s);
+        return r;
+    }
+    return wd_store_commit(s, err);
+}
+
+enum wd_status wd_store_silence_list(struct wd_store *s, bool all, int64_t now_ns,
+                                     struct wd_silence **out, size_t *n, struct wd_error *err)
+{
+    enum wd_status r = WD_OK;
+    sqlite3_stmt *q = s->stmt[ST_SILENCE_LIST];
+    struct wd_silence *arr = NULL;
+    size_t len = 0, cap = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = sqlite3_bind_int(q, 1, all ? 1 : 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 2, now_ns);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if ((r = grow((void **)&arr, &cap, len + 1, sizeof *arr, err)) != WD_OK)
+            goto out;
+        read_silence(q, &arr[len++]);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE) {
+        r = stmt_fail(s, ST_SILENCE_LIST, rc, err);
+        goto out;
+    }
+    *out = arr;
+    *n = len;
+    arr = NULL;
+out:
+    (void)stmt_release(s, ST_SILENCE_LIST);
+    free(arr);
+    return r;
+}
+
+enum wd_status wd_store_silence_active(struct wd_store *s, const char *scenario,
+                                       const char *scope, int64_t now_ns, struct wd_silence *out,
+                                       bool *found, struct wd_error *err)
+{
+    sqlite3_stmt *q = s->stmt[ST_SILENCE_ACTIVE];
+    int rc = bind_str(q, 1, scenario);
+    if (rc == SQLITE_OK)
+        rc = bind_str(q, 2, scope);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 3, now_ns);
+    return one_row(s, ST_SILENCE_ACTIVE, rc, found, read_silence_cb, out, err);
+}
+
+enum wd_status wd_store_escalation_add(struct wd_store *s, const struct wd_escalation_row *e,
+                                       bool *added, struct wd_error *err)
+{
+    char key[WD_INCIDENT_ID_MAX + 16];
+    int n = snprintf(key, sizeof key, "%.*s#%u", (int)strnlen(e->incident, sizeof e->incident),
+                     e->incident, e->level);
+    sqlite3_stmt *q = s->stmt[ST_ESC_ADD];
+    *added = false;
+    int rc = bind_field(q, 1, e->incident, sizeof e->incident);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 2, e->level);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 3, e->ts_ns);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 4, e->level_name, sizeof e->level_name);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 5, e->reason, sizeof e->reason);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 6, e->paged, sizeof e->paged);
+    enum wd_status r = write_audited(s, ST_ESC_ADD, rc, AT_ESCALATIONS,
+                                     (struct text){key, (size_t)n}, cstr("warden"), "add", NULL,
+                                     err);
+    if (r == WD_ESTATE) {
+        wd_error_clear(err);
+        return WD_OK; /* that level was reached before: once per level */
+    }
+    *added = r == WD_OK;
+    return r;
+}
+
+enum wd_status wd_store_escalation_level(struct wd_store *s, const char *incident,
+                                         uint32_t *level, struct wd_error *err)
+{
+    sqlite3_stmt *q = s->stmt[ST_ESC_LEVEL];
+    enum wd_status r = WD_OK;
+    *level = 0;
+    int rc = bind_str(q, 1, incident);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *level = (uint32_t)sqlite3_column_int64(q, 0);
+    else
+        r = stmt_fail(s, ST_ESC_LEVEL, rc, err);
+    (void)stmt_release(s, ST_ESC_LEVEL);
+    return r;
+}
+
+enum wd_status wd_store_chain_test_add(struct wd_store *s, struct wd_chain_test *t,
+                                       struct wd_error *err)
+{
+    sqlite3_stmt *q = s->stmt[ST_CHAIN_TEST_ADD];
+    int rc = sqlite3_bind_int64(q, 1, t->ts_ns);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 2, t->by, sizeof t->by);
+    if (rc == SQLITE_OK)
+        rc = bind_field(q, 3, t->paged, sizeof t->paged);
+    return write_audited(s, ST_CHAIN_TEST_ADD, rc, AT_CHAIN_TESTS, (struct text){NULL, 0},
+                         field_text(t->by, sizeof t->by), "add", &t->id, err);
+}
+
+static void read_chain_test(sqlite3_stmt *q, void *out)
+{
+    struct wd_chain_test *t = out;
+    memset(t, 0, sizeof *t);
+    t->id = sqlite3_column_int64(q, 0);
+    t->ts_ns = sqlite3_column_int64(q, 1);
+    read_text(q, 2, t->by, sizeof t->by);
+    read_text(q, 3, t->paged, sizeof t->paged);
+}
+
+enum wd_status wd_store_chain_test_last(struct wd_store *s, struct wd_chain_test *out,
+                                        bool *found, struct wd_error *err)
+{
+    return one_row(s, ST_CHAIN_TEST_LAST, SQLITE_OK, found, read_chain_test, out, err);
 }

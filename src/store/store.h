@@ -297,4 +297,81 @@ typedef enum wd_status (*wd_chain_fn)(void *ctx, const struct wd_chain_entry *e)
 enum wd_status wd_store_chain_excerpt(struct wd_store *s, const char *entity, wd_chain_fn fn,
                                       void *ctx, struct wd_error *err) WD_MUST_USE;
 
+/* ---- on-call: silences, escalations, chain tests (issue 8, schema 5) ------
+ * Audited like the rest: silences.add (who: by), silences.put on removal
+ * (who: the remover), escalations.add (who: "warden"; entity
+ * "<incident>#<level>", so an incident's evidence excerpt has them),
+ * chain_tests.add (who: by). docs/internals/ONCALL.md. */
+
+struct wd_silence {
+    int64_t id;                     /* assigned by the store */
+    char scenario[WD_SCENARIO_MAX]; /* a scenario name */
+    char scope[WD_SCOPE_MAX];       /* "": every scope */
+    int64_t starts_ns, until_ns;    /* holds back in [starts, until) */
+    char reason[WD_TEXT_MAX];
+    char by[WD_WHO_MAX];
+    char role[16];                  /* the role it was set under ("" none given) */
+    int64_t removed_ns;             /* 0: not removed */
+    char removed_by[WD_WHO_MAX];
+};
+
+/* Records a silence; sl->id receives its id. WD_EINVAL: until <= starts. */
+enum wd_status wd_store_silence_add(struct wd_store *s, struct wd_silence *sl,
+                                    struct wd_error *err) WD_MUST_USE;
+
+/* Ends silence id now (the row stays, stamped removed_ns / removed_by).
+ * WD_ENOTFOUND: no such id; WD_ESTATE: already removed. */
+enum wd_status wd_store_silence_remove(struct wd_store *s, int64_t id, const char *who,
+                                       int64_t now_ns, struct wd_error *err) WD_MUST_USE;
+
+enum wd_status wd_store_silence_get(struct wd_store *s, int64_t id, struct wd_silence *out,
+                                    bool *found, struct wd_error *err) WD_MUST_USE;
+
+/* Silences not removed and not yet expired at now_ns (every one with all),
+ * oldest first; *out from malloc. */
+enum wd_status wd_store_silence_list(struct wd_store *s, bool all, int64_t now_ns,
+                                     struct wd_silence **out, size_t *n,
+                                     struct wd_error *err) WD_MUST_USE;
+
+/* For the sender: whether a notification about an incident of `scenario`
+ * in `scope` must be held back at now_ns. *found true and *out the silence
+ * (the one lasting longest) when one holds it: same scenario, its scope ""
+ * or equal, starts_ns <= now_ns < until_ns, not removed. Silences expire
+ * by themselves: nothing needs to delete them. Reads only. */
+enum wd_status wd_store_silence_active(struct wd_store *s, const char *scenario,
+                                       const char *scope, int64_t now_ns, struct wd_silence *out,
+                                       bool *found, struct wd_error *err) WD_MUST_USE;
+
+struct wd_escalation_row {
+    char incident[WD_INCIDENT_ID_MAX];
+    uint32_t level;                  /* 1..5 */
+    int64_t ts_ns;
+    char level_name[64];
+    char reason[WD_TEXT_MAX];
+    char paged[WD_TIMELINE_TEXT_MAX]; /* "alice sms:+1555..., ..." or "nobody" */
+};
+
+/* Records that incident reached level; *added false (WD_OK) when that level
+ * was recorded before: each level is reached, and paged, once. */
+enum wd_status wd_store_escalation_add(struct wd_store *s, const struct wd_escalation_row *e,
+                                       bool *added, struct wd_error *err) WD_MUST_USE;
+
+/* The highest level recorded for incident, 0 for none. */
+enum wd_status wd_store_escalation_level(struct wd_store *s, const char *incident,
+                                         uint32_t *level, struct wd_error *err) WD_MUST_USE;
+
+struct wd_chain_test {
+    int64_t id;
+    int64_t ts_ns;
+    char by[WD_WHO_MAX];
+    char paged[WD_TIMELINE_TEXT_MAX];
+};
+
+/* Records a test page of the alerting chain; t->id receives its id. */
+enum wd_status wd_store_chain_test_add(struct wd_store *s, struct wd_chain_test *t,
+                                       struct wd_error *err) WD_MUST_USE;
+/* The last one (*found false when the chain was never tested). */
+enum wd_status wd_store_chain_test_last(struct wd_store *s, struct wd_chain_test *out,
+                                        bool *found, struct wd_error *err) WD_MUST_USE;
+
 #endif /* WD_STORE_STORE_H */

@@ -120,7 +120,9 @@ sleep 2.5 # two more ticks: nothing announced twice
 stop TERM "deadlines"
 "$warden" incident show "$id" --json --db sla.db >sla.json 2>&1 || bad "incident show $id: $(cat sla.json)"
 [ "$(grep -o '"kind":"sla_breach"' sla.json | wc -l)" -eq 1 ] && ok || bad "sla_breach entries: $(cat sla.json)"
-[ "$(grep -o '"kind":"escalation"' sla.json | wc -l)" -eq 1 ] && ok || bad "escalation entries: $(cat sla.json)"
+[ "$(grep -o '"kind":"escalation","who":"warden","from":"on_call"' sla.json | wc -l)" -eq 1 ] && ok || bad "escalation entries: $(cat sla.json)"
+# The chain (issue 8): an unacknowledged P0 past 15 min has reached L4, each level once.
+[ "$(grep -o '"kind":"escalation","who":"warden","from":"L[0-9]","to":"L[0-9]"' sla.json | tr '\n' ' ')" = '"kind":"escalation","who":"warden","from":"L0","to":"L1" "kind":"escalation","who":"warden","from":"L1","to":"L2" "kind":"escalation","who":"warden","from":"L2","to":"L3" "kind":"escalation","who":"warden","from":"L3","to":"L4" ' ] && ok || bad "chain escalation entries: $(cat sla.json)"
 grep -q '"kind":"escalation","who":"warden"' sla.json && ok || bad "escalation not by warden: $(cat sla.json)"
 [ -s "logs/$(ls logs 2>/dev/null | head -1)" ] && ok || bad "no incident log beside the store"
 

@@ -448,11 +448,12 @@ static void test_audit_upgrade_chains_existing_rows(void **state)
 {
     struct fixture *fx = *state;
     written(fx);
-    /* A schema-2 store has neither the chain nor the schema-4 tables. */
+    /* A schema-2 store has neither the chain nor the schema-4 and -5 tables. */
     raw_exec(fx->path, "DROP TABLE audit_chain; DROP TABLE incident_records;"
                        " DROP TABLE incident_roles; DROP TABLE incident_checklist;"
                        " DROP TABLE incident_actions; DROP TABLE incident_timeline;"
-                       " DROP INDEX incidents_scenario_scope; PRAGMA user_version = 2;");
+                       " DROP INDEX incidents_scenario_scope; PRAGMA user_version = 2; DROP TABLE silences;"
+                             " DROP TABLE escalations; DROP TABLE chain_tests;");
     struct wd_audit_report rep = verify(fx);
     if (!rep.intact)
         print_error("%s\n", rep.msg);

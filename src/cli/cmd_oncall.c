@@ -1,0 +1,623 @@
+/*
+ * `warden oncall [--at T]`, `warden oncall test-page` and `warden silence
+ * add|list|remove` (issue 8, points 6 and 7): who is on call now and next
+ * with the playbook's handoff checklist, a test page down the chain, and
+ * silences. The decisions are the core's (warden/oncall.h), the records
+ * the service layer's (svc/oncall.h); this file parses, prints tables or
+ * --json, and sets the exit status.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus/tzload.h"
+#include "cli/cli.h"
+#include "cli/cmds.h"
+#include "cli/jsonout.h"
+#include "store/store.h"
+#include "svc/oncall.h"
+#include "warden/oncall.h"
+#include "warden/timeutil.h"
+
+static const char oncall_usage[] =
+    "Usage: warden oncall [--at TIME] [--json] [--config FILE] [--db PATH]\n"
+    "       warden oncall test-page [--as NAME] [--config FILE] [--db PATH]\n"
+    "       warden oncall escalate [--at TIME] [--config FILE] [--db PATH]\n"
+    "\n"
+    "Who is primary and secondary on call now and after the next handoff (the\n"
+    "weekly rotation of oncall.engineers, with its overrides), when the next\n"
+    "handoff is (oncall.handoff, local time in oncall.tz), and the playbook's\n"
+    "handoff checklist from the store: open incidents, system health (trading\n"
+    "states, audit chain), access (an API token for each person on call) and\n"
+    "when the alerting chain was last tested.\n"
+    "\n"
+    "test-page pages every level of the escalation chain (escalation.levels)\n"
+    "with a test message, each to whoever of it is within hours now, and\n"
+    "records the test (who, when, whom) in the store.\n"
+    "\n"
+    "escalate runs once what warden run does every second: each open incident\n"
+    "reaches the level of the chain its age and acknowledgement call for, each\n"
+    "level recorded on its timeline and paged once (with --at: as at TIME).\n"
+    "\n"
+    "  --at TIME    the instant to show (RFC 3339, or YYYY-MM-DD); default now\n"
+    "  --as NAME    who runs the test (or WARDEN_AS, else $USER)\n"
+    "  --json       one JSON object\n"
+    "Exit status: 0 done, 1 a store failure, 2 usage. docs/ONCALL.md.\n";
+
+static const char silence_usage[] =
+    "Usage: warden silence add --scenario S [--scope SCOPE] --until TIME --reason R\n"
+    "                          [--as NAME] [--role ROLE]\n"
+    "       warden silence list [--all] [--json]\n"
+    "       warden silence remove ID [--as NAME] [--role ROLE]\n"
+    "       (each also takes --config FILE --db PATH)\n"
+    "\n"
+    "A silence holds back the notifications (pages, escalation pages) of the\n"
+    "incidents of scenario S, in SCOPE or every scope, until TIME, during\n"
+    "planned work. It never stops a halt and never the record: incidents still\n"
+    "open, escalate and go on their timelines, and the silence is noted on the\n"
+    "timeline of each active incident it matches. It expires by itself.\n"
+    "Silencing a P0 scenario (kill_pnl, kill_drawdown, kill_psr,\n"
+    "unauthorized_trading) needs the risk_officer role: --role risk_officer\n"
+    "(recorded with --as, as for warden resume), or a risk_officer token\n"
+    "through the API (POST /api/v1/silences).\n"
+    "\n"
+    "  --scenario S  a scenario name (docs/SCENARIOS.md)\n"
+    "  --scope SCOPE firm, account:NAME or strategy:NAME; default every scope\n"
+    "  --until TIME  RFC 3339, a date (end of that local day), or +30m, +2h, +1d\n"
+    "  --reason R    why (required; on the record)\n"
+    "  --as NAME     who (or WARDEN_AS, else $USER)\n"
+    "  --role ROLE   the role you act in: responder, risk_officer or admin\n"
+    "  --all         list removed and expired silences too\n"
+    "  --json        one JSON object\n"
+    "Exit status: 0 done, 1 refused (role, no such silence) or a store failure,\n"
+    "2 usage.\n";
+
+struct oc_cmd {
+    const char *config, *db, *at, *as, *role, *scenario, *scope, *until, *reason;
+    bool json, all;
+    char **args;
+    int nargs;
+    struct wd_config cfg;
+    struct wd_tz *tz;
+    struct wd_store *store;
+    int64_t now;
+};
+
+static int parse(struct oc_cmd *c, int argc, char **argv, const char *usage)
+{
+    enum { O_DB = 256, O_AT, O_AS, O_ROLE, O_SCENARIO, O_SCOPE, O_UNTIL, O_REASON, O_ALL };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, O_DB},
+        {"at", required_argument, NULL, O_AT},     {"as", required_argument, NULL, O_AS},
+        {"role", required_argument, NULL, O_ROLE},
+        {"scenario", required_argument, NULL, O_SCENARIO},
+        {"scope", required_argument, NULL, O_SCOPE},
+        {"until", required_argument, NULL, O_UNTIL},
+        {"reason", required_argument, NULL, O_REASON},
+        {"all", no_argument, NULL, O_ALL},         {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:jh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': c->config = optarg; break;
+        case O_DB: c->db = optarg; break;
+        case O_AT: c->at = optarg; break;
+        case O_AS: c->as = optarg; break;
+        case O_ROLE: c->role = optarg; break;
+        case O_SCENARIO: c->scenario = optarg; break;
+        case O_SCOPE: c->scope = optarg; break;
+        case O_UNTIL: c->until = optarg; break;
+        case O_REASON: c->reason = optarg; break;
+        case O_ALL: c->all = true; break;
+        case 'j': c->json = true; break;
+        case 'h': fputs(usage, stdout); return -1;
+        default: fputs(usage, stderr); return CLI_USAGE;
+        }
+    }
+    c->args = argv + optind;
+    c->nargs = argc - optind;
+    if (c->as == NULL) {
+        c->as = getenv("WARDEN_AS");
+    }
+    if (c->as == NULL || c->as[0] == '\0') {
+        c->as = getenv("USER");
+    }
+    if (c->as == NULL || c->as[0] == '\0') {
+        c->as = "unknown";
+    }
+    return CLI_OK;
+}
+
+int cli_oncall_tz(const struct wd_config *cfg, struct wd_tz **tz)
+{
+    struct wd_error err = {0};
+    if (cfg->oncall.tz[0] == '\0') {
+        return cli_tz_load(cfg, tz);
+    }
+    if (wd_tz_load(cfg->oncall.tz, tz, &err) != WD_OK) {
+        cli_errorf("oncall.tz: %s", err.msg);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int setup(struct oc_cmd *c)
+{
+    int rc;
+    if ((rc = cli_config_load(&c->cfg, c->config)) != CLI_OK ||
+        (rc = cli_oncall_tz(&c->cfg, &c->tz)) != CLI_OK ||
+        (rc = cli_open_store(&c->cfg, c->db, &c->store)) != CLI_OK) {
+        return rc;
+    }
+    c->now = cli_wall_ns();
+    if (c->at != NULL && (rc = cli_parse_time("--at", c->at, c->tz, false, &c->now)) != CLI_OK) {
+        return rc;
+    }
+    return CLI_OK;
+}
+
+static void teardown(struct oc_cmd *c)
+{
+    wd_store_close(c->store);
+    wd_tz_free(c->tz);
+    wd_config_destroy(&c->cfg);
+}
+
+static void fmt_time(int64_t ns, char *buf, size_t cap)
+{
+    if (ns == 0) {
+        snprintf(buf, cap, "never");
+    } else {
+        (void)wd_time_format_utc(ns, buf, cap);
+    }
+}
+
+/* ---- warden oncall --------------------------------------------------------- */
+
+/* The API token of name, or NULL: "access" in the handoff checklist. */
+static const struct wd_config_token *token_of(const struct wd_config *cfg, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < cfg->n_tokens; i++) {
+        if (strcmp(cfg->tokens[i].name, name) == 0) {
+            return &cfg->tokens[i];
+        }
+    }
+    return NULL;
+}
+
+static void json_shift(struct jw *w, const char *key, const struct wd_oncall_shift *s)
+{
+    jw_key(w, key);
+    jw_obj_begin(w);
+    jw_key(w, "week");
+    jw_int(w, s->week);
+    jw_key(w, "primary");
+    jw_str(w, s->primary ? s->primary : "");
+    jw_key(w, "secondary");
+    jw_str(w, s->secondary ? s->secondary : "");
+    jw_key(w, "scheduled_primary");
+    jw_str(w, s->sched_primary ? s->sched_primary : "");
+    jw_key(w, "scheduled_secondary");
+    jw_str(w, s->sched_secondary ? s->sched_secondary : "");
+    jw_key(w, "start_ns");
+    jw_int(w, s->start_ns);
+    jw_key(w, "end_ns");
+    jw_int(w, s->end_ns);
+    jw_obj_end(w);
+}
+
+static void print_shift(const char *what, const struct wd_oncall_shift *s)
+{
+    char a[32], b[32];
+    fmt_time(s->start_ns, a, sizeof a);
+    fmt_time(s->end_ns, b, sizeof b);
+    printf("%-5s week %lld  %s .. %s\n", what, (long long)s->week, a, b);
+    printf("      primary   %s", s->primary ? s->primary : "(nobody: no oncall.engineers)");
+    if (s->primary_override != NULL) {
+        printf("  (for %s: %s)", s->sched_primary, s->primary_override->reason[0]
+                                                        ? s->primary_override->reason
+                                                        : "override");
+    }
+    printf("\n      secondary %s", s->secondary ? s->secondary : "(nobody)");
+    if (s->secondary_override != NULL) {
+        printf("  (for %s: %s)", s->sched_secondary, s->secondary_override->reason[0]
+                                                          ? s->secondary_override->reason
+                                                          : "override");
+    }
+    printf("\n");
+}
+
+static int do_status(struct oc_cmd *c)
+{
+    struct wd_error err = {0};
+    struct wd_oncall_shift now, next;
+    struct wd_incident *open = NULL;
+    struct wd_scope_state *states = NULL;
+    size_t n_open = 0, n_states = 0;
+    struct wd_audit_report audit;
+    struct wd_chain_test last;
+    bool tested = false;
+    const struct wd_oncall_config *oc = &c->cfg.oncall;
+    char a[32], b[32];
+    int rc = CLI_FAIL;
+
+    wd_oncall_at(oc, c->tz, c->now, &now);
+    wd_oncall_next(oc, c->tz, c->now, &next);
+    if (wd_store_incident_list_records(c->store, true, &open, &n_open, &err) != WD_OK ||
+        wd_store_load_states(c->store, &states, &n_states, &err) != WD_OK ||
+        wd_store_audit_verify(c->store, &audit, &err) != WD_OK ||
+        wd_store_chain_test_last(c->store, &last, &tested, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        goto out;
+    }
+    const char *on_call[2] = {now.primary, now.secondary};
+    bool tested_this_week = tested && last.ts_ns >= now.start_ns;
+    if (c->json) {
+        struct jw w;
+        jw_init(&w, stdout);
+        jw_obj_begin(&w);
+        jw_key(&w, "at_ns");
+        jw_int(&w, c->now);
+        jw_key(&w, "tz");
+        jw_str(&w, oc->tz[0] ? oc->tz : c->cfg.session.tz);
+        json_shift(&w, "now", &now);
+        json_shift(&w, "next", &next);
+        jw_key(&w, "next_handoff_ns");
+        jw_int(&w, now.end_ns);
+        jw_key(&w, "checklist");
+        jw_obj_begin(&w);
+        jw_key(&w, "open_incidents");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < n_open; i++) {
+            jw_obj_begin(&w);
+            jw_key(&w, "id");
+            jw_str(&w, open[i].id);
+            jw_key(&w, "severity");
+            jw_str(&w, wd_severity_name(open[i].severity));
+            jw_key(&w, "status");
+            jw_str(&w, wd_inc_status_name(open[i].status));
+            jw_key(&w, "title");
+            jw_str(&w, open[i].title);
+            jw_obj_end(&w);
+        }
+        jw_arr_end(&w);
+        jw_key(&w, "scopes_not_active");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < n_states; i++) {
+            if (states[i].state != WD_TS_ACTIVE) {
+                jw_obj_begin(&w);
+                jw_key(&w, "scope");
+                jw_str(&w, states[i].scope);
+                jw_key(&w, "state");
+                jw_str(&w, wd_tstate_name(states[i].state));
+                jw_obj_end(&w);
+            }
+        }
+        jw_arr_end(&w);
+        jw_key(&w, "audit_intact");
+        jw_bool(&w, audit.intact);
+        jw_key(&w, "access");
+        jw_arr_begin(&w);
+        for (int i = 0; i < 2; i++) {
+            if (on_call[i] == NULL) {
+                continue;
+            }
+            const struct wd_config_token *t = token_of(&c->cfg, on_call[i]);
+            jw_obj_begin(&w);
+            jw_key(&w, "name");
+            jw_str(&w, on_call[i]);
+            jw_key(&w, "api_role");
+            jw_str(&w, t ? t->role : "");
+            jw_obj_end(&w);
+        }
+        jw_arr_end(&w);
+        jw_key(&w, "chain_tested_ns");
+        jw_int(&w, tested ? last.ts_ns : 0);
+        jw_key(&w, "chain_tested_by");
+        jw_str(&w, tested ? last.by : "");
+        jw_key(&w, "chain_tested_this_week");
+        jw_bool(&w, tested_this_week);
+        jw_obj_end(&w);
+        jw_obj_end(&w);
+        jw_finish(&w);
+        rc = CLI_OK;
+        goto out;
+    }
+    fmt_time(c->now, a, sizeof a);
+    printf("on call at %s (%s)\n", a, oc->tz[0] ? oc->tz : c->cfg.session.tz);
+    print_shift("now", &now);
+    print_shift("next", &next);
+    fmt_time(now.end_ns, b, sizeof b);
+    printf("next handoff: %s\n\nhandoff checklist:\n", b);
+    printf("  [%c] review open incidents: %zu open\n", n_open == 0 ? 'x' : ' ', n_open);
+    for (size_t i = 0; i < n_open; i++) {
+        printf("        %s %s %s: %s\n", open[i].id, wd_severity_name(open[i].severity),
+               wd_inc_status_name(open[i].status), open[i].title);
+    }
+    size_t not_active = 0;
+    for (size_t i = 0; i < n_states; i++) {
+        not_active += states[i].state != WD_TS_ACTIVE;
+    }
+    printf("  [%c] check system health: %zu scope%s not ACTIVE, audit chain %s\n",
+           not_active == 0 && audit.intact ? 'x' : ' ', not_active, not_active == 1 ? "" : "s",
+           audit.intact ? "intact" : "BROKEN (warden audit verify)");
+    for (size_t i = 0; i < n_states; i++) {
+        if (states[i].state != WD_TS_ACTIVE) {
+            printf("        %s %s: %s\n", states[i].scope, wd_tstate_name(states[i].state),
+                   states[i].reason);
+        }
+    }
+    bool access = true;
+    for (int i = 0; i < 2; i++) {
+        access = access && (on_call[i] == NULL || token_of(&c->cfg, on_call[i]) != NULL);
+    }
+    printf("  [%c] verify access:", access ? 'x' : ' ');
+    for (int i = 0; i < 2; i++) {
+        if (on_call[i] != NULL) {
+            const struct wd_config_token *t = token_of(&c->cfg, on_call[i]);
+            printf(" %s %s%s", on_call[i], t ? "has an API token as " : "has no API token",
+                   t ? t->role : "");
+            printf(i == 0 && on_call[1] != NULL ? ";" : "");
+        }
+    }
+    fmt_time(tested ? last.ts_ns : 0, a, sizeof a);
+    printf("\n  [%c] test alerting chain: last tested %s%s%s%s\n", tested_this_week ? 'x' : ' ',
+           a, tested ? " by " : "", tested ? last.by : "",
+           tested_this_week ? "" : " (not since this week's handoff: warden oncall test-page)");
+    rc = CLI_OK;
+out:
+    free(open);
+    free(states);
+    return rc;
+}
+
+static int do_escalate(struct oc_cmd *c)
+{
+    struct wd_svc_result res;
+    uint32_t paged = 0;
+    if (wd_svc_escalate_all(c->store, &c->cfg.oncall, c->tz, c->now, &paged, &res) !=
+        WD_SVC_OK) {
+        cli_errorf("%s", res.msg);
+        return CLI_FAIL;
+    }
+    printf("%u level%s newly reached and paged\n", paged, paged == 1 ? "" : "s");
+    return CLI_OK;
+}
+
+static int do_test_page(struct oc_cmd *c)
+{
+    char summary[WD_TIMELINE_TEXT_MAX];
+    struct wd_svc_result res;
+    if (wd_svc_test_page(c->store, &c->cfg.oncall, c->tz, c->as, c->now, summary,
+                         sizeof summary, &res) != WD_SVC_OK) {
+        cli_errorf("%s", res.msg);
+        return CLI_FAIL;
+    }
+    printf("test page sent down the chain: %s\n%s\n", summary, res.msg);
+    return CLI_OK;
+}
+
+int cmd_oncall(int argc, char **argv)
+{
+    struct oc_cmd c;
+    memset(&c, 0, sizeof c);
+    int rc = parse(&c, argc, argv, oncall_usage);
+    if (rc != CLI_OK) {
+        return rc < 0 ? CLI_OK : rc;
+    }
+    bool test = c.nargs == 1 && strcmp(c.args[0], "test-page") == 0;
+    bool esc = c.nargs == 1 && strcmp(c.args[0], "escalate") == 0;
+    if (c.nargs > 0 && !test && !esc) {
+        cli_errorf("oncall: unknown argument '%s' (see 'warden oncall --help')", c.args[0]);
+        return CLI_USAGE;
+    }
+    if ((rc = setup(&c)) == CLI_OK) {
+        rc = test ? do_test_page(&c) : esc ? do_escalate(&c) : do_status(&c);
+    }
+    teardown(&c);
+    return rc;
+}
+
+/* ---- the daemon's tick ------------------------------------------------------ */
+
+int cli_oncall_tick(struct cli_oncall_ticker *t, struct wd_store *store,
+                    const struct wd_config *cfg, const struct wd_tz *session_tz, int64_t now_ns,
+                    uint32_t *paged, char *msg, size_t cap)
+{
+    struct wd_svc_result res;
+    struct wd_error err = {0};
+    const struct wd_tz *tz = session_tz;
+    *paged = 0;
+    if (cfg->oncall.tz[0] != '\0') {
+        /* The zone is loaded once, and again only when a reload names another. */
+        if (t->tz == NULL || strcmp(t->name, cfg->oncall.tz) != 0) {
+            wd_tz_free(t->tz);
+            t->tz = NULL;
+            if (wd_tz_load(cfg->oncall.tz, &t->tz, &err) != WD_OK) {
+                snprintf(msg, cap, "oncall.tz: %s", err.msg);
+                return CLI_FAIL;
+            }
+            snprintf(t->name, sizeof t->name, "%s", cfg->oncall.tz);
+        }
+        tz = t->tz;
+    }
+    if (wd_svc_escalate_all(store, &cfg->oncall, tz, now_ns, paged, &res) != WD_SVC_OK) {
+        snprintf(msg, cap, "%s", res.msg);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+void cli_oncall_ticker_destroy(struct cli_oncall_ticker *t)
+{
+    wd_tz_free(t->tz);
+    t->tz = NULL;
+}
+
+/* ---- warden silence -------------------------------------------------------- */
+
+/* --until: a time, a date (the end of that local day), or +N[mhd]. */
+static int parse_until(const struct oc_cmd *c, int64_t *until)
+{
+    const char *u = c->until;
+    if (u[0] == '+') {
+        char *end = NULL;
+        long long n = strtoll(u + 1, &end, 10);
+        int64_t unit = end && strcmp(end, "m") == 0   ? 60
+                       : end && strcmp(end, "h") == 0 ? 3600
+                       : end && strcmp(end, "d") == 0 ? 86400
+                                                      : 0;
+        if (unit == 0 || n <= 0 || n > 366 * 24 * 60 || end == u + 1) {
+            cli_errorf("--until '%s': expected +N followed by m, h or d (such as +2h)", u);
+            return CLI_USAGE;
+        }
+        *until = c->now + (int64_t)n * unit * WD_NS_PER_S;
+        return CLI_OK;
+    }
+    return cli_parse_time("--until", u, c->tz, true, until);
+}
+
+static void json_silence(struct jw *w, const struct wd_silence *s)
+{
+    jw_obj_begin(w);
+    jw_key(w, "id");
+    jw_int(w, s->id);
+    jw_key(w, "scenario");
+    jw_str(w, s->scenario);
+    jw_key(w, "scope");
+    jw_str(w, s->scope);
+    jw_key(w, "starts_ns");
+    jw_int(w, s->starts_ns);
+    jw_key(w, "until_ns");
+    jw_int(w, s->until_ns);
+    jw_key(w, "reason");
+    jw_str(w, s->reason);
+    jw_key(w, "by");
+    jw_str(w, s->by);
+    jw_key(w, "role");
+    jw_str(w, s->role);
+    jw_key(w, "removed_ns");
+    jw_int(w, s->removed_ns);
+    jw_key(w, "removed_by");
+    jw_str(w, s->removed_by);
+    jw_obj_end(w);
+}
+
+static int silence_code(enum wd_svc_code code, const struct wd_svc_result *res)
+{
+    if (code == WD_SVC_OK) {
+        return CLI_OK;
+    }
+    cli_errorf("silence: %s", res->msg);
+    return code == WD_SVC_INVALID ? CLI_USAGE : CLI_FAIL;
+}
+
+static int silence_add(struct oc_cmd *c)
+{
+    struct wd_svc_result res;
+    struct wd_silence sl;
+    int64_t until;
+    int rc;
+    if (c->scenario == NULL || c->until == NULL || c->reason == NULL) {
+        cli_errorf("silence add: --scenario, --until and --reason are required");
+        return CLI_USAGE;
+    }
+    if ((rc = parse_until(c, &until)) != CLI_OK) {
+        return rc;
+    }
+    rc = silence_code(wd_svc_silence_add(c->store, c->scenario, c->scope, until, c->reason,
+                                         c->as, c->role, c->now, &sl, &res),
+                      &res);
+    if (rc == CLI_OK) {
+        char t[32];
+        fmt_time(sl.until_ns, t, sizeof t);
+        printf("silence #%lld: %s in %s held back until %s (by %s)\n", (long long)sl.id,
+               sl.scenario, sl.scope[0] ? sl.scope : "every scope", t, sl.by);
+    }
+    return rc;
+}
+
+static int silence_list(struct oc_cmd *c)
+{
+    struct wd_error err = {0};
+    struct wd_silence *v = NULL;
+    size_t n = 0;
+    if (wd_store_silence_list(c->store, c->all, c->now, &v, &n, &err) != WD_OK) {
+        cli_errorf("store: %s", err.msg);
+        return CLI_FAIL;
+    }
+    if (c->json) {
+        struct jw w;
+        jw_init(&w, stdout);
+        jw_obj_begin(&w);
+        jw_key(&w, "silences");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < n; i++) {
+            json_silence(&w, &v[i]);
+        }
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+        jw_finish(&w);
+    } else {
+        printf("%-4s %-22s %-20s %-24s %-10s %s\n", "ID", "SCENARIO", "SCOPE", "UNTIL", "BY",
+               "REASON");
+        for (size_t i = 0; i < n; i++) {
+            char t[32];
+            fmt_time(v[i].until_ns, t, sizeof t);
+            const char *state = v[i].removed_ns != 0   ? " [removed]"
+                                : v[i].until_ns <= c->now ? " [expired]"
+                                                          : "";
+            printf("%-4lld %-22s %-20s %-24s %-10s %s%s\n", (long long)v[i].id, v[i].scenario,
+                   v[i].scope[0] ? v[i].scope : "(every)", t, v[i].by, v[i].reason, state);
+        }
+    }
+    free(v);
+    return CLI_OK;
+}
+
+static int silence_remove(struct oc_cmd *c)
+{
+    struct wd_svc_result res;
+    char *end = NULL;
+    long long id = c->nargs == 1 ? strtoll(c->args[0], &end, 10) : 0;
+    if (c->nargs != 1 || end == c->args[0] || *end != '\0' || id <= 0) {
+        cli_errorf("silence remove: expected one silence ID (see 'warden silence list')");
+        return CLI_USAGE;
+    }
+    int rc = silence_code(wd_svc_silence_remove(c->store, id, c->as, c->role, c->now, &res),
+                          &res);
+    if (rc == CLI_OK) {
+        printf("%s\n", res.msg);
+    }
+    return rc;
+}
+
+int cmd_silence(int argc, char **argv)
+{
+    struct oc_cmd c;
+    memset(&c, 0, sizeof c);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(silence_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    const char *sub = argv[1];
+    int rc = parse(&c, argc - 1, argv + 1, silence_usage);
+    if (rc != CLI_OK) {
+        return rc < 0 ? CLI_OK : rc;
+    }
+    int (*fn)(struct oc_cmd *) = strcmp(sub, "add") == 0      ? silence_add
+                                 : strcmp(sub, "list") == 0   ? silence_list
+                                 : strcmp(sub, "remove") == 0 ? silence_remove
+                                                              : NULL;
+    if (fn == NULL) {
+        cli_errorf("silence: unknown command '%s' (add, list or remove)", sub);
+        return CLI_USAGE;
+    }
+    if ((rc = setup(&c)) == CLI_OK) {
+        rc = fn(&c);
+    }
+    teardown(&c);
+    return rc;
+}
