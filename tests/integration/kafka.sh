@@ -72,7 +72,7 @@ wait_for a.out '"scenario":"bus_failure","status":"monitoring"' 200 && ok || bad
 # 4. A second warden in the group: the partitions are split, each one
 # gets the same partition of every topic (co-partitioned by account).
 start b; pid2=$!
-wait_for b.err 'assigned' 200 && ok || bad "the second warden got no partition"
+wait_for b.err 'assigned' 600 && ok || bad "the second warden got no partition"
 sleep 2
 na=$(grep -c 'assigned' b.err)
 parts=$(grep 'assigned' b.err | sed 's/.*assigned [a-z_]*\/\([0-9]*\).*/\1/' | sort -u | wc -l)
