@@ -16,7 +16,6 @@
 enum wd_status cli_serve_init(struct cli_serve *s)
 {
     memset(s, 0, sizeof *s);
-    s->latency_ns = -1;
     s->intents = calloc(CLI_SERVE_INTENTS, sizeof *s->intents);
     if (s->intents == NULL || wd_metrics_new(&s->m) != WD_OK) {
         cli_serve_destroy(s);
@@ -69,7 +68,6 @@ static void market_data(struct cli_serve *s, uint32_t symbol, int64_t ts)
 void cli_serve_event(void *ctx, const struct wd_event *ev)
 {
     struct cli_serve *s = ctx;
-    s->latency_ns = -1;
     if (ev->type == WD_EV_INTENT) {
         uint64_t h = id_hash(ev->u.intent.id);
         s->intents[h & (CLI_SERVE_INTENTS - 1)] = (struct cli_serve_intent){h, ev->ts_ns};
@@ -77,8 +75,11 @@ void cli_serve_event(void *ctx, const struct wd_event *ev)
         uint64_t h = id_hash(ev->u.ack.id);
         struct cli_serve_intent *slot = &s->intents[h & (CLI_SERVE_INTENTS - 1)];
         if (slot->hash == h) {
-            s->latency_ns = ev->ts_ns - slot->ts_ns;
+            int64_t latency = ev->ts_ns - slot->ts_ns;
             slot->hash = 0;
+            if (latency >= 0 && s->pending_n < CLI_SERVE_PENDING) {
+                s->pending[s->pending_n++] = latency;
+            }
         }
     } else if (ev->type == WD_EV_QUOTE || ev->type == WD_EV_TRADE || ev->type == WD_EV_BAR) {
         market_data(s, ev->symbol, ev->ts_ns);
@@ -186,10 +187,10 @@ enum wd_status cli_serve_update(struct cli_serve *s, struct wd_engine *engine,
                                 uint64_t accepted, uint64_t rejected, uint64_t incidents_total)
 {
     enum wd_status st = wd_metrics_set_events(s->m, events, malformed);
-    if (st == WD_OK && s->latency_ns >= 0) {
-        st = wd_metrics_observe_latency(s->m, s->latency_ns);
-        s->latency_ns = -1;
+    for (uint32_t i = 0; i < s->pending_n && st == WD_OK; i++) {
+        st = wd_metrics_observe_latency(s->m, s->pending[i]);
     }
+    s->pending_n = 0;
     if (st != WD_OK) {
         return st;
     }
