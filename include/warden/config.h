@@ -29,6 +29,11 @@ struct wd_config_source {
     char *key_hex; /* owned; NULL: source known, unsigned */
 };
 
+/* A librdkafka property passed through as is (kafka.properties). */
+struct wd_config_kv {
+    char *key, *value; /* owned; the value may be a secret (sasl.password) */
+};
+
 struct wd_config_token {
     char *name, *role, *token; /* owned; token read from token_file if given */
 };
@@ -114,6 +119,9 @@ struct wd_config {
         char *brokers, *group; /* "localhost:9092", "algo_trade_consumer" */
         char *topic_market_events, *topic_order_intents, *topic_exec_reports,
             *topic_system_events, *topic_risk_decisions, *topic_control, *topic_incidents;
+        struct wd_config_kv *properties; /* librdkafka properties (security, tuning) */
+        size_t n_properties;
+        int64_t max_wait_ms; /* event-time merge: longest hold for a lagging topic (50) */
     } kafka;
 
     /* The on-call rotation and the escalation chain (oncall:, escalation:):

@@ -1693,12 +1693,92 @@ static const struct field topic_fields[] = {
     {.key = NULL, .kind = K_END},
 };
 
+static void free_kvs(struct wd_config_kv *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].key);
+        free(v[i].value);
+    }
+    free(v);
+}
+
+/* The properties warden sets itself from other keys, or relies on. */
+static const char *const kafka_reserved[][2] = {
+    {"bootstrap.servers", "kafka.brokers"},   {"metadata.broker.list", "kafka.brokers"},
+    {"group.id", "kafka.group"},              {"enable.auto.commit", "warden (offsets are "
+                                                "committed after the store)"},
+    {"enable.auto.offset.store", "warden"},   {"enable.idempotence", "warden (always on)"},
+};
+
+/* kafka.properties: {librdkafka.property: value}, passed through as text.
+ * Whether librdkafka knows a property is checked when warden starts (the
+ * Kafka adapter); here only the shape. Values are never quoted back: they
+ * may be passwords. */
+static void properties_fn(struct loader *ld, const struct field *f, void *base, yaml_node_t *v,
+                          const char *path)
+{
+    struct wd_config *cfg = base;
+    struct wd_config_kv *kvs = NULL;
+    size_t n, k = 0;
+    (void)f;
+    if (!map_node(ld, v, path, "a mapping of librdkafka properties, such as "
+                               "{security.protocol: SASL_SSL}", &n)) {
+        return;
+    }
+    if (n > 0 && (kvs = calloc(n, sizeof *kvs)) == NULL) {
+        ld->oom = true;
+        return;
+    }
+    size_t *dups = first_dups(ld, v);
+    for (size_t i = 0; i < n && !ld->oom; i++) {
+        const char *key;
+        size_t klen;
+        char what[96];
+        if (!take_key(ld, v, i, dups, path, &key, &klen)) {
+            continue;
+        }
+        yaml_node_t *val = node_at(ld, v->data.mapping.pairs.start[i].value);
+        bool reserved = false;
+        for (size_t r = 0; r < sizeof kafka_reserved / sizeof kafka_reserved[0]; r++) {
+            if (eq(key, klen, kafka_reserved[r][0])) {
+                problem_at(ld, &val->start_mark, "%s.%.64s: set by %s, not here", path, key,
+                           kafka_reserved[r][1]);
+                reserved = true;
+            }
+        }
+        if (reserved) {
+            continue;
+        }
+        if (val == NULL || val->type != YAML_SCALAR_NODE || is_null(val)) {
+            problem_at(ld, val != NULL ? &val->start_mark : &v->start_mark,
+                       "%s.%.64s: expected a value (text, number or true/false), got %s", path,
+                       key, describe_secret(val, what, sizeof what));
+            continue;
+        }
+        struct wd_config_kv kv = {0};
+        if (wd_config_set_str(&kv.key, key, klen) != WD_OK ||
+            wd_config_set_str(&kv.value, sval(val), slen(val)) != WD_OK) {
+            free(kv.key);
+            ld->oom = true;
+            break;
+        }
+        kvs[k++] = kv;
+    }
+    free(dups);
+    free_kvs(cfg->kafka.properties, cfg->kafka.n_properties);
+    cfg->kafka.properties = kvs;
+    cfg->kafka.n_properties = k;
+}
+
 static const struct field kafka_fields[] = {
     {.key = "brokers", .kind = K_STR, .off = offsetof(struct wd_config, kafka.brokers),
      .expect = "a list of brokers such as \"localhost:9092\"", .check = check_brokers},
     {.key = "group", .kind = K_STR, .off = offsetof(struct wd_config, kafka.group),
      .expect = "a consumer group name", .check = check_name},
     {.key = "topics", .kind = K_MAP, .sub = topic_fields},
+    {.key = "properties", .kind = K_CUSTOM, .fn = properties_fn},
+    {.key = "max_wait_ms", .kind = K_I64, .off = offsetof(struct wd_config, kafka.max_wait_ms),
+     .lo = 0, .hi = 60000, .expect = "a whole number of milliseconds from 0 to 60000"},
     {.key = NULL, .kind = K_END},
 };
 
@@ -2044,6 +2124,8 @@ static enum wd_status config_copy(struct wd_config *dst, const struct wd_config 
     dst->limits.n_sources = 0;
     dst->tokens = NULL;
     dst->n_tokens = 0;
+    dst->kafka.properties = NULL;
+    dst->kafka.n_properties = 0;
 
     for (size_t i = 0; i < n_str; i++) {
         const char *s = *(char *const *)((const char *)src + owned_strings[i]);
@@ -2091,6 +2173,19 @@ static enum wd_status config_copy(struct wd_config *dst, const struct wd_config 
         for (size_t i = 0; i < src->limits.n_sources; i++) {
             if (!dup_str(&dst->limits.sources[i].name, src->limits.sources[i].name) ||
                 !dup_str(&dst->limits.sources[i].key_hex, src->limits.sources[i].key_hex)) {
+                return WD_ENOMEM;
+            }
+        }
+    }
+    if (src->kafka.n_properties > 0) {
+        if ((dst->kafka.properties = calloc(src->kafka.n_properties,
+                                            sizeof *dst->kafka.properties)) == NULL) {
+            return WD_ENOMEM;
+        }
+        dst->kafka.n_properties = src->kafka.n_properties;
+        for (size_t i = 0; i < src->kafka.n_properties; i++) {
+            if (!dup_str(&dst->kafka.properties[i].key, src->kafka.properties[i].key) ||
+                !dup_str(&dst->kafka.properties[i].value, src->kafka.properties[i].value)) {
                 return WD_ENOMEM;
             }
         }

@@ -37,6 +37,7 @@
 #include "bus/linebuf.h"
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/kafka_run.h"
 #include "cli/outputs.h"
 #include "cli/serve.h"
 #include "store/store.h"
@@ -53,8 +54,8 @@
 #define PIPE_BUF_WANTED (1 << 20) /* stdin's pipe capacity asked for */
 #define METRICS_PUBLISH_NS (100LL * 1000000) /* metrics text renewed at most this often */
 
-enum { TAG_SIGNAL = 1, TAG_TIMER, TAG_STDIN, TAG_LISTEN, TAG_CONN = 100 };
-enum input_kind { IN_STDIN, IN_FILE, IN_UNIX };
+enum { TAG_SIGNAL = 1, TAG_TIMER, TAG_STDIN, TAG_LISTEN, TAG_KAFKA, TAG_CONN = 100 };
+enum input_kind { IN_STDIN, IN_FILE, IN_UNIX, IN_KAFKA };
 
 struct conn {
     int fd; /* -1: free */
@@ -91,6 +92,9 @@ struct run {
     const char *sock_path;
     int listen_fd;
     struct conn conns[MAX_CONNS];
+    /* kafka (docs/KAFKA.md): src/cli/kafka_run.c */
+    struct cli_kafka_run *kafka;
+    bool input_given;
 
     /* Serving (docs/METRICS.md, docs/API.md, docs/internals/DAEMON.md): the
      * metrics server and the API server run on libmicrohttpd's threads.
@@ -148,6 +152,9 @@ static void usage(FILE *out)
           "                           (log rotation): read again from the start\n"
           "  unix:PATH                a unix stream socket at PATH; several producers may\n"
           "                           connect, each sending whole lines\n"
+          "  kafka                    the configuration's kafka topics (the default when it\n"
+          "                           has a kafka section): outputs are also produced to\n"
+          "                           risk_decisions, control, incidents (docs/KAFKA.md)\n"
           "\n"
           "Signals:\n"
           "  SIGHUP                   reload --config: a valid file takes effect (limits\n"
@@ -657,6 +664,75 @@ static void conn_turn(struct run *r, struct conn *c)
     conn_close(r, c);
 }
 
+/* ---- kafka (src/cli/kafka_run.c) ------------------------------------------------ */
+
+static struct wd_engine *kafka_engine(void *ctx) { return ((struct run *)ctx)->engine; }
+/* A checkpoint takes mu itself: the batch of lines holding it ends first. */
+static void kafka_lock(void *ctx)
+{
+    struct run *r = ctx;
+    batch_end(r);
+    pthread_mutex_lock(&r->mu);
+}
+static void kafka_unlock(void *ctx) { pthread_mutex_unlock(&((struct run *)ctx)->mu); }
+
+static enum wd_status kafka_line(void *ctx, const char *name, const struct wd_line *line)
+{
+    struct run *r = ctx;
+    r->cur_name = name;
+    return on_line(r, line);
+}
+
+static int kafka_states(void *ctx)
+{
+    struct run *r = ctx;
+    return cli_load_states(r->store, r->engine);
+}
+
+static int kafka_start(struct run *r)
+{
+    struct cli_kafka_env env = {.store = r->store, .out = &r->out, .engine = kafka_engine,
+                                .line = kafka_line, .lock = kafka_lock, .unlock = kafka_unlock,
+                                .load_states = kafka_states, .events = &r->events,
+                                .last_ts = &r->last_ts, .ctx = r};
+    int rc = cli_kafka_run_new(r->cfg, &env, &r->kafka);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_KAFKA};
+    if (epoll_ctl(r->ep, EPOLL_CTL_ADD, cli_kafka_run_fd(r->kafka), &ev) != 0) {
+        cli_errorf("epoll: %s", strerror(errno));
+        return CLI_FAIL;
+    }
+    run_log("INFO", "consuming kafka brokers=%s group=%s", r->cfg->kafka.brokers,
+            r->cfg->kafka.group);
+    return CLI_OK;
+}
+
+static void kafka_turn(struct run *r)
+{
+    bool ok = r->kafka == NULL || cli_kafka_run_turn(r->kafka, cli_wall_ns());
+    batch_end(r);
+    if (!ok) {
+        r->stop = true;
+        r->rc = CLI_FAIL;
+    }
+}
+
+static void kafka_tick(struct run *r)
+{
+    uint64_t lag = 0;
+    if (r->kafka != NULL) {
+        (void)cli_kafka_run_tick(r->kafka, cli_wall_ns(), &lag);
+        batch_end(r);
+        if (r->serve.m != NULL && r->mhttp != NULL) {
+            wd_http_lock(r->mhttp);
+            wd_metrics_set_consumer_lag(r->serve.m, lag);
+            wd_http_unlock(r->mhttp);
+        }
+    }
+}
+
 /* ---- the loop ------------------------------------------------------------------ */
 
 static void on_signal(struct run *r)
@@ -679,6 +755,9 @@ static void loop(struct run *r)
     while (!r->stop) {
         int timeout = more ? 0 : (r->kind == IN_FILE || r->in_polled) && !r->in_ended
                                      ? FOLLOW_POLL_MS : -1;
+        if (r->kafka != NULL) {
+            timeout = cli_kafka_run_timeout_ms(r->kafka, cli_wall_ns());
+        }
         int n = epoll_wait(r->ep, evs, 16, timeout);
         if (n < 0 && errno != EINTR) {
             run_log("ERROR", "epoll failed reason=\"%s\"", strerror(errno));
@@ -696,18 +775,24 @@ static void loop(struct run *r)
             if (tag == TAG_TIMER) {
                 uint64_t expired;
                 if (read(r->tfd, &expired, sizeof expired) == (ssize_t)sizeof expired) {
+                    kafka_tick(r);
                     tick(r);
                 }
             } else if (tag == TAG_STDIN) {
                 stdin_turn(r);
             } else if (tag == TAG_LISTEN) {
                 accept_conns(r);
+            } else if (tag == TAG_KAFKA) {
+                kafka_turn(r);
             } else if (tag >= TAG_CONN && tag < TAG_CONN + MAX_CONNS &&
                        r->conns[tag - TAG_CONN].fd >= 0) {
                 conn_turn(r, &r->conns[tag - TAG_CONN]);
             }
         }
         more = false;
+        if (!r->stop && r->kind == IN_KAFKA) {
+            kafka_turn(r); /* held events whose wait is over */
+        }
         if (!r->stop && r->kind == IN_FILE) {
             file_turn(r, &more);
         } else if (!r->stop && r->in_polled && !r->in_ended) {
@@ -744,6 +829,9 @@ static int setup_loop(struct run *r)
     }
     if (r->kind == IN_UNIX) {
         return listen_unix(r);
+    }
+    if (r->kind == IN_KAFKA) {
+        return kafka_start(r);
     }
     if (wd_linebuf_init(&r->lb, 2u * WD_DECODE_MAX_LINE) != WD_OK) {
         cli_errorf("out of memory");
@@ -806,7 +894,10 @@ static int parse_opts(int argc, char **argv, struct run *r)
         cli_errorf("run: unexpected argument '%s' (the input is --input)", argv[optind]);
         return CLI_USAGE;
     }
-    if (r->input == NULL || strcmp(r->input, "-") == 0) {
+    r->input_given = r->input != NULL;
+    if (r->input != NULL && strcmp(r->input, "kafka") == 0) {
+        r->kind = IN_KAFKA;
+    } else if (r->input == NULL || strcmp(r->input, "-") == 0) {
         r->input = "-";
         r->kind = IN_STDIN;
     } else if (strncmp(r->input, "unix:", 5) == 0 && r->input[5] != '\0') {
@@ -1016,6 +1107,10 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     install(&r, &b);
+    if (!r.input_given && r.cfg->has_kafka) {
+        r.kind = IN_KAFKA;
+        r.input = "kafka";
+    }
     snprintf(r.store_path, sizeof r.store_path, "%s", r.db != NULL ? r.db : r.cfg->store.path);
     if ((rc = cli_open_store(r.cfg, r.db, &r.store)) != CLI_OK ||
         (rc = cli_record_limits(r.store, r.cfg, r.who)) != CLI_OK ||
@@ -1049,6 +1144,9 @@ int cmd_run(int argc, char **argv)
             r.events, r.malformed, r.out.accepted + r.out.rejected, r.out.controls,
             r.out.incidents, r.out.alerts, r.out.states, r.ticks, r.reloads);
 out:
+    /* Kafka first: its last checkpoint reads the engine and the store. */
+    cli_kafka_run_free(r.kafka);
+    r.kafka = NULL;
     /* The servers first: no request may touch what is freed below. */
     wd_http_free(r.ahttp);
     wd_http_free(r.mhttp);

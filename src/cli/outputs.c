@@ -28,6 +28,13 @@ static void head(struct cli_outputs *op, const char *type, const struct wd_outpu
     jw_int(&op->w, (int64_t)o->event_no);
     jw_key(&op->w, "ts");
     jw_int(&op->w, o->ts_ns);
+    if (op->offset >= 0) {
+        jw_key(&op->w, "partition");
+        jw_int(&op->w, op->partition);
+        jw_key(&op->w, "offset");
+        jw_int(&op->w, op->offset);
+    }
+    op->type = type;
 }
 
 static void kv(struct cli_outputs *op, const char *k, const char *v)
@@ -41,6 +48,9 @@ static void end(struct cli_outputs *op)
     jw_obj_end(&op->w);
     fputc('\n', op->out);
     jw_init(&op->w, op->out); /* each line is its own document */
+    if (op->sink != NULL) {
+        op->sink(op->sink_ctx, op->type);
+    }
 }
 
 /* States and incidents are written as this input's, at the event that
@@ -356,6 +366,7 @@ void cli_outputs_init(struct cli_outputs *o, FILE *out, struct wd_store *store,
     o->tz = tz;
     o->key = key;
     o->logs = logs;
+    o->offset = -1;
     jw_init(&o->w, out);
 }
 

@@ -45,6 +45,14 @@ struct cli_outputs {
      * daemon's metrics: latency, market data times). */
     void (*on_event)(void *ctx, const struct wd_event *ev);
     void *on_event_ctx;
+    /* Optional (Kafka): the input event's position, added to each line as
+     * `partition` and `offset` when offset >= 0; and a sink called after
+     * each line is written to out, with its type ("decision", ...). */
+    int32_t partition;
+    int64_t offset;
+    const char *type; /* of the line being written */
+    void (*sink)(void *ctx, const char *type);
+    void *sink_ctx;
 };
 
 /* Sets o up to write to out and persist into store. key and logs must

@@ -58,6 +58,7 @@ enum wd_status wd_config_init(struct wd_config *cfg)
     cfg->detect.consumer_lag.close = 100;
     cfg->detect.unknown_fills = true;
     wd_oncall_config_init(&cfg->oncall);
+    cfg->kafka.max_wait_ms = 50;
     if (set(&cfg->session.tz, "America/New_York") != WD_OK ||
         set(&cfg->store.path, "./var/warden.db") != WD_OK ||
         set(&cfg->http.metrics_listen, "127.0.0.1:8000") != WD_OK ||
@@ -112,6 +113,11 @@ void wd_config_destroy(struct wd_config *cfg)
     free(cfg->kafka.topic_risk_decisions);
     free(cfg->kafka.topic_control);
     free(cfg->kafka.topic_incidents);
+    for (size_t i = 0; i < cfg->kafka.n_properties; i++) {
+        free(cfg->kafka.properties[i].key);
+        free(cfg->kafka.properties[i].value);
+    }
+    free(cfg->kafka.properties);
     memset(cfg, 0, sizeof *cfg);
 }
 

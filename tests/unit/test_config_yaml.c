@@ -959,6 +959,43 @@ static void test_config_yaml_example_file_loads(void **state)
     assert_false(fx->cfg.has_kafka); /* the example leaves Kafka commented out */
 }
 
+/* kafka.properties pass librdkafka's own settings through (security);
+ * the properties warden sets itself are refused with the key that sets
+ * them, and a value is never echoed (it may be a password). */
+static void test_config_yaml_kafka_properties_and_max_wait(void **state)
+{
+    struct fixture *fx = *state;
+    expect_ok(fx, "kafka:\n"
+                  "  max_wait_ms: 250\n"
+                  "  properties: {security.protocol: SASL_SSL, sasl.password: \"s3cr3t\",\n"
+                  "               statistics.interval.ms: 1000}\n");
+    assert_true(fx->cfg.has_kafka);
+    assert_int_equal(fx->cfg.kafka.max_wait_ms, 250);
+    assert_int_equal(fx->cfg.kafka.n_properties, 3);
+    assert_string_equal(fx->cfg.kafka.properties[0].key, "security.protocol");
+    assert_string_equal(fx->cfg.kafka.properties[0].value, "SASL_SSL");
+    assert_string_equal(fx->cfg.kafka.properties[1].value, "s3cr3t");
+    assert_string_equal(fx->cfg.kafka.properties[2].value, "1000");
+    expect_problems(fx,
+                    "kafka:\n"
+                    "  properties:\n"
+                    "    group.id: other\n"
+                    "    sasl.password: [s3cr3t]\n"
+                    "  max_wait_ms: 60001\n",
+                    3, 3u, "kafka.properties.group.id: set by kafka.group, not here",
+                    4u, "kafka.properties.sasl.password: expected a value (text, number or "
+                        "true/false), got a list",
+                    5u, "kafka.max_wait_ms: expected a whole number of milliseconds from 0 "
+                        "to 60000, got 60001");
+    /* The refused file changed nothing; the defaults are 50 ms, none. */
+    assert_int_equal(fx->cfg.kafka.max_wait_ms, 250);
+    struct wd_config d;
+    assert_int_equal(wd_config_init(&d), WD_OK);
+    assert_int_equal(d.kafka.max_wait_ms, 50);
+    assert_int_equal(d.kafka.n_properties, 0);
+    wd_config_destroy(&d);
+}
+
 /* The loader deep-copies struct wd_config field by field (config_copy in
  * src/bus/config_yaml.c). If this fails, a field was added: add it there if
  * it owns memory, then update the size here. */
@@ -966,8 +1003,9 @@ static void test_config_struct_layout_is_the_one_the_loader_copies(void **state)
 {
     (void)state;
 #if defined(__x86_64__) || defined(__aarch64__)
-    /* + store.chain_key_file, + oncall (fixed-size: no memory) */
-    assert_int_equal(sizeof(struct wd_config), 456 + sizeof(struct wd_oncall_config));
+    /* + store.chain_key_file, kafka.properties, kafka.max_wait_ms, + oncall
+     * (fixed-size: no memory) */
+    assert_int_equal(sizeof(struct wd_config), 480 + sizeof(struct wd_oncall_config));
 #else
     skip();
 #endif
@@ -1009,6 +1047,7 @@ int main(void)
         T(test_config_yaml_token_file_is_read_relative_to_the_config),
         T(test_config_yaml_example_file_loads),
         T(test_config_struct_layout_is_the_one_the_loader_copies),
+        T(test_config_yaml_kafka_properties_and_max_wait),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,67 @@
+/*
+ * `warden run` on Kafka (issue 7): the input side of the daemon when the
+ * configuration has a kafka section or --input kafka. Messages of the four
+ * input topics go through the event-time merge (include/warden/merge.h)
+ * and then, one by one, through the daemon's own line handling (the same
+ * engine, outputs and store as every other input); each output line is
+ * also produced to its topic, keyed by the input's account.
+ *
+ * Durability (issue 7 point 3): at each checkpoint the engine's state and
+ * the next offset of every assigned partition are written to the store in
+ * one row (the snapshot of input "kafka:GROUP"); only then are those
+ * offsets committed to the group. At start the snapshot is loaded, what
+ * events after it wrote is taken back (wd_store_rewind), and the
+ * partitions are read from its offsets: a fill is counted once, whatever
+ * the moment warden was killed.
+ */
+#ifndef WD_CLI_KAFKA_RUN_H
+#define WD_CLI_KAFKA_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus/jsonl.h"
+#include "cli/outputs.h"
+#include "warden/config.h"
+#include "warden/engine.h"
+
+struct wd_store;
+
+/* What the daemon lends. */
+struct cli_kafka_env {
+    struct wd_store *store;
+    struct cli_outputs *out;
+    /* The current engine (a reload replaces it). */
+    struct wd_engine *(*engine)(void *ctx);
+    /* One line through the daemon's handling (input name for messages). */
+    enum wd_status (*line)(void *ctx, const char *name, const struct wd_line *line);
+    /* The daemon's lock around engine and store (a checkpoint reads both). */
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    /* Trading states again from the store (after a rewind). */
+    int (*load_states)(void *ctx);
+    uint64_t *events; /* the daemon's event counter (event_no) */
+    int64_t *last_ts;
+    void *ctx;
+};
+
+struct cli_kafka_run;
+
+/* Restores from the store, subscribes. CLI_OK, CLI_USAGE (configuration:
+ * said on stderr), CLI_FAIL. */
+int cli_kafka_run_new(const struct wd_config *cfg, const struct cli_kafka_env *env,
+                      struct cli_kafka_run **out);
+/* A last checkpoint and commit, leaves the group. NULL: no-op. */
+void cli_kafka_run_free(struct cli_kafka_run *k);
+
+int cli_kafka_run_fd(struct cli_kafka_run *k);
+/* Reads what is there, releases what the merge says is due, checkpoints
+ * when one is due. false when an event failed (the daemon stops). */
+bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns);
+/* Milliseconds until the merge's next deadline (-1: none). */
+int cli_kafka_run_timeout_ms(const struct cli_kafka_run *k, int64_t now_ns);
+/* Once a second: the bus's health and lag as system events (the
+ * bus_failure detector) and into *lag_out (total messages behind). */
+bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns, uint64_t *lag_out);
+
+#endif /* WD_CLI_KAFKA_RUN_H */

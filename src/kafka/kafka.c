@@ -1,0 +1,546 @@
+/*
+ * The Kafka adapter over librdkafka (src/kafka/kafka.h). Configuration:
+ * warden's own settings first (brokers, group, offsets kept by warden,
+ * idempotence), then kafka.properties verbatim; librdkafka's refusal of a
+ * property is reported with the property's configuration key. It must not
+ * decide anything, block the loop (every call here takes timeout 0 unless
+ * the caller asks), or print: health goes up through wd_kafka_get_health.
+ */
+#define _DEFAULT_SOURCE
+#include "kafka/kafka.h"
+
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct wd_kafka {
+    rd_kafka_t *c; /* consumer */
+    rd_kafka_t *p; /* producer, or NULL */
+    rd_kafka_queue_t *q;
+    rd_kafka_topic_t *out[WD_KT_COUNT]; /* output topic handles */
+    const char *names[WD_KT_COUNT];     /* borrowed from the configuration */
+    char *name_buf[WD_KT_COUNT];        /* owned copies */
+    bool group;
+    int pipe_fd[2];
+    struct wd_kafka_hooks hooks;
+    struct wd_kafka_health health;
+};
+
+static const char *cfg_topic(const struct wd_config *cfg, enum wd_kafka_topic t)
+{
+    switch (t) {
+    case WD_KT_MARKET: return cfg->kafka.topic_market_events;
+    case WD_KT_INTENTS: return cfg->kafka.topic_order_intents;
+    case WD_KT_EXECS: return cfg->kafka.topic_exec_reports;
+    case WD_KT_SYSTEM: return cfg->kafka.topic_system_events;
+    case WD_KT_DECISIONS: return cfg->kafka.topic_risk_decisions;
+    case WD_KT_CONTROL: return cfg->kafka.topic_control;
+    case WD_KT_INCIDENTS: return cfg->kafka.topic_incidents;
+    case WD_KT_COUNT: break;
+    }
+    return "";
+}
+
+const char *wd_kafka_topic_name(const struct wd_kafka *k, enum wd_kafka_topic t)
+{
+    return t < WD_KT_COUNT ? k->names[t] : "";
+}
+
+static int topic_role(const struct wd_kafka *k, const char *name)
+{
+    for (int t = 0; t < WD_KT_COUNT; t++) {
+        if (strcmp(k->names[t], name) == 0) {
+            return t;
+        }
+    }
+    return -1;
+}
+
+/* Sets name=value; the message names key (the configuration's key). */
+static enum wd_status set(rd_kafka_conf_t *conf, const char *key, const char *name,
+                          const char *value, struct wd_error *err)
+{
+    char why[512];
+    if (rd_kafka_conf_set(conf, name, value, why, sizeof why) != RD_KAFKA_CONF_OK) {
+        return wd_error_set(err, WD_EINVAL, "%s: %s", key, why);
+    }
+    return WD_OK;
+}
+
+/* warden's settings, then the operator's properties. */
+static enum wd_status base_conf(const struct wd_config *cfg, rd_kafka_conf_t *conf,
+                                struct wd_error *err)
+{
+    if (set(conf, "kafka.brokers", "bootstrap.servers", cfg->kafka.brokers, err) != WD_OK) {
+        return WD_EINVAL;
+    }
+    for (size_t i = 0; i < cfg->kafka.n_properties; i++) {
+        char key[200];
+        snprintf(key, sizeof key, "kafka.properties.%s", cfg->kafka.properties[i].key);
+        if (set(conf, key, cfg->kafka.properties[i].key, cfg->kafka.properties[i].value, err) !=
+            WD_OK) {
+            return WD_EINVAL;
+        }
+    }
+    return WD_OK;
+}
+
+enum wd_status wd_kafka_check_config(const struct wd_config *cfg, struct wd_error *err)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    enum wd_status st = base_conf(cfg, conf, err);
+    rd_kafka_conf_destroy(conf);
+    return st;
+}
+
+/* ---- callbacks (run inside wd_kafka_poll) ------------------------------ */
+
+static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+    struct wd_kafka *k = opaque;
+    (void)rk;
+    snprintf(k->health.last_error, sizeof k->health.last_error, "%s: %s",
+             rd_kafka_err2name((rd_kafka_resp_err_t)code), reason);
+    if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__TRANSPORT) {
+        k->health.brokers_down = code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+                                 k->health.brokers_down;
+    }
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct wd_kafka *k = opaque;
+    (void)rk;
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        k->health.produce_failed++;
+        snprintf(k->health.last_error, sizeof k->health.last_error,
+                 "Failed to send message to Kafka: %s", rd_kafka_err2str(m->err));
+    } else {
+        k->health.produce_ok++;
+        k->health.brokers_down = false;
+    }
+}
+
+static size_t to_tps(const struct wd_kafka *k, const rd_kafka_topic_partition_list_t *l,
+                     struct wd_kafka_tp *tps)
+{
+    size_t n = 0;
+    for (int i = 0; i < l->cnt; i++) {
+        int role = topic_role(k, l->elems[i].topic);
+        if (role >= 0) {
+            tps[n++] = (struct wd_kafka_tp){.topic = (enum wd_kafka_topic)role,
+                                            .partition = l->elems[i].partition,
+                                            .offset = -1};
+        }
+    }
+    return n;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct wd_kafka *k = opaque;
+    struct wd_kafka_tp *tps = calloc((size_t)parts->cnt + 1u, sizeof *tps);
+    size_t n = tps != NULL ? to_tps(k, parts, tps) : 0;
+    if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (tps != NULL && k->hooks.assigned != NULL) {
+            k->hooks.assigned(k->hooks.ctx, tps, n);
+            /* The owner's durable offsets; the rest from the group. */
+            for (size_t i = 0; i < n; i++) {
+                if (tps[i].offset >= 0) {
+                    rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_find(
+                        parts, k->names[tps[i].topic], tps[i].partition);
+                    if (e != NULL) {
+                        e->offset = tps[i].offset;
+                    }
+                }
+            }
+        }
+        (void)rd_kafka_assign(rk, parts);
+    } else {
+        if (tps != NULL && k->hooks.revoked != NULL) {
+            k->hooks.revoked(k->hooks.ctx, tps, n);
+        }
+        (void)rd_kafka_assign(rk, NULL);
+    }
+    free(tps);
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+enum wd_status wd_kafka_new(const struct wd_config *cfg, bool group, bool produce,
+                            const struct wd_kafka_hooks *hooks, struct wd_kafka **out,
+                            struct wd_error *err)
+{
+    char why[512];
+    struct wd_kafka *k = calloc(1, sizeof *k);
+    rd_kafka_conf_t *cc = rd_kafka_conf_new(), *pc = NULL;
+    *out = NULL;
+    if (k == NULL) {
+        rd_kafka_conf_destroy(cc);
+        return wd_error_set(err, WD_ENOMEM, "kafka: out of memory");
+    }
+    k->pipe_fd[0] = k->pipe_fd[1] = -1;
+    k->group = group;
+    if (hooks != NULL) {
+        k->hooks = *hooks;
+    }
+    for (int t = 0; t < WD_KT_COUNT; t++) {
+        k->names[t] = k->name_buf[t] = strdup(cfg_topic(cfg, (enum wd_kafka_topic)t));
+        if (k->name_buf[t] == NULL) {
+            goto oom;
+        }
+    }
+    if (base_conf(cfg, cc, err) != WD_OK ||
+        set(cc, "kafka.group", "group.id",
+            group ? cfg->kafka.group : "warden-groupless", err) != WD_OK ||
+        set(cc, "warden", "enable.auto.commit", "false", err) != WD_OK ||
+        set(cc, "warden", "enable.auto.offset.store", "false", err) != WD_OK ||
+        set(cc, "warden", "enable.partition.eof", "true", err) != WD_OK) {
+        goto fail;
+    }
+    /* Co-partitioned topics (keyed by account, same partition count):
+     * range gives one instance the same partition numbers of every topic,
+     * so an account's events all reach one warden. */
+    if (rd_kafka_conf_get(cc, "partition.assignment.strategy", why, &(size_t){sizeof why}) ==
+            RD_KAFKA_CONF_OK &&
+        strcmp(why, "range,roundrobin") == 0 &&
+        set(cc, "warden", "partition.assignment.strategy", "range", err) != WD_OK) {
+        goto fail;
+    }
+    if (cfg->kafka.n_properties == 0 || rd_kafka_conf_get(cc, "auto.offset.reset", why,
+                                                          &(size_t){sizeof why}) != RD_KAFKA_CONF_OK ||
+        strcmp(why, "largest") == 0) {
+        /* A new group reads its topics from the start (the playbook's
+         * backfill), unless the operator says otherwise. */
+        (void)rd_kafka_conf_set(cc, "auto.offset.reset", "earliest", why, sizeof why);
+    }
+    if (produce) {
+        /* Its own configuration: consumer settings would make librdkafka
+         * warn. */
+        pc = rd_kafka_conf_new();
+        if (base_conf(cfg, pc, err) != WD_OK ||
+            set(pc, "warden", "enable.idempotence", "true", err) != WD_OK) {
+            goto fail;
+        }
+        (void)rd_kafka_conf_set(pc, "linger.ms", "5", why, sizeof why);
+        rd_kafka_conf_set_opaque(pc, k);
+        rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
+        rd_kafka_conf_set_error_cb(pc, on_error);
+    }
+    rd_kafka_conf_set_opaque(cc, k);
+    rd_kafka_conf_set_error_cb(cc, on_error);
+    if (group) {
+        rd_kafka_conf_set_rebalance_cb(cc, on_rebalance);
+    }
+    if ((k->c = rd_kafka_new(RD_KAFKA_CONSUMER, cc, why, sizeof why)) == NULL) {
+        wd_error_set(err, WD_EINVAL, "kafka: consumer: %s", why);
+        goto fail;
+    }
+    cc = NULL;
+    if (pc != NULL) {
+        if ((k->p = rd_kafka_new(RD_KAFKA_PRODUCER, pc, why, sizeof why)) == NULL) {
+            wd_error_set(err, WD_EINVAL, "kafka: producer: %s", why);
+            goto fail;
+        }
+        pc = NULL;
+        for (int t = WD_KT_DECISIONS; t < WD_KT_COUNT; t++) {
+            if ((k->out[t] = rd_kafka_topic_new(k->p, k->names[t], NULL)) == NULL) {
+                wd_error_set(err, WD_EIO, "kafka: topic %s: %s", k->names[t],
+                             rd_kafka_err2str(rd_kafka_last_error()));
+                goto fail;
+            }
+        }
+    }
+    (void)rd_kafka_poll_set_consumer(k->c);
+    k->q = rd_kafka_queue_get_consumer(k->c);
+    if (k->q == NULL || pipe(k->pipe_fd) != 0 ||
+        fcntl(k->pipe_fd[0], F_SETFL, O_NONBLOCK) != 0 ||
+        fcntl(k->pipe_fd[1], F_SETFL, O_NONBLOCK) != 0) {
+        wd_error_set(err, WD_EIO, "kafka: cannot make the consumer's event pipe");
+        goto fail;
+    }
+    (void)fcntl(k->pipe_fd[0], F_SETFD, FD_CLOEXEC);
+    (void)fcntl(k->pipe_fd[1], F_SETFD, FD_CLOEXEC);
+    rd_kafka_queue_io_event_enable(k->q, k->pipe_fd[1], "1", 1);
+    *out = k;
+    return WD_OK;
+oom:
+    wd_error_set(err, WD_ENOMEM, "kafka: out of memory");
+fail:
+    if (cc != NULL) {
+        rd_kafka_conf_destroy(cc);
+    }
+    if (pc != NULL) {
+        rd_kafka_conf_destroy(pc);
+    }
+    wd_kafka_free(k, 0);
+    return err != NULL && err->status != WD_OK ? err->status : WD_EINVAL;
+}
+
+void wd_kafka_free(struct wd_kafka *k, int flush_ms)
+{
+    if (k == NULL) {
+        return;
+    }
+    if (k->p != NULL) {
+        (void)rd_kafka_flush(k->p, flush_ms);
+    }
+    if (k->q != NULL) {
+        rd_kafka_queue_io_event_enable(k->q, -1, NULL, 0);
+        rd_kafka_queue_destroy(k->q);
+    }
+    if (k->c != NULL) {
+        if (k->group) {
+            (void)rd_kafka_consumer_close(k->c);
+        }
+        rd_kafka_destroy(k->c);
+    }
+    for (int t = 0; t < WD_KT_COUNT; t++) {
+        if (k->out[t] != NULL) {
+            rd_kafka_topic_destroy(k->out[t]);
+        }
+        free(k->name_buf[t]);
+    }
+    if (k->p != NULL) {
+        rd_kafka_destroy(k->p);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (k->pipe_fd[i] >= 0) {
+            close(k->pipe_fd[i]);
+        }
+    }
+    free(k);
+}
+
+enum wd_status wd_kafka_subscribe(struct wd_kafka *k, struct wd_error *err)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(WD_KT_INPUTS);
+    for (int t = 0; t < WD_KT_INPUTS; t++) {
+        rd_kafka_topic_partition_list_add(l, k->names[t], RD_KAFKA_PARTITION_UA);
+    }
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(k->c, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return wd_error_set(err, WD_EIO, "kafka: subscribe: %s", rd_kafka_err2str(e));
+    }
+    return WD_OK;
+}
+
+static rd_kafka_topic_partition_list_t *to_list(const struct wd_kafka *k,
+                                                const struct wd_kafka_tp *tps, size_t n)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n + 1);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_partition_list_add(l, k->names[tps[i].topic], tps[i].partition)->offset =
+            tps[i].offset >= 0 ? tps[i].offset : RD_KAFKA_OFFSET_BEGINNING;
+    }
+    return l;
+}
+
+enum wd_status wd_kafka_assign(struct wd_kafka *k, const struct wd_kafka_tp *tps, size_t n,
+                               struct wd_error *err)
+{
+    rd_kafka_topic_partition_list_t *l = to_list(k, tps, n);
+    rd_kafka_resp_err_t e = rd_kafka_assign(k->c, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return wd_error_set(err, WD_EIO, "kafka: assign: %s", rd_kafka_err2str(e));
+    }
+    return WD_OK;
+}
+
+int wd_kafka_fd(struct wd_kafka *k)
+{
+    return k->pipe_fd[0];
+}
+
+size_t wd_kafka_poll(struct wd_kafka *k, struct wd_kafka_msg *msgs, size_t max, int timeout_ms)
+{
+    char drain[64];
+    rd_kafka_message_t *raw[512];
+    size_t n = 0;
+    while (read(k->pipe_fd[0], drain, sizeof drain) > 0) {
+    }
+    if (k->p != NULL) {
+        (void)rd_kafka_poll(k->p, 0); /* delivery reports */
+    }
+    if (max > sizeof raw / sizeof raw[0]) {
+        max = sizeof raw / sizeof raw[0];
+    }
+    ssize_t got = rd_kafka_consume_batch_queue(k->q, timeout_ms, raw, max);
+    for (ssize_t i = 0; i < got; i++) {
+        rd_kafka_message_t *m = raw[i];
+        int role = m->rkt != NULL ? topic_role(k, rd_kafka_topic_name(m->rkt)) : -1;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (role >= 0 && k->hooks.caught_up != NULL) {
+                k->hooks.caught_up(k->hooks.ctx, (enum wd_kafka_topic)role, m->partition);
+            }
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || role < 0) {
+            snprintf(k->health.last_error, sizeof k->health.last_error, "%s",
+                     rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        k->health.consumed++;
+        k->health.brokers_down = false;
+        msgs[n++] = (struct wd_kafka_msg){.topic = (enum wd_kafka_topic)role,
+                                          .partition = m->partition,
+                                          .offset = m->offset,
+                                          .payload = m->payload,
+                                          .len = m->len,
+                                          .key = m->key,
+                                          .key_len = m->key_len,
+                                          .raw = m};
+    }
+    return n;
+}
+
+void wd_kafka_release(struct wd_kafka_msg *m)
+{
+    if (m->raw != NULL) {
+        rd_kafka_message_destroy(m->raw);
+        m->raw = NULL;
+    }
+}
+
+enum wd_status wd_kafka_produce(struct wd_kafka *k, enum wd_kafka_topic topic, const char *key,
+                                size_t key_len, const char *payload, size_t len,
+                                struct wd_error *err)
+{
+    if (k->p == NULL || topic < WD_KT_DECISIONS || topic >= WD_KT_COUNT) {
+        return wd_error_set(err, WD_ESTATE, "kafka: no producer for this topic");
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (rd_kafka_produce(k->out[topic], RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                             (void *)(uintptr_t)payload, len, key, key_len, NULL) == 0) {
+            return WD_OK;
+        }
+        if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            break;
+        }
+        (void)rd_kafka_poll(k->p, 100); /* room for it: deliveries drain the queue */
+    }
+    k->health.produce_failed++;
+    return wd_error_set(err, WD_EIO, "Failed to send message to Kafka: %s",
+                        rd_kafka_err2str(rd_kafka_last_error()));
+}
+
+enum wd_status wd_kafka_flush(struct wd_kafka *k, int timeout_ms, struct wd_error *err)
+{
+    if (k->p == NULL) {
+        return WD_OK;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_flush(k->p, timeout_ms);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return wd_error_set(err, WD_EIO, "kafka: flush: %d outputs still queued (%s)",
+                            rd_kafka_outq_len(k->p), rd_kafka_err2str(e));
+    }
+    return WD_OK;
+}
+
+enum wd_status wd_kafka_commit(struct wd_kafka *k, const struct wd_kafka_tp *tps, size_t n,
+                               bool sync, struct wd_error *err)
+{
+    if (!k->group || n == 0) {
+        return WD_OK;
+    }
+    rd_kafka_topic_partition_list_t *l = to_list(k, tps, n);
+    rd_kafka_resp_err_t e = rd_kafka_commit(k->c, l, sync ? 0 : 1);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        return wd_error_set(err, WD_EIO, "kafka: commit: %s", rd_kafka_err2str(e));
+    }
+    return WD_OK;
+}
+
+size_t wd_kafka_lag(struct wd_kafka *k, bool query, int timeout_ms, wd_kafka_lag_fn fn, void *ctx)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    size_t n = 0;
+    if (rd_kafka_assignment(k->c, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || l == NULL) {
+        return 0;
+    }
+    (void)rd_kafka_position(k->c, l);
+    if (query && k->group) {
+        rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
+        if (rd_kafka_committed(k->c, c, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            for (int i = 0; i < l->cnt; i++) {
+                if (l->elems[i].offset < 0) {
+                    l->elems[i].offset = c->elems[i].offset;
+                }
+            }
+        }
+        rd_kafka_topic_partition_list_destroy(c);
+    }
+    for (int i = 0; i < l->cnt; i++) {
+        int64_t lo = -1, hi = -1, pos = l->elems[i].offset >= 0 ? l->elems[i].offset : -1;
+        rd_kafka_resp_err_t e =
+            query ? rd_kafka_query_watermark_offsets(k->c, l->elems[i].topic,
+                                                     l->elems[i].partition, &lo, &hi, timeout_ms)
+                  : rd_kafka_get_watermark_offsets(k->c, l->elems[i].topic,
+                                                   l->elems[i].partition, &lo, &hi);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            hi = -1;
+        }
+        int64_t lag = hi >= 0 && pos >= 0 ? (hi > pos ? hi - pos : 0) : hi >= 0 && lo >= 0 ? hi - lo : -1;
+        fn(ctx, l->elems[i].topic, l->elems[i].partition, pos, hi, lag);
+        n++;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return n;
+}
+
+enum wd_status wd_kafka_offsets_for_time(struct wd_kafka *k, const char *topic, int64_t ts_ms,
+                                         struct wd_kafka_tp *tps, size_t cap, size_t *n,
+                                         int timeout_ms, struct wd_error *err)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    int role = topic_role(k, topic);
+    *n = 0;
+    if (role < 0 || role >= WD_KT_INPUTS) {
+        return wd_error_set(err, WD_EINVAL,
+                            "kafka: %s is not one of the input topics of the configuration",
+                            topic);
+    }
+    rd_kafka_topic_t *t = rd_kafka_topic_new(k->c, topic, NULL);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(k->c, 0, t, &md, timeout_ms);
+    rd_kafka_topic_destroy(t);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 || md->topics[0].err != 0) {
+        if (md != NULL) {
+            e = md->topic_cnt == 1 ? md->topics[0].err : e;
+            rd_kafka_metadata_destroy(md);
+        }
+        return wd_error_set(err, WD_EIO, "kafka: topic %s: %s", topic, rd_kafka_err2str(e));
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+    for (int i = 0; i < md->topics[0].partition_cnt; i++) {
+        rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset = ts_ms;
+    }
+    rd_kafka_metadata_destroy(md);
+    e = rd_kafka_offsets_for_times(k->c, l, timeout_ms);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return wd_error_set(err, WD_EIO, "kafka: offsets for times on %s: %s", topic,
+                            rd_kafka_err2str(e));
+    }
+    for (int i = 0; i < l->cnt && *n < cap; i++) {
+        /* -1 (OFFSET_END): no message at or after the time. */
+        tps[(*n)++] = (struct wd_kafka_tp){.topic = (enum wd_kafka_topic)role,
+                                          .partition = l->elems[i].partition,
+                                          .offset = l->elems[i].offset};
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return WD_OK;
+}
+
+void wd_kafka_get_health(const struct wd_kafka *k, struct wd_kafka_health *out)
+{
+    *out = k->health;
+}

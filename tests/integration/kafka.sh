@@ -1,0 +1,84 @@
+#!/bin/sh
+# `warden run` on Kafka, against librdkafka's mock cluster (tests/tools/
+# kafka_mock): consume -> decide -> produce (an ack and a fill read before
+# their intent are not unauthorized); kill -9 and restart count every fill
+# once; a broker taken down raises bus_failure and recovers; two wardens in
+# one group split the partitions. Usage: kafka.sh WARDEN KAFKA_MOCK
+warden=$1
+mock=$2
+command -v kcat >/dev/null || { echo "SKIPPED: kcat not installed"; exit 77; }
+. "$(dirname "$0")/daemon_lib.sh"
+mpid=
+pid2=
+trap 'kill -KILL $pid $pid2 $mpid 2>/dev/null; rm -rf "$tmp"' EXIT
+
+mkfifo ctl
+"$mock" 1 2 <ctl >mock.out 2>mock.err &
+mpid=$!
+exec 3>ctl
+wait_for mock.out bootstrap || { echo "FAIL: no mock cluster"; exit 1; }
+B=$(awk '/^bootstrap/{print $2}' mock.out)
+cat >c.yaml <<EOF2
+capital: 1000
+session: {tz: UTC, open: "00:00", close: "23:59", days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun]}
+kafka: {brokers: "$B", group: wardens, max_wait_ms: 200,
+        properties: {topic.metadata.refresh.interval.ms: 1000, reconnect.backoff.max.ms: 200,
+                     session.timeout.ms: 6000, heartbeat.interval.ms: 500}}
+EOF2
+put() { printf 'acct1|%s\n' "$2" | kcat -P -b "$B" -t "$1" -K'|' 2>>kcat.err; }
+intent() { put order_intents "{\"type\":\"intent\",\"ts\":\"$(now)\",\"account\":\"acct1\",\"id\":\"$1\",\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":10,\"source\":\"s\"}"; }
+fill() { put exec_reports "{\"type\":\"fill\",\"ts\":\"$(now)\",\"account\":\"acct1\",\"id\":\"$1\",\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":10,\"price\":10}"; }
+q() { put market_events "{\"type\":\"quote\",\"ts\":\"$(now)\",\"account\":\"acct1\",\"symbol\":\"XYZ\",\"bid\":$1,\"ask\":$2}"; }
+start() { "$warden" run --config c.yaml --db "$1.db" --metrics-listen off --api-listen off >>"$1.out" 2>>"$1.err" & }
+
+# 1. Consume -> decide -> produce. Each intent is stamped first but
+# written to Kafka after its fill: the merge puts it back in front.
+q 9.99 10.01
+for i in 1 2 3 4 5; do
+    t=$(now); sleep 0.002
+    fill o$i
+    put order_intents "{\"type\":\"intent\",\"ts\":\"$t\",\"account\":\"acct1\",\"id\":\"o$i\",\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":10,\"source\":\"s\"}"
+done
+start a; pid=$!
+wait_for a.out '"id":"o5","verdict":"accept"' 150 && ok || bad "no decision for o5: $(tail -3 a.err)"
+grep -q unauthorized a.out && bad "a fill read before its intent was taken as unauthorized" || ok
+sleep 0.5 # a checkpoint (every 100 ms)
+[ "$(kcat -C -b "$B" -t risk_decisions -e -q -f '%k\n' | grep -c '^acct1$')" = 5 ] && ok ||
+    bad "risk_decisions does not hold 5 decisions keyed acct1"
+grep -q '"partition":[01],"offset":[0-9]' a.out && ok || bad "outputs without partition and offset"
+
+# 2. kill -9, more fills, restart: every fill counted once. 10 fills of
+# 10 at 10 = 100 XYZ; the quote at 9.40 is then -60 on 1000: -6.00%.
+kill -KILL $pid; wait $pid 2>/dev/null; pid=
+for i in 6 7 8 9 10; do intent o$i; fill o$i; done
+start a; pid=$!
+wait_for a.out '"id":"o10","verdict":"accept"' 150 && ok || bad "no decision for o10 after restart"
+grep -q 'resuming after event' a.err && ok || bad "the restart did not resume from the checkpoint"
+q 9.39 9.41
+wait_for a.out '"action":"halt"' 100 && ok || bad "no halt after the drop"
+grep -q '"detail":"PnL=-6.00% < KILL_PNL=-5%"' a.out && ok ||
+    bad "fills not counted exactly once: $(grep kill_pnl a.out)"
+kcat -C -b "$B" -t control -e -q | grep -q '"action":"halt","scope":"account:acct1"' && ok ||
+    bad "the halt is not on the control topic"
+
+# 3. The broker goes down: bus_failure; back up: recovered.
+echo "down 1" >&3
+wait_for a.out '"scenario":"bus_failure","status":"open"' 150 && ok || bad "no bus_failure with the broker down"
+echo "up 1" >&3
+sleep 1
+q 9.39 9.41
+wait_for a.out '"scenario":"bus_failure","status":"monitoring"' 200 && ok || bad "bus_failure did not recover"
+
+# 4. A second warden in the group: the partitions are split, each one
+# gets the same partition of every topic (co-partitioned by account).
+start b; pid2=$!
+wait_for b.err 'assigned' 600 && ok || bad "the second warden got no partition"
+sleep 2
+na=$(grep -c 'assigned' b.err)
+parts=$(grep 'assigned' b.err | sed 's/.*assigned [a-z_]*\/\([0-9]*\).*/\1/' | sort -u | wc -l)
+[ "$na" = 4 ] && [ "$parts" = 1 ] && ok || bad "second warden: $na assignments over $parts partitions"
+stop TERM "first warden"
+pid=$pid2; pid2=
+stop TERM "second warden"
+echo quit >&3
+finish kafka
