@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "warden/fixed.h"
+#include "warden/notify.h"
 #include "warden/status.h"
 
 #define WD_CONFIG_MAX_LIST 4096 /* entries in any list or map */
@@ -113,6 +114,10 @@ struct wd_config {
         char *topic_market_events, *topic_order_intents, *topic_exec_reports,
             *topic_system_events, *topic_risk_decisions, *topic_control, *topic_incidents;
     } kafka;
+
+    /* Notification channels, routes and delivery (issue 8; fixed-size, no
+     * owned memory: a struct copy copies it). Holds secrets: never logged. */
+    struct wd_notify_config notify;
 };
 
 /* Fills cfg with the defaults. WD_ENOMEM. On failure cfg is still safe to

@@ -36,6 +36,7 @@
 #include "bus/linebuf.h"
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/notify_cli.h"
 #include "cli/outputs.h"
 #include "cli/serve.h"
 #include "store/store.h"
@@ -98,6 +99,7 @@ struct run {
     struct wd_http *mhttp, *ahttp;
     struct wd_api api;
     bool metrics_failed; /* said once */
+    struct cli_notify notify; /* notifications (issue 8): hook + sender thread */
 
     const char *cur_name; /* the input of the line being processed */
     uint64_t events, malformed, ticks, reloads;
@@ -271,6 +273,7 @@ static void reload_locked(struct run *r)
     built_free(&old);
     r->api.cfg = r->cfg;
     r->api.tz = r->tz;
+    cli_notify_reload(&r->notify, r->store, r->cfg, r->tz);
     r->reloads++;
     run_log("INFO", "configuration reloaded config=%s kill_pnl=%.15g max_dd=%.15g "
             "heartbeat_timeout_s=%" PRId64 " states=%zu",
@@ -321,6 +324,7 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
         metrics_update(r, false);
     }
     pthread_mutex_unlock(&r->mu);
+    cli_notify_poke(&r->notify);
     if (st != WD_OK) {
         run_log("ERROR", "event not processed, stopping input=%s line=%" PRIu64 " reason=\"%s\"",
                 r->cur_name, line->no, err.msg);
@@ -344,6 +348,7 @@ static void tick(struct run *r)
     r->ticks++;
     metrics_update(r, true);
     pthread_mutex_unlock(&r->mu);
+    cli_notify_poke(&r->notify); /* and what the API changed */
     if (r->ticks == 1 && r->mhttp != NULL) {
         wd_http_set_ready(r->mhttp, true); /* the store is open, a tick has run */
     }
@@ -688,7 +693,8 @@ static int parse_opts(int argc, char **argv, struct run *r)
 static enum wd_status render_metrics(void *ctx, struct wd_render_buf *out)
 {
     struct run *r = ctx;
-    return wd_metrics_render(r->serve.m, out);
+    enum wd_status st = wd_metrics_render(r->serve.m, out);
+    return st == WD_OK ? cli_notify_metrics(&r->notify, out) : st;
 }
 
 static int live(void *ctx, const char *what, FILE *out)
@@ -829,6 +835,10 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     r.out.store = r.store;
+    cli_notify_attach(&r.notify, r.store, r.cfg, r.tz);
+    if ((rc = cli_notify_start(&r.notify, r.cfg, r.tz, r.db)) != CLI_OK) {
+        goto out;
+    }
     if (r.metrics_listen == NULL) {
         r.metrics_listen = r.cfg->http.metrics_listen != NULL ? r.cfg->http.metrics_listen
                                                                : WD_HTTP_LISTEN_DEFAULT;
@@ -858,6 +868,7 @@ out:
     /* The servers first: no request may touch what is freed below. */
     wd_http_free(r.ahttp);
     wd_http_free(r.mhttp);
+    cli_notify_stop(&r.notify, r.store);
     if (r.serve.m != NULL) {
         cli_serve_destroy(&r.serve);
     }

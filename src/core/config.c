@@ -56,6 +56,7 @@ enum wd_status wd_config_init(struct wd_config *cfg)
     cfg->detect.completeness.window_s = 300;
     cfg->detect.consumer_lag.open = 1000;
     cfg->detect.consumer_lag.close = 100;
+    wd_notify_config_init(&cfg->notify);
     cfg->detect.unknown_fills = true;
     if (set(&cfg->session.tz, "America/New_York") != WD_OK ||
         set(&cfg->store.path, "./var/warden.db") != WD_OK ||

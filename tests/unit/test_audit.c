@@ -452,7 +452,8 @@ static void test_audit_upgrade_chains_existing_rows(void **state)
     raw_exec(fx->path, "DROP TABLE audit_chain; DROP TABLE incident_records;"
                        " DROP TABLE incident_roles; DROP TABLE incident_checklist;"
                        " DROP TABLE incident_actions; DROP TABLE incident_timeline;"
-                       " DROP INDEX incidents_scenario_scope; PRAGMA user_version = 2;");
+                       " DROP INDEX incidents_scenario_scope; DROP TABLE notify_outbox;"
+                       " PRAGMA user_version = 2;");
     struct wd_audit_report rep = verify(fx);
     if (!rep.intact)
         print_error("%s\n", rep.msg);

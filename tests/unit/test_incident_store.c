@@ -659,11 +659,11 @@ static void test_increc_upgrade_from_schema_3_verifies(void **state)
                              "DROP TABLE incident_records; DROP TABLE incident_roles;"
                              " DROP TABLE incident_checklist; DROP TABLE incident_actions;"
                              " DROP TABLE incident_timeline; DROP INDEX incidents_scenario_scope;"
-                             " PRAGMA user_version = 3;",
+                             " DROP TABLE notify_outbox; PRAGMA user_version = 3;",
                              NULL, 0),
                      SQLITE_OK);
     s = open_ok(fx);
-    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 5);
     assert_intact(s);
     struct wd_incident *got = malloc(sizeof *got);
     assert_non_null(got);

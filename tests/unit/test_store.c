@@ -676,7 +676,7 @@ static void test_store_upgrades_schema_1(void **state)
     assert_true(has_state(s, "firm", &got));
     assert_int_equal(got.state, WD_TS_HALTED);
     wd_store_close(s);
-    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 5);
     assert_int_equal(raw_int(fx->path, "SELECT origin_event FROM scope_states"), 0);
 }
 
