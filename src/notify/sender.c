@@ -10,6 +10,7 @@
 #define _DEFAULT_SOURCE
 #include <curl/curl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -464,7 +465,13 @@ enum wd_status wd_sender_start(const struct wd_sender_opts *o, struct wd_sender 
         wd_sender_stop(s);
         return wd_error_set(err, WD_EIO, "notify: libcurl cannot start");
     }
-    if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
+    /* The thread takes no signal: the daemon handles them (signalfd). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int prc = pthread_create(&s->thread, NULL, thread_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc != 0) {
         wd_sender_stop(s);
         return wd_error_set(err, WD_EIO, "notify: cannot start the sender thread");
     }
