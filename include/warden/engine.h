@@ -119,6 +119,12 @@ struct wd_intern *wd_engine_symbols(struct wd_engine *e);
 struct wd_intern *wd_engine_accounts(struct wd_engine *e);
 const struct wd_book *wd_engine_book(const struct wd_engine *e);
 
+/* The probabilistic Sharpe ratio the PSR kill-switch last computed for an
+ * account (its id in wd_engine_accounts) or, with account UINT32_MAX, the
+ * firm: in [0, 1]; NaN while undefined (no window yet, fewer than two
+ * samples, no variance). */
+double wd_engine_psr(const struct wd_engine *e, uint32_t account);
+
 /* Processes one decoded event. Outputs go to the emit callback before this
  * returns. WD_OK even when the event was refused by the book (an output
  * log line says why); WD_ENOMEM / WD_EFULL on resource exhaustion. */

@@ -73,6 +73,9 @@ void cli_session_ensure_default_account(struct cli_session *s);
 struct wd_store;
 
 /* Opens the store at db, or cfg->store.path when db is NULL. */
+/* A whole decimal number 0 .. UINT32_MAX, nothing before or after. */
+bool cli_parse_u32(const char *s, uint32_t *out);
+
 int cli_open_store(const struct wd_config *cfg, const char *db, struct wd_store **out);
 
 struct wd_engine;

@@ -425,13 +425,12 @@ static void write_log(struct inc_cmd *c, const struct wd_incident *inc);
  * service checks it against the record). */
 static int parse_index(const char *what, const char *s, uint32_t *out)
 {
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v == 0 || v > UINT32_MAX) {
+    uint32_t v;
+    if (!cli_parse_u32(s, &v) || v == 0) {
         cli_errorf("incident: %s '%s': a number from 1", what, s);
         return CLI_USAGE;
     }
-    *out = (uint32_t)(v - 1u);
+    *out = v - 1u;
     return CLI_OK;
 }
 

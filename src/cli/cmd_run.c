@@ -12,13 +12,14 @@
  * It must not block on one input while another has data, and must not
  * stop when its input ends: only a signal stops it.
  */
-#define _DEFAULT_SOURCE /* SOCK_NONBLOCK, realpath */
+#define _GNU_SOURCE /* SOCK_NONBLOCK, realpath, pthread_setaffinity_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -42,12 +43,15 @@
 #include "store/store.h"
 #include "svc/api.h"
 #include "svc/dashboard.h"
+#include "svc/incidents.h"
 #include "warden/engine.h"
 #include "warden/timeutil.h"
 
 #define MAX_CONNS 64
 #define READ_SLICE (1u << 20) /* bytes per input per turn: no input starves another */
 #define FOLLOW_POLL_MS 100    /* how often a followed file is looked at */
+#define BATCH_LINES 512       /* lines processed under one hold of mu */
+#define METRICS_PUBLISH_NS (100LL * 1000000) /* metrics text renewed at most this often */
 
 enum { TAG_SIGNAL = 1, TAG_TIMER, TAG_STDIN, TAG_LISTEN, TAG_CONN = 100 };
 enum input_kind { IN_STDIN, IN_FILE, IN_UNIX };
@@ -88,18 +92,35 @@ struct run {
     int listen_fd;
     struct conn conns[MAX_CONNS];
 
-    /* Serving (docs/METRICS.md, docs/API.md): the metrics server and the
-     * API server run on libmicrohttpd's threads. mu guards the engine, the
-     * store and the configuration between this loop (each line, tick and
-     * reload) and the API's handler; the metrics registry is guarded by
-     * the metrics server's lock, always taken after mu. */
+    /* Serving (docs/METRICS.md, docs/API.md, docs/internals/DAEMON.md): the
+     * metrics server and the API server run on libmicrohttpd's threads.
+     * mu guards the engine, the store and the configuration between this
+     * loop (each batch of up to BATCH_LINES lines, each tick and reload)
+     * and the API's actions and live figures. The API's other reads go to
+     * their own connection to the store (rstore, WAL: readers do not wait
+     * for the writer) under read_mu, never holding mu, so that a flood of
+     * reads cannot starve the events. The metrics registry is this loop's
+     * (under mu); it renders it into mnext now and then and swaps it with
+     * mtext under the metrics server's lock, so that a scrape copies the
+     * last text and never waits for the registry. Lock order: mu, then
+     * read_mu, then the metrics server's lock. */
     const char *metrics_listen, *api_listen; /* options; NULL: the configuration's */
-    pthread_mutex_t mu;
+    pthread_mutex_t mu, read_mu;
+    bool in_batch;         /* this loop holds mu for the lines being read */
+    uint32_t batch_lines;  /* lines in the current batch */
+    struct wd_store *rstore; /* NULL: reads under mu through store */
+    char store_path[PATH_MAX];
+    struct wd_api api_read;
     struct cli_serve serve; /* serve.m NULL: metrics off */
     struct wd_http *mhttp, *ahttp;
+    struct wd_render_buf mtext, mnext; /* the text served, the next one */
+    bool metrics_dirty;                /* the registry changed since mtext */
+    int64_t metrics_pub_ns;            /* when mtext was rendered */
     struct wd_api api;
     bool metrics_failed; /* said once */
     struct cli_notify notify; /* notifications (issue 8): hook + sender thread */
+
+    int ingest_cpu; /* --ingest-cpu: the loop's CPU, the servers on the others; -1 none */
 
     const char *cur_name; /* the input of the line being processed */
     uint64_t events, malformed, ticks, reloads;
@@ -143,6 +164,9 @@ static void usage(FILE *out)
           "                           http.metrics_listen, 127.0.0.1:8000); off: not served\n"
           "      --api-listen ADDR    serve the API /api/v1/ on HOST:PORT (default:\n"
           "                           http.api_listen, 127.0.0.1:3000); off: not served\n"
+          "      --ingest-cpu N       pin the event loop to CPU N and the metrics and API\n"
+          "                           servers to the other CPUs, so that a flood of\n"
+          "                           requests cannot take the events' CPU (default: none)\n"
           "  -h, --help               this help\n"
           "\n"
           "Log lines on stderr: time level component message key=value...\n"
@@ -269,10 +293,12 @@ static void reload_locked(struct run *r)
         return;
     }
     old = (struct built){.cfg = r->cfg, .tz = r->tz, .engine = r->engine, .dec = r->dec};
+    pthread_mutex_lock(&r->read_mu);
     install(r, &nb);
+    r->api.cfg = r->api_read.cfg = r->cfg;
+    r->api.tz = r->api_read.tz = r->tz;
+    pthread_mutex_unlock(&r->read_mu);
     built_free(&old);
-    r->api.cfg = r->cfg;
-    r->api.tz = r->tz;
     cli_notify_reload(&r->notify, r->store, r->cfg, r->tz);
     r->reloads++;
     run_log("INFO", "configuration reloaded config=%s kill_pnl=%.15g max_dd=%.15g "
@@ -290,41 +316,93 @@ static void reload(struct run *r)
 
 /* ---- metrics ----------------------------------------------------------------- */
 
-/* After an event (tick false) or a tick / an API action (tick true), with
- * mu held: the registry under the metrics server's lock. */
+/* Renders the registry into mnext and swaps it in for the metrics server
+ * when it changed and now (a tick, an API action) or METRICS_PUBLISH_NS
+ * after the last time. mu held. */
+static void metrics_publish(struct run *r, bool now)
+{
+    int64_t t = cli_wall_ns();
+    if (!r->metrics_dirty || (!now && t - r->metrics_pub_ns < METRICS_PUBLISH_NS)) {
+        return;
+    }
+    wd_render_buf_reset(&r->mnext);
+    enum wd_status st = wd_metrics_render(r->serve.m, &r->mnext);
+    if (st != WD_OK) {
+        if (!r->metrics_failed) {
+            r->metrics_failed = true;
+            run_log("WARN", "metrics not rendered, the last text stays reason=\"%s\"",
+                    wd_status_str(st));
+        }
+        return;
+    }
+    wd_http_lock(r->mhttp);
+    struct wd_render_buf t_ = r->mtext;
+    r->mtext = r->mnext;
+    r->mnext = t_;
+    wd_http_unlock(r->mhttp);
+    r->metrics_dirty = false;
+    r->metrics_pub_ns = t;
+}
+
+/* After a batch of events (tick false) or a tick / an API action (tick
+ * true), with mu held: the registry, then its text when due. */
 static void metrics_update(struct run *r, bool tick)
 {
     if (r->mhttp == NULL) {
         return;
     }
-    wd_http_lock(r->mhttp);
     enum wd_status st = cli_serve_update(&r->serve, r->engine, r->store, r->events, r->malformed,
                                          r->out.accepted, r->out.rejected, r->out.incidents);
     if (st == WD_OK && tick) {
         st = cli_serve_tick(&r->serve, r->engine, r->store, cli_wall_ns());
     }
-    wd_http_unlock(r->mhttp);
+    r->metrics_dirty = true;
     if (st != WD_OK && !r->metrics_failed) {
         r->metrics_failed = true;
         run_log("WARN", "metrics not all updated reason=\"%s\"", wd_status_str(st));
     }
+    metrics_publish(r, tick);
 }
 
 /* ---- events ---------------------------------------------------------------- */
+
+/* Lines are processed in batches under one hold of mu (taken at a batch's
+ * first line, given back after BATCH_LINES lines and when the input has no
+ * more for now), the metrics updated once per batch. */
+static void batch_end(struct run *r)
+{
+    if (!r->in_batch) {
+        return;
+    }
+    if (r->batch_lines != 0) {
+        metrics_update(r, false);
+    }
+    r->in_batch = false;
+    pthread_mutex_unlock(&r->mu);
+}
 
 static enum wd_status on_line(void *ctx, const struct wd_line *line)
 {
     struct run *r = ctx;
     struct wd_error err = {0};
     enum cli_line_result what;
-    pthread_mutex_lock(&r->mu);
+    if (!r->in_batch) {
+        pthread_mutex_lock(&r->mu);
+        r->in_batch = true;
+        r->batch_lines = 0;
+    }
+    if (r->serve.m != NULL && cli_serve_full(&r->serve)) {
+        metrics_update(r, false);
+    }
     enum wd_status st = cli_outputs_line(&r->out, r->dec, r->cur_name, line, &r->events,
                                          &r->malformed, &r->last_ts, &what, &err);
     if (what != CLI_LINE_BLANK) {
-        metrics_update(r, false);
+        r->batch_lines++;
     }
-    pthread_mutex_unlock(&r->mu);
-    cli_notify_poke(&r->notify);
+    if (r->batch_lines >= BATCH_LINES || st != WD_OK) {
+        batch_end(r);
+    }
+    cli_notify_poke(&r->notify); /* what this line queued is committed */
     if (st != WD_OK) {
         run_log("ERROR", "event not processed, stopping input=%s line=%" PRIu64 " reason=\"%s\"",
                 r->cur_name, line->no, err.msg);
@@ -334,16 +412,36 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
     return st;
 }
 
+/* An incident the tick changed (wd_svc_incidents_tick): logged, and its
+ * incident log rewritten. */
+static void incident_ticked(void *ctx, const struct wd_incident *inc,
+                            const struct wd_timeline_entry *e, size_t n)
+{
+    struct run *r = ctx;
+    for (size_t i = 0; i < n; i++) {
+        run_log("WARN", "incident %s id=%s severity=%s text=\"%s\"", wd_tl_kind_name(e[i].kind),
+                inc->id, wd_severity_name(inc->severity), e[i].text);
+    }
+    cli_write_incident_log(r->store, r->tz, inc, r->out.logs, e[n - 1].ts_ns);
+}
+
 static void tick(struct run *r)
 {
     struct wd_error err = {0};
+    struct wd_svc_result res;
+    int64_t now = cli_wall_ns();
     pthread_mutex_lock(&r->mu);
     cli_outputs_event_begin(&r->out);
-    if (wd_engine_tick(r->engine, cli_wall_ns(), &err) != WD_OK || r->out.failed) {
+    if (wd_engine_tick(r->engine, now, &err) != WD_OK || r->out.failed) {
         run_log("ERROR", "tick failed, stopping reason=\"%s\"",
                 r->out.failed ? r->out.err.msg : err.msg);
         r->stop = true;
         r->rc = CLI_FAIL;
+    }
+    /* The incidents' deadlines and escalations (SPEC section 6). A store
+     * failure here is logged and tried again at the next tick. */
+    if (wd_svc_incidents_tick(r->store, now, incident_ticked, r, &res) != WD_SVC_OK) {
+        run_log("ERROR", "incident deadlines not recorded reason=\"%s\"", res.msg);
     }
     r->ticks++;
     metrics_update(r, true);
@@ -360,6 +458,7 @@ static bool read_input(struct run *r, int fd, struct wd_linebuf *lb, const char 
     struct wd_error err = {0};
     r->cur_name = name;
     enum wd_status st = wd_linebuf_read(lb, fd, READ_SLICE, on_line, r, eof, &err);
+    batch_end(r);
     if (st == WD_EIO) {
         run_log("ERROR", "input failed input=%s reason=\"%s\"", name, err.msg);
         *eof = true;
@@ -370,7 +469,9 @@ static bool read_input(struct run *r, int fd, struct wd_linebuf *lb, const char 
 static void end_input(struct run *r, int fd, struct wd_linebuf *lb, const char *name)
 {
     r->cur_name = name;
-    if (!r->stop && wd_linebuf_finish(lb, on_line, r) != WD_OK) {
+    enum wd_status st = r->stop ? WD_OK : wd_linebuf_finish(lb, on_line, r);
+    batch_end(r);
+    if (st != WD_OK) {
         return;
     }
     if (fd >= 0) {
@@ -651,15 +752,18 @@ static int setup_loop(struct run *r)
 
 static int parse_opts(int argc, char **argv, struct run *r)
 {
-    enum { OPT_DB = 256, OPT_LOGS, OPT_METRICS, OPT_API };
+    enum { OPT_DB = 256, OPT_LOGS, OPT_METRICS, OPT_API, OPT_CPU };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, OPT_DB},
         {"input", required_argument, NULL, 'i'},  {"logs", required_argument, NULL, OPT_LOGS},
         {"metrics-listen", required_argument, NULL, OPT_METRICS},
         {"api-listen", required_argument, NULL, OPT_API},
+        {"ingest-cpu", required_argument, NULL, OPT_CPU},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int c;
+    uint32_t cpu;
     optind = 1;
+    r->ingest_cpu = -1;
     while ((c = getopt_long(argc, argv, "c:i:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': r->config_path = optarg; break;
@@ -668,6 +772,13 @@ static int parse_opts(int argc, char **argv, struct run *r)
         case OPT_LOGS: r->logs = optarg; break;
         case OPT_METRICS: r->metrics_listen = optarg; break;
         case OPT_API: r->api_listen = optarg; break;
+        case OPT_CPU:
+            if (!cli_parse_u32(optarg, &cpu) || cpu >= CPU_SETSIZE) {
+                cli_errorf("run: --ingest-cpu '%s': not a CPU number", optarg);
+                return CLI_USAGE;
+            }
+            r->ingest_cpu = (int)cpu;
+            break;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return CLI_USAGE;
         }
@@ -690,11 +801,14 @@ static int parse_opts(int argc, char **argv, struct run *r)
 
 /* ---- serving ------------------------------------------------------------------- */
 
+/* A scrape, on the metrics server's thread with its lock held: the last
+ * text the loop published. */
 static enum wd_status render_metrics(void *ctx, struct wd_render_buf *out)
 {
     struct run *r = ctx;
-    enum wd_status st = wd_metrics_render(r->serve.m, out);
-    return st == WD_OK ? cli_notify_metrics(&r->notify, out) : st;
+    enum wd_status st =
+        wd_render_buf_put(out, r->mtext.data != NULL ? r->mtext.data : "", r->mtext.len);
+    return st == WD_OK ? cli_notify_metrics(&r->notify, out) : st; /* atomics: no lock */
 }
 
 static int live(void *ctx, const char *what, FILE *out)
@@ -703,7 +817,8 @@ static int live(void *ctx, const char *what, FILE *out)
     return cli_serve_live(r->engine, what, out);
 }
 
-/* The API's requests, on libmicrohttpd's thread: under mu, as the loop's
+/* The API's requests, on libmicrohttpd's thread: reads of the store on
+ * rstore under read_mu; actions and live figures under mu, as the loop's
  * events are. An action that succeeded may have changed a trading state in
  * the store: the engine takes the stored states again, so that its gate
  * follows a halt or a resume from the next event. */
@@ -725,16 +840,25 @@ static void api_handle(void *ctx, const struct wd_http_request *q, struct wd_htt
         }
         return;
     }
-    pthread_mutex_lock(&r->mu);
-    int status = wd_api_handle(&r->api, q->method, q->path, q->authorization, q->body,
+    int status;
+    if (r->rstore != NULL && wd_api_reads_store_only(q->method, q->path)) {
+        pthread_mutex_lock(&r->read_mu);
+        status = wd_api_handle(&r->api_read, q->method, q->path, q->authorization, q->body,
                                q->body_len, cli_wall_ns(), &resp);
-    if (strcmp(q->method, "POST") == 0 && status >= 200 && status < 300) {
-        if (cli_load_states(r->store, r->engine) != CLI_OK) {
-            run_log("ERROR", "trading states not reloaded after an API action path=%s", q->path);
+        pthread_mutex_unlock(&r->read_mu);
+    } else {
+        pthread_mutex_lock(&r->mu);
+        status = wd_api_handle(&r->api, q->method, q->path, q->authorization, q->body,
+                               q->body_len, cli_wall_ns(), &resp);
+        if (strcmp(q->method, "POST") == 0 && status >= 200 && status < 300) {
+            if (cli_load_states(r->store, r->engine) != CLI_OK) {
+                run_log("ERROR", "trading states not reloaded after an API action path=%s",
+                        q->path);
+            }
+            metrics_update(r, true);
         }
-        metrics_update(r, true);
+        pthread_mutex_unlock(&r->mu);
     }
-    pthread_mutex_unlock(&r->mu);
     p->status = status;
     p->content_type = "application/json";
     p->www_authenticate = resp.www_authenticate;
@@ -770,9 +894,40 @@ static const char *where(const struct wd_http *s, const char *listen, char *buf,
     return buf;
 }
 
+/* --ingest-cpu N: before the servers start (their threads inherit the
+ * calling thread's CPUs), this thread on every allowed CPU but N
+ * (loop false); once they run, this thread (the loop) on N alone. */
+static int pin(struct run *r, bool loop)
+{
+    cpu_set_t set;
+    size_t cpu = (size_t)r->ingest_cpu;
+    if (r->ingest_cpu < 0) {
+        return CLI_OK;
+    }
+    if (loop) {
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+    } else if (sched_getaffinity(0, sizeof set, &set) != 0 || !CPU_ISSET(cpu, &set)) {
+        cli_errorf("run: --ingest-cpu %d: not a CPU this process may run on (%d allowed)",
+                   r->ingest_cpu, CPU_COUNT(&set));
+        return CLI_USAGE;
+    } else if (CPU_COUNT(&set) > 1) {
+        CPU_CLR(cpu, &set);
+    }
+    int e = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    if (e != 0) {
+        cli_errorf("run: --ingest-cpu %d: %s", r->ingest_cpu, strerror(e));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 static int serve(struct run *r)
 {
     int rc;
+    if ((rc = pin(r, false)) != CLI_OK) {
+        return rc;
+    }
     const char *ml = r->metrics_listen, *al = r->api_listen;
     if (strcmp(ml, "off") != 0) {
         if (cli_serve_init(&r->serve) != WD_OK) {
@@ -781,6 +936,8 @@ static int serve(struct run *r)
         }
         r->out.on_event = cli_serve_event;
         r->out.on_event_ctx = &r->serve;
+        wd_render_buf_init(&r->mtext, WD_HTTP_RESPONSE_MAX_DEFAULT);
+        wd_render_buf_init(&r->mnext, WD_HTTP_RESPONSE_MAX_DEFAULT);
     }
     struct wd_http_config mc = {.render = render_metrics, .ctx = r};
     if ((rc = serve_start("metrics", ml, &mc, &r->mhttp)) != CLI_OK) {
@@ -793,8 +950,21 @@ static int serve(struct run *r)
     }
     r->api = (struct wd_api){
         .store = r->store, .cfg = r->cfg, .tz = r->tz, .live = live, .live_ctx = r};
+    if (strcmp(al, "off") != 0 && r->store_path[0] != '\0' &&
+        strcmp(r->store_path, ":memory:") != 0) {
+        struct wd_error err = {0};
+        if (wd_store_open(r->store_path, &r->rstore, &err) != WD_OK) {
+            cli_errorf("api: a reading connection to the store: %s", err.msg);
+            return CLI_FAIL;
+        }
+        r->api_read = r->api;
+        r->api_read.store = r->rstore;
+    }
     struct wd_http_config ac = {.handler = api_handle, .ctx = r, .max_body = WD_API_BODY_MAX};
-    return serve_start("api", al, &ac, &r->ahttp);
+    if ((rc = serve_start("api", al, &ac, &r->ahttp)) != CLI_OK) {
+        return rc;
+    }
+    return pin(r, true);
 }
 
 int cmd_run(int argc, char **argv)
@@ -807,6 +977,7 @@ int cmd_run(int argc, char **argv)
     memset(&r, 0, sizeof r);
     memset(&b, 0, sizeof b);
     pthread_mutex_init(&r.mu, NULL);
+    pthread_mutex_init(&r.read_mu, NULL);
     r.ep = r.sfd = r.tfd = r.in_fd = r.listen_fd = -1;
     for (size_t i = 0; i < MAX_CONNS; i++) {
         r.conns[i].fd = -1;
@@ -829,6 +1000,7 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     install(&r, &b);
+    snprintf(r.store_path, sizeof r.store_path, "%s", r.db != NULL ? r.db : r.cfg->store.path);
     if ((rc = cli_open_store(r.cfg, r.db, &r.store)) != CLI_OK ||
         (rc = cli_record_limits(r.store, r.cfg, r.who)) != CLI_OK ||
         (rc = cli_load_states(r.store, r.engine)) != CLI_OK) {
@@ -854,7 +1026,7 @@ int cmd_run(int argc, char **argv)
     char mbuf[300], abuf[300];
     run_log("INFO", "started config=%s store=%s input=%s pid=%ld metrics=%s api=%s",
             r.config_path != NULL ? r.config_path : "(defaults)",
-            r.db != NULL ? r.db : r.cfg->store.path, r.input, (long)getpid(),
+            r.store_path, r.input, (long)getpid(),
             where(r.mhttp, r.metrics_listen, mbuf, sizeof mbuf),
             where(r.ahttp, r.api_listen, abuf, sizeof abuf));
     loop(&r);
@@ -871,6 +1043,8 @@ out:
     cli_notify_stop(&r.notify, r.store);
     if (r.serve.m != NULL) {
         cli_serve_destroy(&r.serve);
+        wd_render_buf_destroy(&r.mtext);
+        wd_render_buf_destroy(&r.mnext);
     }
     if (fflush(stdout) != 0 && rc == CLI_OK) {
         cli_errorf("cannot write output");
@@ -902,7 +1076,9 @@ out:
     b = (struct built){.cfg = r.cfg, .tz = r.tz, .engine = r.engine, .dec = r.dec};
     built_free(&b);
     wd_hmac_cache_free(r.hmac);
+    wd_store_close(r.rstore);
     wd_store_close(r.store);
+    pthread_mutex_destroy(&r.read_mu);
     pthread_mutex_destroy(&r.mu);
     return rc;
 }

@@ -7,6 +7,7 @@
  * commands that need the gate and the detectors (audit, flatten, exposure,
  * rejects, latency).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -546,4 +547,19 @@ const char *cli_logs_dir(const struct wd_config *cfg, const char *db, const char
     }
     snprintf(buf, cap, "%.*s", (int)(slash - store), store);
     return buf[0] != '\0' ? buf : "/";
+}
+
+bool cli_parse_u32(const char *s, uint32_t *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9') {
+        return false; /* strtoul would take a sign or spaces */
+    }
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno != 0 || v > UINT32_MAX) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
 }

@@ -462,9 +462,8 @@ static bool change_body(const struct cli_remote_incident *r, struct jw_mem *b)
     } else if (strcmp(sub, "note") == 0) {
         body_str(b, "text", r->args[1]);
     } else if (strcmp(sub, "check") == 0) {
-        char *end;
-        unsigned long v = strtoul(r->args[1], &end, 10);
-        if (r->args[1][0] == '\0' || *end != '\0' || v == 0 || v > 999999999ul) {
+        uint32_t v;
+        if (!cli_parse_u32(r->args[1], &v) || v == 0) {
             cli_errorf("incident: criterion '%s': a number from 1", r->args[1]);
             return false;
         }

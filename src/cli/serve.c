@@ -3,6 +3,7 @@
  */
 #include "cli/serve.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
 enum wd_status cli_serve_init(struct cli_serve *s)
 {
     memset(s, 0, sizeof *s);
-    s->latency_ns = -1;
+    s->consumer_lag = -1;
     s->intents = calloc(CLI_SERVE_INTENTS, sizeof *s->intents);
     if (s->intents == NULL || wd_metrics_new(&s->m) != WD_OK) {
         cli_serve_destroy(s);
@@ -66,10 +67,11 @@ static void market_data(struct cli_serve *s, uint32_t symbol, int64_t ts)
     }
 }
 
+#define CONSUMER_LAG "consumer_lag"
+
 void cli_serve_event(void *ctx, const struct wd_event *ev)
 {
     struct cli_serve *s = ctx;
-    s->latency_ns = -1;
     if (ev->type == WD_EV_INTENT) {
         uint64_t h = id_hash(ev->u.intent.id);
         s->intents[h & (CLI_SERVE_INTENTS - 1)] = (struct cli_serve_intent){h, ev->ts_ns};
@@ -77,11 +79,18 @@ void cli_serve_event(void *ctx, const struct wd_event *ev)
         uint64_t h = id_hash(ev->u.ack.id);
         struct cli_serve_intent *slot = &s->intents[h & (CLI_SERVE_INTENTS - 1)];
         if (slot->hash == h) {
-            s->latency_ns = ev->ts_ns - slot->ts_ns;
+            int64_t latency = ev->ts_ns - slot->ts_ns;
             slot->hash = 0;
+            if (latency >= 0 && s->pending_n < CLI_SERVE_PENDING) {
+                s->pending[s->pending_n++] = latency;
+            }
         }
     } else if (ev->type == WD_EV_QUOTE || ev->type == WD_EV_TRADE || ev->type == WD_EV_BAR) {
         market_data(s, ev->symbol, ev->ts_ns);
+    } else if (ev->type == WD_EV_METRIC && ev->u.metric.name.len == sizeof CONSUMER_LAG - 1 &&
+               memcmp(ev->u.metric.name.ptr, CONSUMER_LAG, sizeof CONSUMER_LAG - 1) == 0 &&
+               ev->u.metric.value >= 0) {
+        s->consumer_lag = ev->u.metric.value; /* SPEC section 2: the consumer's own report */
     }
 }
 
@@ -134,6 +143,10 @@ static enum wd_status figures(struct cli_serve *s, struct wd_engine *engine)
         }
         st = wd_metrics_set_figures(s->m, scope, wd_fix_to_double(f->equity),
                                     wd_figures_pnl_ratio(f), f->drawdown, f->max_drawdown);
+        double psr = wd_engine_psr(engine, id == 0 ? UINT32_MAX : id - 1);
+        if (st == WD_OK && !isnan(psr)) {
+            st = wd_metrics_set_psr(s->m, scope, psr);
+        }
         if (st == WD_EINVAL) {
             st = WD_OK; /* an account name that makes no scope: not shown */
         }
@@ -186,9 +199,12 @@ enum wd_status cli_serve_update(struct cli_serve *s, struct wd_engine *engine,
                                 uint64_t accepted, uint64_t rejected, uint64_t incidents_total)
 {
     enum wd_status st = wd_metrics_set_events(s->m, events, malformed);
-    if (st == WD_OK && s->latency_ns >= 0) {
-        st = wd_metrics_observe_latency(s->m, s->latency_ns);
-        s->latency_ns = -1;
+    for (uint32_t i = 0; i < s->pending_n && st == WD_OK; i++) {
+        st = wd_metrics_observe_latency(s->m, s->pending[i]);
+    }
+    s->pending_n = 0;
+    if (s->consumer_lag >= 0) {
+        wd_metrics_set_consumer_lag(s->m, (uint64_t)s->consumer_lag);
     }
     if (st != WD_OK) {
         return st;

@@ -11,11 +11,16 @@
  * observes ack.ts - intent.ts; an intent whose slot is taken by a later one
  * before its ack is not observed) and each symbol's last market data time
  * (quotes, trades, bars), from which the staleness is measured at each tick
- * against the wall clock. The rejection ratio is over the last
+ * against the wall clock, and the consumer lag the trading system reports
+ * (a `consumer_lag` metric event, SPEC section 2). The rejection ratio is over the last
  * CLI_SERVE_DECISIONS decisions of the gate.
  *
- * Not thread-safe: the daemon calls cli_serve_update / cli_serve_tick with
- * the metrics server's lock held (wd_http_lock).
+ * cli_serve_event only records (no lock needed beyond the caller's);
+ * cli_serve_update hands the latencies recorded since the last update to
+ * the registry, so the daemon updates once per batch of events, and must
+ * update before the next event when cli_serve_full says so. Not
+ * thread-safe: the daemon calls cli_serve_update / cli_serve_tick with its
+ * loop lock held, and renders the registry itself (docs/internals/DAEMON.md).
  */
 #ifndef WD_CLI_SERVE_H
 #define WD_CLI_SERVE_H
@@ -31,6 +36,7 @@
 
 #define CLI_SERVE_INTENTS 65536u  /* intent times kept for the latency (a power of 2) */
 #define CLI_SERVE_DECISIONS 1000u /* decisions in the rejection ratio */
+#define CLI_SERVE_PENDING 1024u   /* latencies observed between two updates */
 
 struct wd_store;
 
@@ -40,7 +46,9 @@ struct cli_serve {
         uint64_t hash; /* 0: free */
         int64_t ts_ns;
     } *intents;
-    int64_t latency_ns; /* the latency the last event observed, -1 none */
+    int64_t pending[CLI_SERVE_PENDING]; /* latencies observed since the last update */
+    uint32_t pending_n;
+    double consumer_lag; /* the last consumer_lag metric event's value; < 0 none */
     uint8_t ring[CLI_SERVE_DECISIONS]; /* 1: rejected */
     uint32_t ring_n, ring_i, ring_rejected;
     uint64_t accepted, rejected;       /* the outputs' totals already counted */
@@ -59,7 +67,13 @@ void cli_serve_destroy(struct cli_serve *s);
  * cli_serve): intent times, ack latencies, market data times. */
 void cli_serve_event(void *ctx, const struct wd_event *ev);
 
-/* After an event: counters, latency, rejection ratio, and the figures and
+/* True when the next event's latency would find no room: update first. */
+static inline bool cli_serve_full(const struct cli_serve *s)
+{
+    return s->pending_n == CLI_SERVE_PENDING;
+}
+
+/* After a batch of events: counters, latency, rejection ratio, and the figures and
  * states when they may have moved; the open incidents from the store when
  * the outputs announced one since the last refresh (incidents: their
  * count). WD_OK, or the registry's failure (WD_EFULL past its bounds). */

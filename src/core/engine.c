@@ -700,6 +700,19 @@ wd_fix wd_engine_open_notional(const struct wd_engine *e, uint32_t account)
 
 const struct wd_book *wd_engine_book(const struct wd_engine *e) { return e->book; }
 
+double wd_engine_psr(const struct wd_engine *e, uint32_t account)
+{
+    const struct kill_state *k = account == UINT32_MAX ? &e->firm_ks
+                                 : account < e->n_ax   ? &e->ax[account].ks
+                                                       : NULL;
+    struct wd_psr_stats ps;
+    if (k == NULL || k->psr == NULL) {
+        return NAN;
+    }
+    wd_psr_window_stats(k->psr, e->cfg->limits.psr.benchmark, &ps);
+    return ps.psr;
+}
+
 /* ---- outputs ------------------------------------------------------------------- */
 
 static void emit(struct wd_engine *e, struct wd_output *o)

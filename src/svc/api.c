@@ -736,6 +736,30 @@ static int live(struct req *q, const char *what)
     return finish(&o, status, q->r);
 }
 
+/* The live routes' names (the engine's figures, through api->live). */
+static bool live_route(const char *route, size_t n)
+{
+    static const char *const names[] = {"positions", "pnl", "drawdown"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strlen(names[i]) == n && memcmp(route, names[i], n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool wd_api_reads_store_only(const char *method, const char *path)
+{
+    if (strcmp(method, "GET") != 0) {
+        return false;
+    }
+    if (strncmp(path, PREFIX, sizeof PREFIX - 1) != 0) {
+        return true; /* a 401, 403 or 404: no engine either */
+    }
+    const char *p = path + sizeof PREFIX - 1;
+    return !live_route(p, strcspn(p, "?"));
+}
+
 int wd_api_handle(struct wd_api *api, const char *method, const char *path,
                   const char *authorization, const char *body, size_t body_len, int64_t now,
                   struct wd_api_response *out)
@@ -783,8 +807,7 @@ int wd_api_handle(struct wd_api *api, const char *method, const char *path,
         if (strcmp(route, "audit/verify") == 0) {
             return get_audit(&q);
         }
-        if (strcmp(route, "positions") == 0 || strcmp(route, "pnl") == 0 ||
-            strcmp(route, "drawdown") == 0) {
+        if (live_route(route, strlen(route))) {
             return live(&q, route);
         }
     } else if (strcmp(route, "halt") == 0) {

@@ -54,6 +54,12 @@ struct wd_api_response {
     const char *www_authenticate; /* static; non-NULL on 401: send as WWW-Authenticate */
 };
 
+/* True when the request (method, path with an optional query) only reads
+ * the store: every GET but the live routes (positions, pnl, drawdown). A
+ * server may handle such requests on a connection to the store of their
+ * own, without the lock that guards the engine (docs/internals/DAEMON.md). */
+bool wd_api_reads_store_only(const char *method, const char *path);
+
 /* Handles one request. method "GET"/"POST"; path with an optional query
  * ("?all=1"); authorization the Authorization header's value (NULL when
  * absent); body/body_len the request body (body_len may exceed

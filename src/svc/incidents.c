@@ -5,6 +5,7 @@
  * store transaction, rolled back on any failure.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -257,5 +258,50 @@ enum wd_svc_code wd_svc_incident_open(struct wd_store *store, const struct wd_tz
     if (code == WD_SVC_OK && entry != NULL) {
         *entry = e;
     }
+    return code;
+}
+
+/* The most entries one tick can add: every deadline wd_incident_tick
+ * announces (ack SLA, senior engineer, management, resolution SLA). */
+#define TICK_ENTRIES_MAX 8
+
+enum wd_svc_code wd_svc_incidents_tick(struct wd_store *store, int64_t now_ns, wd_svc_tick_fn fn,
+                                       void *ctx, struct wd_svc_result *res)
+{
+    struct wd_incident *v = NULL;
+    size_t n = 0;
+    struct wd_error err = {0};
+    enum wd_svc_code code = wd__svc_set(res, WD_SVC_OK, "no deadline passed");
+    if (wd_store_incident_list_records(store, true, &v, &n, &err) != WD_OK) {
+        return wd__svc_set(res, WD_SVC_STORE, "store: %s", err.msg);
+    }
+    for (size_t i = 0; i < n && code == WD_SVC_OK; i++) {
+        struct wd_timeline_entry e[TICK_ENTRIES_MAX];
+        size_t k = 0;
+        while (k < TICK_ENTRIES_MAX && wd_incident_tick(&v[i], now_ns, &e[k])) {
+            k++;
+        }
+        if (k == 0) {
+            continue;
+        }
+        enum wd_status st = wd_store_begin(store, &err);
+        if (st == WD_OK) {
+            st = wd_store_incident_save(store, &v[i], "warden", &err);
+        }
+        for (size_t j = 0; j < k && st == WD_OK; j++) {
+            st = wd_store_timeline_append(store, &e[j], &err);
+        }
+        if (st == WD_OK) {
+            st = wd_store_commit(store, &err);
+        }
+        if (st != WD_OK) {
+            code = store_failed(store, res, &err);
+            break;
+        }
+        if (fn != NULL) {
+            fn(ctx, &v[i], e, k);
+        }
+    }
+    free(v);
     return code;
 }

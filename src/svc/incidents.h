@@ -84,4 +84,19 @@ enum wd_svc_code wd_svc_incident_open(struct wd_store *store, const struct wd_tz
                                       struct wd_timeline_entry *entry, char *existing,
                                       struct wd_svc_result *res);
 
+/* Called with each incident a tick changed, after its commit: the saved
+ * record and its new entries (oldest first). */
+typedef void (*wd_svc_tick_fn)(void *ctx, const struct wd_incident *inc,
+                               const struct wd_timeline_entry *entries, size_t n);
+
+/* Lets wall-clock time pass on every active incident (wd_incident_tick):
+ * the acknowledgement and resolution deadlines passed and the escalations
+ * reached by now_ns go on its timeline, by "warden", each incident saved
+ * with its entries in one transaction, once per deadline (the record keeps
+ * which were announced). fn (optional) hears of each incident changed. On
+ * a store failure the incidents already saved stay saved, the one being
+ * saved is rolled back, and res says why. */
+enum wd_svc_code wd_svc_incidents_tick(struct wd_store *store, int64_t now_ns, wd_svc_tick_fn fn,
+                                       void *ctx, struct wd_svc_result *res);
+
 #endif /* WD_SVC_INCIDENTS_H */

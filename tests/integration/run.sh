@@ -7,6 +7,8 @@
 #  - SIGHUP with an invalid configuration: refused, logged, still running;
 #    then a valid one with another limits.kill_pnl: in the audit trail;
 #  - SIGTERM: exit status 0, the halt in the store (`warden status`);
+#  - an incident's acknowledgement SLA and escalation passed on the wall
+#    clock: on its timeline once each;
 #  - stdin from a here-doc; a unix socket with two producers (python3).
 # Waits poll with a timeout; no fixed long sleeps.
 #
@@ -94,6 +96,33 @@ grep -q '"id":"h1","verdict":"accept"' in.out && ok || bad "stdin event: $(cat i
 grep -q 'malformed event skipped' in.err && ok || bad "malformed stdin line not reported"
 kill -0 $pid 2>/dev/null && ok || bad "warden run stopped at the end of stdin"
 stop INT "stdin input"
+
+# The incidents' deadlines pass on the wall clock: a kill-switch crossed
+# 31 minutes ago and nobody acknowledged it. The tick puts the
+# acknowledgement SLA breach (5 min for a P0) and the senior engineer
+# escalation (30 min) on its timeline, once each however many ticks pass.
+T=$(date -u -d '-31 min' +%Y-%m-%dT%H:%M:%S.%NZ)
+{
+    printf '{"type":"quote","ts":"%s","symbol":"XYZ","bid":9.99,"ask":10.01}\n' "$T"
+    printf '{"type":"intent","ts":"%s","id":"s1","symbol":"XYZ","side":"BUY","qty":100,"source":"s"}\n' "$T"
+    printf '{"type":"fill","ts":"%s","id":"s1","symbol":"XYZ","side":"BUY","qty":100,"price":10}\n' "$T"
+    printf '{"type":"quote","ts":"%s","symbol":"XYZ","bid":9.39,"ask":9.41}\n' "$T"
+} >sla.jsonl
+"$warden" run --metrics-listen off --api-listen off --config c.yaml --db sla.db --input - <sla.jsonl >sla.out 2>sla.err &
+pid=$!
+wait_for sla.err 'incident escalation id=INC-' && ok || bad "no escalation logged: $(cat sla.err)"
+grep -q 'incident sla_breach id=INC-.* severity=P0 text="acknowledgement SLA breached: a P0 is acknowledged within 5 min' sla.err && ok ||
+    bad "no acknowledgement SLA breach logged: $(grep incident sla.err)"
+id=$(sed -n 's/.*incident escalation id=\(INC-[0-9-]*\) .*/\1/p' sla.err | head -1)
+ticks_then=$(grep -c 'incident ' sla.err)
+sleep 2.5 # two more ticks: nothing announced twice
+[ "$(grep -c 'incident ' sla.err)" -eq "$ticks_then" ] && ok || bad "deadlines announced again: $(grep incident sla.err)"
+stop TERM "deadlines"
+"$warden" incident show "$id" --json --db sla.db >sla.json 2>&1 || bad "incident show $id: $(cat sla.json)"
+[ "$(grep -o '"kind":"sla_breach"' sla.json | wc -l)" -eq 1 ] && ok || bad "sla_breach entries: $(cat sla.json)"
+[ "$(grep -o '"kind":"escalation"' sla.json | wc -l)" -eq 1 ] && ok || bad "escalation entries: $(cat sla.json)"
+grep -q '"kind":"escalation","who":"warden"' sla.json && ok || bad "escalation not by warden: $(cat sla.json)"
+[ -s "logs/$(ls logs 2>/dev/null | head -1)" ] && ok || bad "no incident log beside the store"
 
 # A unix socket, two producers, each a line in two writes.
 "$warden" run --metrics-listen off --api-listen off --config c.yaml --db u.db --input "unix:$tmp/w.sock" >u.out 2>u.err &

@@ -56,15 +56,22 @@ until_ok 50 curl -sf -m 5 "http://$M/readyz" && ok || bad "/readyz not ready aft
 
 # A buy, acknowledged, filled, then the price falls 6%: the PnL kill-switch.
 kill_pnl_events >>ev.jsonl
+# The trading system's consumer reports its lag (SPEC section 2).
+printf '{"type":"metric","ts":"%s","name":"consumer_lag","value":1234}\n' "$(now)" >>ev.jsonl
 wait_for out.jsonl '"type":"incident".*"scenario":"kill_pnl"' && ok || bad "no kill_pnl incident: $(cat out.jsonl)"
 
+# The metrics text is renewed at most every 100 ms while events flow, and
+# at each tick: wait until it counts the six events.
+until_ok 30 sh -c "curl -s -m 5 'http://$M/metrics' | grep -qx 'warden_events_processed_total 6'" && ok ||
+    bad "/metrics never counted 6 events"
 curl -s -m 5 "http://$M/metrics" >m1.txt
 for want in 'warden_equity{scope="firm"} 940' 'warden_equity{scope="account:default"} 940' \
     'warden_daily_pnl_ratio{scope="firm"} -0.06' 'warden_drawdown_ratio{scope="firm"} 0.06' \
     'warden_max_drawdown_ratio{scope="firm"} 0.06' \
     'warden_trading_state{scope="account:default",state="HALTED"} 1' \
     'warden_trading_state{scope="firm",state="ACTIVE"} 1' \
-    'warden_intent_ack_latency_seconds_count 1' 'warden_events_processed_total 5' \
+    'warden_intent_ack_latency_seconds_count 1' 'warden_events_processed_total 6' \
+    'warden_consumer_lag_messages 1234' \
     'warden_events_malformed_total 0' 'warden_rejection_ratio 0' \
     'warden_open_incidents{severity="P0",scenario="kill_pnl"} 1'; do
     grep -qF -- "$want" m1.txt && ok || bad "/metrics has no '$want'"

@@ -1196,6 +1196,15 @@ static void psr_expect(struct fx *f, struct psr_model *m, size_t n, unsigned *se
                 m[i].first_fire_event = f->a.event_no;
             }
         }
+        if (m[i].account == NULL && m[i].psr_n >= 2 && !isnan(m[i].psr)) {
+            /* What the daemon's warden_psr metric shows: the same PSR. */
+            assert_true(fabs(wd_engine_psr(f->a.e, UINT32_MAX) - m[i].psr) < 1e-9);
+        }
+    }
+    if (wd_book_firm(b) != NULL && isnan(wd_engine_psr(f->a.e, UINT32_MAX))) {
+        for (size_t i = 0; i < n; i++) {
+            assert_true(m[i].account != NULL || m[i].psr_n < 2 || isnan(m[i].psr));
+        }
     }
     expect_none_(&f->a, line);
 }
