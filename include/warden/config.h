@@ -15,6 +15,7 @@
 
 #include "warden/fixed.h"
 #include "warden/oncall.h"
+#include "warden/notify.h"
 #include "warden/status.h"
 
 #define WD_CONFIG_MAX_LIST 4096 /* entries in any list or map */
@@ -127,6 +128,9 @@ struct wd_config {
     /* The on-call rotation and the escalation chain (oncall:, escalation:):
      * fixed-size, owns no memory. */
     struct wd_oncall_config oncall;
+    /* Notification channels, routes and delivery (issue 8; fixed-size, no
+     * owned memory: a struct copy copies it). Holds secrets: never logged. */
+    struct wd_notify_config notify;
 };
 
 /* Fills cfg with the defaults. WD_ENOMEM. On failure cfg is still safe to

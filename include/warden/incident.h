@@ -167,11 +167,13 @@ enum wd_tl_kind {
     WD_TL_IMPACT,      /* the PnL at resolution recorded */
     WD_TL_SLA_BREACH,  /* the acknowledgement or resolution target passed */
     WD_TL_ESCALATION,  /* an escalation threshold passed */
+    WD_TL_NOTIFY,      /* a notification queued, held, attempted, delivered or given up */
     WD_TL__COUNT
 };
 
 /* "opened", "status", "note", "finding", "control", "approval", "check",
- * "action", "severity", "role", "impact", "sla_breach", "escalation"; static. */
+ * "action", "severity", "role", "impact", "sla_breach", "escalation", "notify";
+ * static. */
 const char *wd_tl_kind_name(enum wd_tl_kind k);
 enum wd_status wd_tl_kind_parse(const char *s, enum wd_tl_kind *out) WD_MUST_USE;
 

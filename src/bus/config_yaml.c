@@ -1791,37 +1791,137 @@ static void kafka_fn(struct loader *ld, const struct field *f, void *base, yaml_
     walk_map(ld, v, kafka_fields, base, path);
 }
 
-/* A scalar, or a list of scalars (notify values: URLs, keys, recipients). */
-static void notify_value(struct loader *ld, const yaml_node_t *v, const char *path)
+/* What a channel section lacks to be able to send, or NULL. */
+static const char *notify_missing(const struct wd_notify_config *n, enum wd_channel ch)
 {
-    char what[128];
-    if (v == NULL || v->type == YAML_SCALAR_NODE) {
+    switch (ch) {
+    case WD_CH_SLACK: return n->slack.webhook_url[0] ? NULL : "'webhook_url' (or 'webhook_url_file')";
+    case WD_CH_PAGERDUTY:
+        return n->pagerduty.routing_key[0] ? NULL : "'routing_key' (or 'routing_key_file')";
+    case WD_CH_WEBHOOK: return n->webhook.url[0] ? NULL : "'url' (or 'url_file')";
+    case WD_CH_EMAIL:
+        return !n->email.smtp_url[0] ? "'smtp_url'"
+               : !n->email.from[0]   ? "'from'"
+               : n->email.n_to == 0  ? "'to'"
+                                     : NULL;
+    case WD_CH_SMS:
+        return !n->sms.url[0] ? "'url' (or 'url_file')" : n->sms.n_to == 0 ? "'to'" : NULL;
+    case WD_CH__COUNT: break;
+    }
+    return NULL;
+}
+
+/* The contents of a `*_file` key (a secret kept out of the configuration
+ * file), relative to the configuration's directory, without its trailing
+ * newline. NULL after a problem. Malloc'd; the caller wipes and frees it. */
+static char *notify_secret_file(struct loader *ld, const yaml_node_t *v, const char *path,
+                                size_t *len)
+{
+    static const struct field file_field = {.key = "file", .kind = K_STR,
+                                            .expect = "the path of a file holding the value",
+                                            .check = check_path};
+    char full[PATH_MAX], why[160], q[96];
+    char *data = NULL;
+    char *file = string_copy(ld, &file_field, v, path);
+    if (file == NULL) {
+        return NULL;
+    }
+    int pn = file[0] == '/' || ld->base_dir[0] == '\0'
+                 ? snprintf(full, sizeof full, "%s", file)
+                 : snprintf(full, sizeof full, "%s/%s", ld->base_dir, file);
+    free(file);
+    quote(q, sizeof q, full, strlen(full), '"');
+    if (pn < 0 || (size_t)pn >= sizeof full) {
+        problem_at(ld, &v->start_mark, "%s: the path is too long", path);
+        return NULL;
+    }
+    switch (read_all(full, WD_CONFIG_TOKEN_FILE_MAX, &data, len, why, sizeof why)) {
+    case READ_OK: break;
+    case READ_TOO_BIG:
+        problem_at(ld, &v->start_mark, "%s: %s is larger than %u bytes", path, q,
+                   WD_CONFIG_TOKEN_FILE_MAX);
+        return NULL;
+    case READ_FAILED:
+    default: problem_at(ld, &v->start_mark, "%s: cannot read %s: %s", path, q, why); return NULL;
+    }
+    while (*len > 0 && (data[*len - 1] == '\n' || data[*len - 1] == '\r')) {
+        data[--*len] = '\0';
+    }
+    return data;
+}
+
+/* One key of a notify section: its scalar or list of scalars, or a
+ * `*_file` key's file, handed to wd_notify_config_set. */
+static void notify_key(struct loader *ld, const char *sec, size_t seclen, const char *key,
+                       size_t klen, const yaml_node_t *v, const char *path)
+{
+    const char *vals[32];
+    size_t lens[32], n = 0;
+    char why[256], what[128];
+    char *secret = NULL;
+    size_t secret_len = 0;
+    bool list = false;
+    if (v == NULL) {
         return;
     }
-    if (v->type == YAML_SEQUENCE_NODE && spend(ld, v, n_items(v))) {
+    bool is_file = klen > 5 && memcmp(key + klen - 5, "_file", 5) == 0 &&
+                   !eq(sec, seclen, "routes") && !eq(sec, seclen, "update_every_s") &&
+                   !eq(sec, seclen, "delivery");
+    if (is_file) {
+        if ((secret = notify_secret_file(ld, v, path, &secret_len)) == NULL) {
+            return;
+        }
+        vals[0] = secret;
+        lens[0] = secret_len;
+        n = 1;
+        klen -= 5;
+    } else if (v->type == YAML_SCALAR_NODE) {
+        vals[0] = sval(v);
+        lens[0] = slen(v);
+        n = 1;
+    } else if (v->type == YAML_SEQUENCE_NODE) {
+        list = true;
+        if (!spend(ld, v, n_items(v))) {
+            return;
+        }
+        if (n_items(v) > sizeof vals / sizeof vals[0]) {
+            problem_at(ld, &v->start_mark, "%s: at most %zu items, got %zu", path,
+                       sizeof vals / sizeof vals[0], n_items(v));
+            return;
+        }
         for (size_t i = 0; i < n_items(v); i++) {
             const yaml_node_t *it = node_at(ld, v->data.sequence.items.start[i]);
-            if (it != NULL && it->type != YAML_SCALAR_NODE) {
-                problem_at(ld, &it->start_mark, "%s[%zu]: expected a string, got %s", path, i,
+            if (it == NULL || it->type != YAML_SCALAR_NODE) {
+                problem_at(ld, it ? &it->start_mark : &v->start_mark,
+                           "%s[%zu]: expected a string, got %s", path, i,
                            describe(it, what, sizeof what));
+                return;
             }
+            vals[n] = sval(it);
+            lens[n++] = slen(it);
         }
+    } else {
+        problem_at(ld, &v->start_mark, "%s: expected a string or a list of strings, got %s",
+                   path, describe_secret(v, what, sizeof what));
         return;
     }
-    if (v->type == YAML_MAPPING_NODE) {
-        problem_at(ld, &v->start_mark, "%s: expected a string or a list of strings, got %s",
-                   path, describe(v, what, sizeof what));
+    if (!wd_notify_config_set(&ld->cfg->notify, sec, seclen, key, klen, vals, lens, n, list,
+                              why, sizeof why)) {
+        problem_at(ld, &v->start_mark, "%s: %s", path, why);
+    }
+    if (secret != NULL) {
+        memset(secret, 0, secret_len); /* it held a secret */
+        free(secret);
     }
 }
 
-/* Notification settings are accepted and checked for shape only: each
- * channel is a mapping whose values are strings or lists of strings. They
- * are not stored yet (the notifiers come in a later step). */
+/* The notify section (docs/NOTIFICATIONS.md): channels, routes,
+ * update_every_s and delivery, each a mapping of keys to strings or lists
+ * of strings, checked and stored by the core (wd_notify_config_set). A
+ * channel given without what it needs to send is a problem. */
 static void notify_fn(struct loader *ld, const struct field *f, void *base, yaml_node_t *v,
                       const char *path)
 {
-    static const char *const channels[] = {"slack", "pagerduty", "webhook", "email", "sms",
-                                           "routes"};
     size_t n;
     (void)f;
     (void)base;
@@ -1833,35 +1933,43 @@ static void notify_fn(struct loader *ld, const struct field *f, void *base, yaml
     for (size_t i = 0; i < n && !ld->oom; i++) {
         const char *key;
         size_t klen;
+        enum wd_channel ch;
         if (!take_key(ld, v, i, dups, path, &key, &klen)) {
             continue;
         }
-        bool known = false;
-        for (size_t c = 0; c < sizeof channels / sizeof channels[0]; c++) {
-            known = known || eq(key, klen, channels[c]);
-        }
-        if (!known) {
-            continue; /* later notifiers may add channels */
-        }
-        const yaml_node_t *ch = node_at(ld, v->data.mapping.pairs.start[i].value);
+        const yaml_node_t *sec = node_at(ld, v->data.mapping.pairs.start[i].value);
         char sub[PATH_BUF];
         size_t m;
-        snprintf(sub, sizeof sub, "%s.%.*s", path, (int)klen, key);
-        if (!map_node(ld, ch, sub, "a mapping", &m) || m == 0) {
+        snprintf(sub, sizeof sub, "%s.%.*s", path, (int)(klen > 64 ? 64 : klen), key);
+        bool is_channel = wd_channel_parse(key, klen, &ch) == WD_OK;
+        if (!is_channel && !eq(key, klen, "routes") && !eq(key, klen, "update_every_s") &&
+            !eq(key, klen, "delivery")) {
+            problem_at(ld, &node_at(ld, v->data.mapping.pairs.start[i].key)->start_mark,
+                       "%s: unknown key (slack, pagerduty, webhook, email, sms, routes, "
+                       "update_every_s, delivery)", sub);
             continue;
         }
-        size_t *cdups = first_dups(ld, ch);
+        if (!map_node(ld, sec, sub, "a mapping", &m)) {
+            continue;
+        }
+        size_t before = ld->n_problems;
+        size_t *cdups = first_dups(ld, sec);
         for (size_t j = 0; j < m && !ld->oom; j++) {
             const char *ck;
             size_t cklen;
-            if (!take_key(ld, ch, j, cdups, sub, &ck, &cklen)) {
+            if (!take_key(ld, sec, j, cdups, sub, &ck, &cklen)) {
                 continue;
             }
             char sub2[PATH_BUF + 80];
             snprintf(sub2, sizeof sub2, "%s.%.64s", sub, ck);
-            notify_value(ld, node_at(ld, ch->data.mapping.pairs.start[j].value), sub2);
+            notify_key(ld, key, klen, ck, cklen, node_at(ld, sec->data.mapping.pairs.start[j].value),
+                       sub2);
         }
         free(cdups);
+        const char *missing = is_channel ? notify_missing(&ld->cfg->notify, ch) : NULL;
+        if (missing != NULL && ld->n_problems == before) {
+            problem_at(ld, &sec->start_mark, "%s: missing %s", sub, missing);
+        }
     }
     free(dups);
 }

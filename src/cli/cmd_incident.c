@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
+#include "cli/notify_cli.h"
 #include "cli/remote.h"
 #include "store/store.h"
 #include "svc/api.h"
@@ -52,6 +53,12 @@ static const char usage_text[] =
     "                                  the playbook's communication template\n"
     "  review ID                       the post-incident review document\n"
     "  review --due                    reviews overdue (48 h) and follow-ups due (2 weeks)\n"
+    "  update ID [--message M]         post the playbook's status update through the\n"
+    "                                  incident's notification channels (docs/NOTIFICATIONS.md)\n"
+    "\n"
+    "With a notify section, a change that announces (open, ack, resolve, a raised\n"
+    "severity) queues its notifications in the same transaction and sends them\n"
+    "once; what fails stays queued for a running warden to retry.\n"
     "\n"
     "Every change also rewrites the incident log (the playbook's Appendix) as\n"
     "logs/incident_YYYYMMDD_HHMMSS.log beside the store, or under --logs DIR.\n"
@@ -70,6 +77,8 @@ struct inc_cmd {
     const char *role, *owner, *due, *reason, *kind, *logs, *pnl;
     const char *scenario, *scope, *severity, *title, *detail;
     const char *url; /* --url */
+    const char *message; /* update --message */
+    struct cli_notify notify;
     bool json, all, undo, due_list;
     char **args; /* positional arguments after the subcommand */
     int nargs;
@@ -95,7 +104,7 @@ static int usage_error(const char *fmt, ...)
 static int parse(struct inc_cmd *c, int argc, char **argv)
 {
     enum { O_DB = 256, O_AS, O_AT, O_ROLE, O_OWNER, O_DUE, O_REASON, O_SCENARIO, O_SCOPE,
-           O_SEVERITY, O_TITLE, O_DETAIL, O_ALL, O_UNDO, O_KIND, O_LOGS, O_PNL, O_URL };
+           O_SEVERITY, O_TITLE, O_DETAIL, O_ALL, O_UNDO, O_KIND, O_LOGS, O_PNL, O_URL, O_MESSAGE };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, O_DB},
         {"as", required_argument, NULL, O_AS},     {"at", required_argument, NULL, O_AT},
@@ -107,6 +116,7 @@ static int parse(struct inc_cmd *c, int argc, char **argv)
         {"title", required_argument, NULL, O_TITLE},
         {"detail", required_argument, NULL, O_DETAIL},
         {"all", no_argument, NULL, O_ALL},         {"undo", no_argument, NULL, O_UNDO},
+        {"message", required_argument, NULL, O_MESSAGE},
         {"kind", required_argument, NULL, O_KIND}, {"logs", required_argument, NULL, O_LOGS},
         {"pnl", required_argument, NULL, O_PNL},   {"url", required_argument, NULL, O_URL},
         {"json", no_argument, NULL, 'j'},          {"help", no_argument, NULL, 'h'},
@@ -123,6 +133,7 @@ static int parse(struct inc_cmd *c, int argc, char **argv)
         case O_OWNER: c->owner = optarg; break;
         case O_DUE: c->due = optarg; break;
         case O_KIND: c->kind = optarg; break;
+        case O_MESSAGE: c->message = optarg; break;
         case O_LOGS: c->logs = optarg; break;
         case O_PNL: c->pnl = optarg; break;
         case O_URL: c->url = optarg; break;
@@ -169,7 +180,21 @@ static int setup(struct inc_cmd *c)
     if (c->at != NULL && (rc = cli_parse_time("--at", c->at, c->tz, false, &c->now)) != CLI_OK) {
         return rc;
     }
+    cli_notify_attach(&c->notify, c->store, &c->cfg, c->tz);
     return CLI_OK;
+}
+
+/* `update ID [--message M]`: the status update through the channels. */
+static int do_update(struct inc_cmd *c)
+{
+    if (want_args(c, 1, "update ID [--message M]") != CLI_OK) {
+        return CLI_USAGE;
+    }
+    if (c->as == NULL || c->as[0] == '\0') {
+        return usage_error("incident update: --as NAME is required (who acts)");
+    }
+    return cli_incident_update(&c->notify, c->store, &c->cfg, c->tz, c->args[0], c->message,
+                               c->as, c->now);
 }
 
 static int load(struct inc_cmd *c, const char *id, struct wd_incident *inc)
@@ -553,6 +578,7 @@ static int do_change(struct inc_cmd *c, const struct change *ch)
     case WD_SVC_OK:
         write_log(c, &inc);
         print_change(c, &inc, &e);
+        cli_notify_flush(&c->notify, c->store, &c->cfg);
         return CLI_OK;
     case WD_SVC_NOT_FOUND:
         cli_errorf("incident %s: no such incident (see 'warden incident list --all')",
@@ -584,6 +610,7 @@ static int do_open(struct inc_cmd *c)
     case WD_SVC_OK:
         write_log(c, &inc);
         print_change(c, &inc, &e);
+        cli_notify_flush(&c->notify, c->store, &c->cfg);
         return CLI_OK;
     case WD_SVC_INVALID: return usage_error("incident open: %s", res.msg);
     case WD_SVC_REFUSED:
@@ -711,18 +738,21 @@ int cmd_incident(int argc, char **argv)
     }
     bool document = strcmp(c.sub, "report") == 0 || strcmp(c.sub, "message") == 0 ||
                     strcmp(c.sub, "review") == 0;
-    if (ch == NULL && !document && strcmp(c.sub, "list") != 0 && strcmp(c.sub, "show") != 0 &&
-        strcmp(c.sub, "open") != 0) {
+    bool update = strcmp(c.sub, "update") == 0;
+    if (ch == NULL && !document && !update && strcmp(c.sub, "list") != 0 &&
+        strcmp(c.sub, "show") != 0 && strcmp(c.sub, "open") != 0) {
         return usage_error("incident: unknown command '%s'", c.sub);
     }
     if ((rc = setup(&c)) == CLI_OK) {
         rc = ch != NULL                           ? do_change(&c, ch)
+             : update                             ? do_update(&c)
              : c.due_list                         ? do_review_due(&c)
              : document                           ? do_document(&c)
              : strcmp(c.sub, "list") == 0         ? do_list(&c)
              : strcmp(c.sub, "show") == 0         ? do_show(&c)
                                                   : do_open(&c);
     }
+    cli_notify_stop(&c.notify, c.store);
     wd_store_close(c.store);
     wd_tz_free(c.tz);
     wd_config_destroy(&c.cfg);

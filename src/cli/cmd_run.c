@@ -38,6 +38,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/kafka_run.h"
+#include "cli/notify_cli.h"
 #include "cli/outputs.h"
 #include "cli/serve.h"
 #include "store/store.h"
@@ -122,6 +123,7 @@ struct run {
     int64_t metrics_pub_ns;            /* when mtext was rendered */
     struct wd_api api;
     bool metrics_failed; /* said once */
+    struct cli_notify notify; /* notifications (issue 8): hook + sender thread */
 
     int ingest_cpu; /* --ingest-cpu: the loop's CPU, the servers on the others; -1 none */
     struct cli_oncall_ticker oncall; /* issue 8: escalation each tick */
@@ -306,6 +308,7 @@ static void reload_locked(struct run *r)
     r->api.tz = r->api_read.tz = r->tz;
     pthread_mutex_unlock(&r->read_mu);
     built_free(&old);
+    cli_notify_reload(&r->notify, r->store, r->cfg, r->tz);
     r->reloads++;
     run_log("INFO", "configuration reloaded config=%s kill_pnl=%.15g max_dd=%.15g "
             "heartbeat_timeout_s=%" PRId64 " states=%zu",
@@ -408,6 +411,7 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
     if (r->batch_lines >= BATCH_LINES || st != WD_OK) {
         batch_end(r);
     }
+    cli_notify_poke(&r->notify); /* what this line queued is committed */
     if (st != WD_OK) {
         run_log("ERROR", "event not processed, stopping input=%s line=%" PRIu64 " reason=\"%s\"",
                 r->cur_name, line->no, err.msg);
@@ -469,6 +473,7 @@ static void tick(struct run *r)
     r->ticks++;
     metrics_update(r, true);
     pthread_mutex_unlock(&r->mu);
+    cli_notify_poke(&r->notify); /* and what the API changed */
     if (r->ticks == 1 && r->mhttp != NULL) {
         wd_http_set_ready(r->mhttp, true); /* the store is open, a tick has run */
     }
@@ -916,7 +921,9 @@ static int parse_opts(int argc, char **argv, struct run *r)
 static enum wd_status render_metrics(void *ctx, struct wd_render_buf *out)
 {
     struct run *r = ctx;
-    return wd_render_buf_put(out, r->mtext.data != NULL ? r->mtext.data : "", r->mtext.len);
+    enum wd_status st =
+        wd_render_buf_put(out, r->mtext.data != NULL ? r->mtext.data : "", r->mtext.len);
+    return st == WD_OK ? cli_notify_metrics(&r->notify, out) : st; /* atomics: no lock */
 }
 
 static int live(void *ctx, const char *what, FILE *out)
@@ -1118,6 +1125,10 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     r.out.store = r.store;
+    cli_notify_attach(&r.notify, r.store, r.cfg, r.tz);
+    if ((rc = cli_notify_start(&r.notify, r.cfg, r.tz, r.db)) != CLI_OK) {
+        goto out;
+    }
     if (r.metrics_listen == NULL) {
         r.metrics_listen = r.cfg->http.metrics_listen != NULL ? r.cfg->http.metrics_listen
                                                                : WD_HTTP_LISTEN_DEFAULT;
@@ -1150,6 +1161,7 @@ out:
     /* The servers first: no request may touch what is freed below. */
     wd_http_free(r.ahttp);
     wd_http_free(r.mhttp);
+    cli_notify_stop(&r.notify, r.store);
     if (r.serve.m != NULL) {
         cli_serve_destroy(&r.serve);
         wd_render_buf_destroy(&r.mtext);

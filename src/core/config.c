@@ -56,6 +56,7 @@ enum wd_status wd_config_init(struct wd_config *cfg)
     cfg->detect.completeness.window_s = 300;
     cfg->detect.consumer_lag.open = 1000;
     cfg->detect.consumer_lag.close = 100;
+    wd_notify_config_init(&cfg->notify);
     cfg->detect.unknown_fills = true;
     wd_oncall_config_init(&cfg->oncall);
     cfg->kafka.max_wait_ms = 50;

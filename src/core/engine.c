@@ -707,7 +707,7 @@ double wd_engine_psr(const struct wd_engine *e, uint32_t account)
                                                        : NULL;
     struct wd_psr_stats ps;
     if (k == NULL || k->psr == NULL) {
-        return (double)NAN;
+        return (double)NAN; /* clang: NAN is a float (-Wdouble-promotion) */
     }
     wd_psr_window_stats(k->psr, e->cfg->limits.psr.benchmark, &ps);
     return ps.psr;

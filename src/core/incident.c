@@ -28,7 +28,7 @@ static const char *const role_names[WD_IR__COUNT] = {
 
 static const char *const kind_names[WD_TL__COUNT] = {
     "opened", "status", "note", "finding", "control", "approval", "check",
-    "action", "severity", "role", "impact", "sla_breach", "escalation"};
+    "action", "severity", "role", "impact", "sla_breach", "escalation", "notify"};
 
 static const char *const escalation_names[] = {"on_call", "senior_engineer", "management"};
 

@@ -13,6 +13,7 @@
  * what it stores (scopes, scenarios, incident ids are the core's business).
  */
 #include "store/store.h"
+#include "store/outbox.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -229,6 +230,10 @@ static const char *const migrations[] = {
     "  by_who TEXT NOT NULL,"
     "  paged TEXT NOT NULL"
     ") STRICT;",
+    /* 6: notifications (issue 8): the outbox (src/store/outbox.c) and the
+     * timeline kind 'notify' (each delivery attempt), by rebuilding
+     * incident_timeline with its rows and triggers as they were. */
+    WD_OUTBOX_MIGRATION,
 };
 
 /* The migration that creates audit_chain (1-based version it brings). */
@@ -632,7 +637,20 @@ struct wd_store {
     void *now_ctx;
     unsigned char *chain_key; /* from malloc, or NULL: entries hashed unkeyed */
     size_t chain_key_len;
+    wd_store_timeline_hook_fn tl_hook; /* see wd_store_set_timeline_hook */
+    void *tl_hook_ctx;
 };
+
+void wd_store_set_timeline_hook(struct wd_store *s, wd_store_timeline_hook_fn fn, void *ctx)
+{
+    s->tl_hook = fn;
+    s->tl_hook_ctx = ctx;
+}
+
+sqlite3 *wd__store_db(struct wd_store *s)
+{
+    return s->db;
+}
 
 /* ---- error translation ---------------------------------------------------- */
 
@@ -2682,6 +2700,8 @@ enum wd_status wd_store_timeline_append(struct wd_store *s, const struct wd_time
         return undo_begin(s, r);
     r = chain_row(s, AT_TIMELINE, child_key(buf, sizeof buf, id, seq),
                   field_text(e->who, sizeof e->who), "append", err);
+    if (r == WD_OK && s->tl_hook != NULL)
+        r = s->tl_hook(s->tl_hook_ctx, s, e, err); /* same transaction: notifications */
     if (r != WD_OK) {
         wd_store_rollback(s);
         return r;

@@ -40,6 +40,21 @@ void wd_store_set_clock(struct wd_store *s, wd_store_clock_fn now, void *ctx);
 enum wd_status wd_store_set_chain_key(struct wd_store *s, const void *key, size_t len,
                                       struct wd_error *err) WD_MUST_USE;
 
+/* Called by wd_store_timeline_append inside its transaction, after the
+ * entry is written and before it commits: what the hook writes commits
+ * with the entry, and a failure (not WD_OK, err set) rolls both back. The
+ * notifications use it to queue a message in the same transaction as the
+ * incident change that caused it (src/notify/notify.h). NULL removes it. */
+typedef enum wd_status (*wd_store_timeline_hook_fn)(void *ctx, struct wd_store *s,
+                                                    const struct wd_timeline_entry *e,
+                                                    struct wd_error *err);
+void wd_store_set_timeline_hook(struct wd_store *s, wd_store_timeline_hook_fn fn, void *ctx);
+
+/* Internal (src/store/ only): the connection, for the store's other
+ * files (outbox.c). */
+struct sqlite3;
+struct sqlite3 *wd__store_db(struct wd_store *s);
+
 /* Explicit transactions (nestable by counting: only the outermost commits). */
 enum wd_status wd_store_begin(struct wd_store *s, struct wd_error *err) WD_MUST_USE;
 enum wd_status wd_store_commit(struct wd_store *s, struct wd_error *err) WD_MUST_USE;

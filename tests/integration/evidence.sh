@@ -107,7 +107,7 @@ grep -q '^{"v":1,"id":"'$id'","scenario":"kill_pnl",' "$d/record.json" && ok || 
 grep -q '"kind":"status".*"to":"resolved"' "$d/timeline.jsonl" && ok || bad "timeline lacks the resolution"
 head -1 "$d/report.md" | grep -q "^# Incident Report - 2025-11-17" && ok || bad "report.md"
 grep -q "$id" "$d/incident.log" && ok || bad "incident.log"
-printf 'warden %s\nstore schema 5\n' "$("$warden" --version | sed 's/^warden //')" >version.expected
+printf 'warden %s\nstore schema 6\n' "$("$warden" --version | sed 's/^warden //')" >version.expected
 cmp -s "$d/VERSION" version.expected && ok || bad "VERSION: $(cat "$d/VERSION")"
 
 # The same store and inputs: the same bytes.

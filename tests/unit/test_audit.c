@@ -452,8 +452,9 @@ static void test_audit_upgrade_chains_existing_rows(void **state)
     raw_exec(fx->path, "DROP TABLE audit_chain; DROP TABLE incident_records;"
                        " DROP TABLE incident_roles; DROP TABLE incident_checklist;"
                        " DROP TABLE incident_actions; DROP TABLE incident_timeline;"
-                       " DROP INDEX incidents_scenario_scope; PRAGMA user_version = 2; DROP TABLE silences;"
-                             " DROP TABLE escalations; DROP TABLE chain_tests;");
+                       " DROP INDEX incidents_scenario_scope; DROP TABLE notify_outbox;"
+                       " DROP TABLE silences; DROP TABLE escalations; DROP TABLE chain_tests;"
+                       " PRAGMA user_version = 2;");
     struct wd_audit_report rep = verify(fx);
     if (!rep.intact)
         print_error("%s\n", rep.msg);

@@ -658,7 +658,8 @@ static void test_increc_upgrade_from_schema_3_verifies(void **state)
     assert_int_equal(raw_run(fx->path,
                              "DROP TABLE incident_records; DROP TABLE incident_roles;"
                              " DROP TABLE incident_checklist; DROP TABLE incident_actions;"
-                             " DROP TABLE incident_timeline; DROP INDEX incidents_scenario_scope; DROP TABLE silences;"
+                             " DROP TABLE incident_timeline; DROP INDEX incidents_scenario_scope;"
+                             " DROP TABLE notify_outbox; DROP TABLE silences;"
                              " DROP TABLE escalations; DROP TABLE chain_tests;"
                              " PRAGMA user_version = 3;",
                              NULL, 0),
