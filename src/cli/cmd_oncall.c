@@ -13,6 +13,7 @@
 
 #include "bus/tzload.h"
 #include "cli/cli.h"
+#include "cli/notify_cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
 #include "store/store.h"
@@ -82,6 +83,7 @@ struct oc_cmd {
     struct wd_tz *tz;
     struct wd_store *store;
     int64_t now;
+    struct cli_notify notify; /* test-page, escalate: pages go out through it */
 };
 
 static int parse(struct oc_cmd *c, int argc, char **argv, const char *usage)
@@ -414,7 +416,14 @@ int cmd_oncall(int argc, char **argv)
         return CLI_USAGE;
     }
     if ((rc = setup(&c)) == CLI_OK) {
+        if (test || esc) {
+            cli_notify_attach(&c.notify, c.store, &c.cfg, c.tz);
+        }
         rc = test ? do_test_page(&c) : esc ? do_escalate(&c) : do_status(&c);
+        if (rc == CLI_OK && (test || esc)) {
+            cli_notify_flush(&c.notify, c.store, &c.cfg); /* once; says what failed */
+        }
+        cli_notify_stop(&c.notify, c.store);
     }
     teardown(&c);
     return rc;

@@ -11,23 +11,20 @@
 #include "store/outbox.h"
 #include "store/store.h"
 
-/*
- * SILENCE HOOK (issue 8 point 7, the silences helper): whether a silence or
- * maintenance window holds back notifications of this incident now. Until
- * the store offers wd_store_silence_active(), nothing is silenced. Connect
- * it here, and only here:
- *
- *     return wd_store_silence_active(s, inc, now_ns, held, err);
- */
+/* Whether a silence or maintenance window (`warden silence add`,
+ * docs/ONCALL.md) holds back notifications of this incident now: the one
+ * place the outbox asks. A notification without an incident (a test page)
+ * is never held. */
 static enum wd_status silenced(struct wd_store *s, const struct wd_incident *inc, int64_t now_ns,
                                bool *held, struct wd_error *err)
 {
-    (void)s;
-    (void)inc;
-    (void)now_ns;
-    (void)err;
+    struct wd_silence sl;
     *held = false;
-    return WD_OK;
+    if (inc == NULL) {
+        return WD_OK;
+    }
+    return wd_store_silence_active(s, wd_scenario_name(inc->scenario), inc->scope, now_ns, &sl,
+                                   held, err);
 }
 
 /* The playbook's template for kind (Communication Templates), or a line. */
@@ -209,6 +206,36 @@ static enum wd_status on_timeline(void *ctx, struct wd_store *s, const struct wd
 void wd_notify_attach(struct wd_store *s, struct wd_notify_hook *h)
 {
     wd_store_set_timeline_hook(s, on_timeline, h);
+}
+
+enum wd_status wd_notify_page(struct wd_store *s, const struct wd_incident *inc,
+                              const char *channel, const char *to, const char *text,
+                              int64_t now_ns, size_t *queued, struct wd_error *err)
+{
+    struct wd_notify_hook *h = wd_store_timeline_hook_ctx(s, on_timeline);
+    enum wd_channel ch;
+    size_t n = 0;
+    if (queued != NULL) {
+        *queued = 0;
+    }
+    if (h == NULL) {
+        return WD_OK; /* no notifier on this store: the caller's record is all */
+    }
+    if (wd_channel_parse(channel, strlen(channel), &ch) != WD_OK) {
+        return wd_error_set(err, WD_EINVAL, "page: '%s' is not a notification channel", channel);
+    }
+    const char *const list[1] = {to};
+    const struct wd_notify_target target = {(wd_channel_mask)(1u << ch), list, 1};
+    enum wd_status st = wd_notify_enqueue(s, h->cfg, h->tz, inc,
+                                          inc != NULL ? WD_NK_ESCALATED : WD_NK_TEST, &target,
+                                          text, now_ns, &n, err);
+    if (st == WD_OK && n != 0) {
+        h->queued = 1; /* wake the sender (the daemon) or flush (the CLI) */
+    }
+    if (queued != NULL) {
+        *queued = n;
+    }
+    return st;
 }
 
 void wd_notify_detach(struct wd_store *s)

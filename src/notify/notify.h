@@ -82,6 +82,17 @@ struct wd_notify_hook {
 void wd_notify_attach(struct wd_store *s, struct wd_notify_hook *h);
 void wd_notify_detach(struct wd_store *s);
 
+/* A page to one person (issue 8 points 5, 6: an escalation level's contact,
+ * the on-call test page) through the notifier attached to s (wd_notify_
+ * attach), in the caller's transaction: channel ("sms", "email", ...) at
+ * address `to`, text the message; inc the incident (kind escalated) or
+ * NULL (kind test). A store without a notifier queues nothing (WD_OK:
+ * the caller's record of the page is all there is). WD_EINVAL: channel
+ * is not a notification channel. */
+enum wd_status wd_notify_page(struct wd_store *s, const struct wd_incident *inc,
+                              const char *channel, const char *to, const char *text,
+                              int64_t now_ns, size_t *queued, struct wd_error *err) WD_MUST_USE;
+
 /* ---- status updates ------------------------------------------------------------ */
 
 /* `warden incident update ID`: the playbook's "Status Update" message

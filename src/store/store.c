@@ -647,6 +647,11 @@ void wd_store_set_timeline_hook(struct wd_store *s, wd_store_timeline_hook_fn fn
     s->tl_hook_ctx = ctx;
 }
 
+void *wd_store_timeline_hook_ctx(const struct wd_store *s, wd_store_timeline_hook_fn fn)
+{
+    return s->tl_hook == fn ? s->tl_hook_ctx : NULL;
+}
+
 sqlite3 *wd__store_db(struct wd_store *s)
 {
     return s->db;

@@ -50,6 +50,10 @@ typedef enum wd_status (*wd_store_timeline_hook_fn)(void *ctx, struct wd_store *
                                                     struct wd_error *err);
 void wd_store_set_timeline_hook(struct wd_store *s, wd_store_timeline_hook_fn fn, void *ctx);
 
+/* The context the hook fn was installed with; NULL when fn is not the
+ * installed hook (none, or another). */
+void *wd_store_timeline_hook_ctx(const struct wd_store *s, wd_store_timeline_hook_fn fn);
+
 /* Internal (src/store/ only): the connection, for the store's other
  * files (outbox.c). */
 struct sqlite3;

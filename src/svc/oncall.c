@@ -91,7 +91,8 @@ static enum wd_svc_code escalate_to(struct wd_store *s, const struct wd_oncall_c
                        wd_severity_name(inc->severity), inc->id,
                        wd_scenario_name(inc->scenario), inc->title, l, lv->name, why);
         const struct wd_page p = {inc->id, wd_scenario_name(inc->scenario), inc->scope,
-                                  inc->severity, plan.level, plan.level_name, plan.to[i], text};
+                                  inc->severity, plan.level, plan.level_name, plan.to[i], text,
+                                  now};
         if (wd_svc_page(s, &p, &err) != WD_OK) {
             return store_failed(s, res, &err);
         }
@@ -213,7 +214,8 @@ enum wd_svc_code wd_svc_test_page(struct wd_store *s, const struct wd_oncall_con
             len = sizeof t.paged - 1;
         }
         for (uint32_t i = 0; i < plan.n; i++) {
-            const struct wd_page p = {"", "", "", WD_P0, l, plan.level_name, plan.to[i], text};
+            const struct wd_page p = {"",   "", "", WD_P0, l, plan.level_name, plan.to[i],
+                                      text, now_ns};
             if (wd_svc_page(s, &p, &err) != WD_OK) {
                 return store_failed(s, res, &err);
             }

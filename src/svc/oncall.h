@@ -29,11 +29,13 @@ struct wd_page {
     const char *level_name;
     const struct wd_contact *to;    /* who, on which channel, at which address */
     const char *text;               /* one human sentence */
+    int64_t now_ns;                 /* when it is paged */
 };
 
-/* Hands one page to the notifier. Today it queues nothing: the caller has
- * already recorded the page (escalation row and timeline entry, or chain
- * test row), which is what an operator sees. See page.c's MERGE POINT. */
+/* Hands one page to the notifier attached to the store (wd_notify_page:
+ * queued in the caller's transaction, a silence holding it back). The
+ * caller has recorded the page (escalation row and timeline entry, or
+ * chain test row); a store without a notifier queues nothing. */
 enum wd_status wd_svc_page(struct wd_store *s, const struct wd_page *p,
                            struct wd_error *err) WD_MUST_USE;
 

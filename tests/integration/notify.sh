@@ -11,7 +11,9 @@
 #    answering 400 is given up with the answer recorded;
 #  - receivers down: `warden incident update` stays queued; a restarted
 #    `warden run` resumes and delivers it;
-#  - metrics: sent and failed per channel; no secret in any log.
+#  - metrics: sent and failed per channel; no secret in any log;
+#  - the chain's test page reaches each level's contact (sms, email); a
+#    silence holds an incident's notifications back (held, never sent).
 # Waits poll with a timeout.
 #
 # usage: notify.sh path/to/warden
@@ -144,4 +146,33 @@ stop TERM "resume"
 ! grep -q -e 'R0UT1NG-KEY-SECRET' -e 'sms-SECRET-pw' err.log err2.log out.jsonl upd.txt upd.err show.txt && ok ||
     bad "a secret in the logs"
 "$warden" audit verify --db s.db >/dev/null 2>&1 && ok || bad "audit verify"
+
+# Pages go out through the same outbox (issue 8 points 5-7): the chain's
+# test page reaches each level's contact on its channel; a silence holds
+# an escalation's pages back (the outbox row is `held`, nothing is sent).
+: >rx.jsonl
+cat n.yaml - >e.yaml <<'YAML'
+escalation:
+  levels:
+    - name: On-Call
+      contacts: [{name: olly, channel: sms, to: "+15550111"}]
+    - name: Senior Engineer
+      contacts: [{name: dana, channel: email, to: "senior@example.com"}]
+YAML
+"$warden" oncall test-page --config e.yaml --db p.db --as kim >tp.txt 2>tp.err && ok || bad "test-page: $(cat tp.txt tp.err)"
+wait_for rx.jsonl '"path": "/sms".*To=%2B15550111' 50 && ok || bad "the L1 test page: $(cat rx.jsonl tp.err)"
+wait_for rx.jsonl 'senior@example.com' 50 && ok || bad "the L2 test page by email: $(cat rx.jsonl)"
+grep -q 'warden test page from kim: the alerting chain is being tested' rx.jsonl && ok || bad "the test page's text: $(cat rx.jsonl)"
+"$warden" silence add --scenario broker_disconnect --until +2h --reason "broker maintenance" --as kim \
+    --config e.yaml --db p.db >sil.txt 2>&1 && ok || bad "silence add: $(cat sil.txt)"
+: >rx.jsonl
+"$warden" incident open --scenario broker_disconnect --title "planned" --config e.yaml --db p.db --as kim >po.txt 2>&1 ||
+    bad "open during the silence: $(cat po.txt)"
+"$warden" oncall escalate --config e.yaml --db p.db >esc.txt 2>&1 && ok || bad "escalate: $(cat esc.txt)"
+[ "$(sqlite3 p.db "SELECT count(*) FROM notify_outbox WHERE incident <> '' AND state = 'held'")" -ge 1 ] && ok ||
+    bad "no held row: $(sqlite3 p.db 'SELECT incident, channel, kind, state FROM notify_outbox')"
+[ "$(sqlite3 p.db "SELECT count(*) FROM notify_outbox WHERE incident <> '' AND state <> 'held'")" -eq 0 ] && ok ||
+    bad "a silenced incident's notification was sent: $(sqlite3 p.db 'SELECT incident, channel, kind, state FROM notify_outbox')"
+sleep 0.3
+! grep -q '"path"' rx.jsonl && ok || bad "the receiver got a silenced notification: $(cat rx.jsonl)"
 finish notify
