@@ -20,21 +20,7 @@
 set -u
 warden=$1
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/daemon_lib.sh"
-if ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
-    echo "SKIPPED: python3-aiosmtpd is not installed"
-    exit 77
-fi
-rpid=
-trap 'cleanup; [ -n "$rpid" ] && kill "$rpid" 2>/dev/null' EXIT
-
-receiver() { # receiver ARGS...: starts it, sets $HP $SP
-    rm -f ports
-    /usr/bin/python3 "$here/notify_receiver.py" rx.jsonl ports "$@" &
-    rpid=$!
-    wait_for ports . 100 || { bad "the receiver did not start"; finish notify; }
-    read -r HP SP <ports
-}
+. "$here/notify_lib.sh"
 receiver --fail 2 --status 503 --always /hook:400
 printf "R0UT1NG-KEY-SECRET\n" >pd.key
 
