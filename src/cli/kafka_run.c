@@ -24,6 +24,13 @@
 #define CHECKPOINT_NS 100000000LL /* at most every 100 ms ... */
 #define CHECKPOINT_EVENTS 20000u /* ... or this many events */
 #define MAX_TP 1024u
+/* Stopping is bounded (the cluster may be gone): a checkpoint waits at
+ * most FLUSH_MS for its outputs, and after one put off the next is tried
+ * RETRY_NS later; at the stop, a last flush of FLUSH_MS and at most
+ * CLOSE_MS to flush again and leave the group. */
+#define FLUSH_MS 1000
+#define RETRY_NS 1000000000LL
+#define CLOSE_MS 2000
 #define SNAP_MAGIC 0x314f4b57u /* "WKO1": offsets, then the engine */
 
 struct tp_pos {
@@ -52,6 +59,7 @@ struct cli_kafka_run {
     uint64_t since_checkpoint;
     int64_t last_checkpoint_ns;
     bool failed;
+    bool closing; /* the last checkpoint is made: a revocation commits nothing */
     bool down_said;
     uint64_t failed_seen, ok_seen;
     int64_t lag_said;
@@ -118,16 +126,17 @@ static size_t positions(const struct cli_kafka_run *k, struct wd_kafka_tp *tps)
 /* The engine's state and every known position, in one store row; then
  * the offsets to the group. Outputs queued before are delivered first: a
  * position is never durable ahead of the outputs of its events. */
-static bool checkpoint(struct cli_kafka_run *k, int64_t now_ns, bool sync)
+static bool checkpoint(struct cli_kafka_run *k, int64_t now_ns, bool force, bool sync)
 {
     static struct wd_kafka_tp tps[MAX_TP];
     struct wd_error err = {0};
     struct wd_wbuf w;
-    if (k->since_checkpoint == 0 && !sync) {
+    if ((k->since_checkpoint == 0 && !force) || k->closing) {
         return true;
     }
-    if (wd_kafka_flush(k->k, 10000, &err) != WD_OK) {
+    if (wd_kafka_flush(k->k, FLUSH_MS, &err) != WD_OK) {
         fprintf(stderr, "warden: kafka: checkpoint put off: %s\n", err.msg);
+        k->last_checkpoint_ns = now_ns + RETRY_NS - CHECKPOINT_NS;
         return false;
     }
     k->env.lock(k->env.ctx);
@@ -251,7 +260,7 @@ static void on_revoked(void *ctx, const struct wd_kafka_tp *tps, size_t n)
     for (size_t i = 0; i < n; i++) {
         wd_merge_close(k->m, source_of(tps[i].topic, tps[i].partition), put_back, k);
     }
-    (void)checkpoint(k, k->last_checkpoint_ns, true);
+    (void)checkpoint(k, k->last_checkpoint_ns, true, true);
     for (size_t i = 0; i < n; i++) {
         struct tp_pos *p = find_pos(k->pos, k->n_pos, tps[i].topic, tps[i].partition);
         if (p != NULL) {
@@ -366,7 +375,7 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
     } while (n == BATCH && !k->failed);
     if (k->since_checkpoint >= CHECKPOINT_EVENTS ||
         (k->since_checkpoint > 0 && now_ns - k->last_checkpoint_ns >= CHECKPOINT_NS)) {
-        (void)checkpoint(k, now_ns, false);
+        (void)checkpoint(k, now_ns, false, false);
     }
     return !k->failed;
 }
@@ -509,11 +518,14 @@ void cli_kafka_run_free(struct cli_kafka_run *k)
         while (k->m != NULL && wd_merge_pop_any(k->m, &it)) {
             put_back(k, it.handle);
         }
-        (void)checkpoint(k, 0, true);
+        /* The commit is not waited for: the store has the offsets, and
+         * leaving the group (bounded) sends it if the cluster is there. */
+        (void)checkpoint(k, 0, true, false);
+        k->closing = true;
         k->env.out->sink = NULL;
         k->env.out->out = stdout;
         jw_init(&k->env.out->w, stdout);
-        wd_kafka_free(k->k, 10000);
+        wd_kafka_free(k->k, CLOSE_MS);
     }
     wd_merge_free(k->m);
     if (k->mem != NULL) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct wd_kafka {
@@ -281,13 +282,50 @@ fail:
     return err != NULL && err->status != WD_OK ? err->status : WD_EINVAL;
 }
 
-void wd_kafka_free(struct wd_kafka *k, int flush_ms)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Leaves the group, serving its revocation (the rebalance callback) on a
+ * queue of our own, but never longer than until deadline_ms: with the
+ * cluster gone, rd_kafka_consumer_close would wait for a coordinator that
+ * does not answer. What is not committed then is read again next time
+ * (the store has the positions). */
+static void close_consumer(struct wd_kafka *k, int64_t deadline_ms)
+{
+    rd_kafka_queue_t *cq = rd_kafka_queue_new(k->c);
+    rd_kafka_error_t *e = cq != NULL ? rd_kafka_consumer_close_queue(k->c, cq) : NULL;
+    if (cq != NULL && e == NULL) {
+        while (!rd_kafka_consumer_closed(k->c)) {
+            int64_t left = deadline_ms - mono_ms();
+            if (left <= 0) {
+                break;
+            }
+            (void)rd_kafka_queue_poll_callback(cq, left < 100 ? (int)left : 100);
+        }
+    }
+    if (e != NULL) {
+        rd_kafka_error_destroy(e);
+    }
+    if (cq != NULL) {
+        rd_kafka_queue_destroy(cq);
+    }
+}
+
+void wd_kafka_free(struct wd_kafka *k, int timeout_ms)
 {
     if (k == NULL) {
         return;
     }
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     if (k->p != NULL) {
-        (void)rd_kafka_flush(k->p, flush_ms);
+        (void)rd_kafka_flush(k->p, timeout_ms > 0 ? timeout_ms / 2 : 0);
+        /* What is still queued is dropped, not waited for: its input
+         * events are past the last checkpoint and produce it again. */
+        (void)rd_kafka_purge(k->p, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     }
     if (k->q != NULL) {
         rd_kafka_queue_io_event_enable(k->q, -1, NULL, 0);
@@ -295,9 +333,9 @@ void wd_kafka_free(struct wd_kafka *k, int flush_ms)
     }
     if (k->c != NULL) {
         if (k->group) {
-            (void)rd_kafka_consumer_close(k->c);
+            close_consumer(k, deadline);
         }
-        rd_kafka_destroy(k->c);
+        rd_kafka_destroy_flags(k->c, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
     for (int t = 0; t < WD_KT_COUNT; t++) {
         if (k->out[t] != NULL) {

@@ -92,8 +92,11 @@ enum wd_status wd_kafka_check_config(const struct wd_config *cfg,
 enum wd_status wd_kafka_new(const struct wd_config *cfg, bool group, bool produce,
                             const struct wd_kafka_hooks *hooks, struct wd_kafka **out,
                             struct wd_error *err) WD_MUST_USE;
-/* Flushes the producer (at most flush_ms), leaves the group, frees. */
-void wd_kafka_free(struct wd_kafka *k, int flush_ms);
+/* Flushes the producer (at most half of timeout_ms) and drops what is
+ * still queued, leaves the group (serving the revoked hook) within what is
+ * left of timeout_ms, frees. Bounded even when the cluster is gone; what
+ * was not committed is read again by the next consumer. NULL: no-op. */
+void wd_kafka_free(struct wd_kafka *k, int timeout_ms);
 
 /* Subscribes the group to the four input topics. */
 enum wd_status wd_kafka_subscribe(struct wd_kafka *k, struct wd_error *err) WD_MUST_USE;
