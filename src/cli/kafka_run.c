@@ -16,6 +16,7 @@
 #include "kafka/kafka.h"
 #include "store/store.h"
 #include "warden/merge.h"
+#include "warden/metrics.h"
 #include "warden/serial.h"
 #include "warden/timeutil.h"
 
@@ -63,6 +64,9 @@ struct cli_kafka_run {
     bool down_said;
     uint64_t failed_seen, ok_seen;
     int64_t lag_said;
+    struct wd_kafka_lag_row lags[MAX_TP]; /* each assigned partition's, at the last tick */
+    size_t n_lags;
+    double max_wait_s;
     uint64_t synth_no;
     jsmntok_t toks[WD_DECODE_MAX_TOKENS];
 };
@@ -397,17 +401,11 @@ static bool synth(struct cli_kafka_run *k, const char *json)
     return k->env.line(k->env.ctx, "kafka:health", &line) == WD_OK;
 }
 
-struct lag_sum {
-    int64_t total;
-};
-
-static void add_lag(void *ctx, const char *topic, int32_t partition, int64_t pos, int64_t high,
-                    int64_t lag)
+static void add_lag(void *ctx, const struct wd_kafka_lag_row *row)
 {
-    struct lag_sum *s = ctx;
-    (void)topic, (void)partition, (void)pos, (void)high;
-    if (lag > 0) {
-        s->total += lag;
+    struct cli_kafka_run *k = ctx;
+    if (k->n_lags < MAX_TP) {
+        k->lags[k->n_lags++] = *row;
     }
 }
 
@@ -440,8 +438,12 @@ bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns, uint64_t *lag_o
         k->failed_seen = h.produce_failed;
     }
     k->ok_seen = h.produce_ok;
-    struct lag_sum s = {0};
-    (void)wd_kafka_lag(k->k, false, 0, add_lag, &s);
+    struct { int64_t total; } s = {0};
+    k->n_lags = 0;
+    (void)wd_kafka_lag(k->k, false, 0, add_lag, k);
+    for (size_t i = 0; i < k->n_lags; i++) {
+        s.total += k->lags[i].lag > 0 ? k->lags[i].lag : 0;
+    }
     *lag_out = (uint64_t)s.total;
     if (s.total != k->lag_said) {
         snprintf(json, sizeof json,
@@ -452,6 +454,25 @@ bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns, uint64_t *lag_o
         k->lag_said = s.total;
     }
     return ok;
+}
+
+void cli_kafka_run_metrics(const struct cli_kafka_run *k, struct wd_metrics *m)
+{
+    struct wd_merge_stats ms;
+    wd_metrics_clear_partition_lag(m);
+    for (size_t i = 0; i < k->n_lags; i++) {
+        if (k->lags[i].lag >= 0 &&
+            wd_metrics_set_partition_lag(m, k->lags[i].topic, k->lags[i].partition,
+                                         (uint64_t)k->lags[i].lag) != WD_OK) {
+            break; /* past the registry's bound: the total still counts them */
+        }
+    }
+    wd_merge_get_stats(k->m, &ms);
+    wd_metrics_set_merge(m, &(struct wd_metrics_merge){.on = true,
+                                                       .held = ms.held,
+                                                       .held_max = ms.held_max,
+                                                       .released_late = ms.released_late,
+                                                       .max_wait_seconds = k->max_wait_s});
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
@@ -473,6 +494,7 @@ int cli_kafka_run_new(const struct wd_config *cfg, const struct cli_kafka_env *e
     setvbuf(k->mem, NULL, _IONBF, 0);
     k->env = *env;
     k->lag_said = -1;
+    k->max_wait_s = (double)cfg->kafka.max_wait_ms / 1000.0;
     for (uint32_t i = 0; i < HELD_MAX; i++) {
         k->free_idx[i] = HELD_MAX - 1u - i;
     }

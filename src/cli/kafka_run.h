@@ -64,4 +64,11 @@ int cli_kafka_run_timeout_ms(const struct cli_kafka_run *k, int64_t now_ns);
  * bus_failure detector) and into *lag_out (total messages behind). */
 bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns, uint64_t *lag_out);
 
+/* Into the metrics registry (the caller holds its lock): the lag of each
+ * assigned partition at the last tick (warden_consumer_lag_messages{topic,
+ * partition}) and the merge's held count, most held, late releases and
+ * max wait. */
+struct wd_metrics;
+void cli_kafka_run_metrics(const struct cli_kafka_run *k, struct wd_metrics *m);
+
 #endif /* WD_CLI_KAFKA_RUN_H */

@@ -30,7 +30,7 @@ put() { printf 'acct1|%s\n' "$2" | kcat -P -b "$B" -t "$1" -K'|' 2>>kcat.err; }
 intent() { put order_intents "{\"type\":\"intent\",\"ts\":\"$(now)\",\"account\":\"acct1\",\"id\":\"$1\",\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":10,\"source\":\"s\"}"; }
 fill() { put exec_reports "{\"type\":\"fill\",\"ts\":\"$(now)\",\"account\":\"acct1\",\"id\":\"$1\",\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":10,\"price\":10}"; }
 q() { put market_events "{\"type\":\"quote\",\"ts\":\"$(now)\",\"account\":\"acct1\",\"symbol\":\"XYZ\",\"bid\":$1,\"ask\":$2}"; }
-start() { "$warden" run --config c.yaml --db "$1.db" --metrics-listen off --api-listen off >>"$1.out" 2>>"$1.err" & }
+start() { "$warden" run --config c.yaml --db "$1.db" --metrics-listen "${MET:-off}" --api-listen off >>"$1.out" 2>>"$1.err" & }
 
 # 1. Consume -> decide -> produce. Each intent is stamped first but
 # written to Kafka after its fill: the merge puts it back in front.
@@ -52,11 +52,33 @@ grep -q '"partition":[01],"offset":[0-9]' a.out && ok || bad "outputs without pa
 # 10 at 10 = 100 XYZ; the quote at 9.40 is then -60 on 1000: -6.00%.
 kill -KILL $pid; wait $pid 2>/dev/null; pid=
 for i in 6 7 8 9 10; do intent o$i; fill o$i; done
-start a; pid=$!
+# `warden kafka lag` while no warden runs: the group committed 5 intents
+# and 5 fills on acct1's partition, 10 of each are there; the other
+# partition has no committed offset and nothing in it.
+"$warden" kafka lag --config c.yaml >lag.txt 2>lag.err || bad "kafka lag failed: $(cat lag.err)"
+head -1 lag.txt | grep -q '^GROUP  *TOPIC  *PARTITION  *CURRENT-OFFSET  *LOG-END-OFFSET  *LAG$' && ok ||
+    bad "kafka lag header: $(head -1 lag.txt)"
+grep -q '^wardens  *order_intents  *[01]  *5  *10  *5$' lag.txt && ok || bad "kafka lag intents: $(cat lag.txt)"
+grep -q '^wardens  *exec_reports  *[01]  *5  *10  *5$' lag.txt && ok || bad "kafka lag fills: $(cat lag.txt)"
+grep -q '^wardens  *market_events  *[01]  *1  *1  *0$' lag.txt && ok || bad "kafka lag quotes: $(cat lag.txt)"
+grep -q '^wardens  *system_events  *[01]  *-  *0  *-$' lag.txt && ok || bad "kafka lag, no offset: $(cat lag.txt)"
+[ "$(wc -l <lag.txt)" = 9 ] && ok || bad "kafka lag: not 8 partitions: $(cat lag.txt)"
+"$warden" kafka lag --config c.yaml --json | grep -q '"partition":[01],"current_offset":5,"log_end_offset":10,"lag":5}.*"total_lag":10}$' &&
+    ok || bad "kafka lag --json: $("$warden" kafka lag --config c.yaml --json)"
+MET=127.0.0.1:0 start a; pid=$!
 wait_for a.out '"id":"o10","verdict":"accept"' 150 && ok || bad "no decision for o10 after restart"
 grep -q 'resuming after event' a.err && ok || bad "the restart did not resume from the checkpoint"
 q 9.39 9.41
 wait_for a.out '"action":"halt"' 100 && ok || bad "no halt after the drop"
+# /metrics: the lag of each of the 8 partitions (all read: 0), the merge.
+M=$(sed -n 's/.* INFO run started .* metrics=\([^ ]*\) .*/\1/p' a.err | tail -1)
+sleep 2.2 # two ticks: the lag is taken each second
+curl -s "http://$M/metrics" >m.txt
+[ "$(grep -c '^warden_consumer_lag_messages{topic="[a-z_]*",partition="[01]"} 0$' m.txt)" = 8 ] && ok ||
+    bad "no lag per partition in /metrics: $(grep consumer_lag m.txt)"
+grep -q '^warden_consumer_lag_messages 0$' m.txt && ok || bad "no total lag in /metrics"
+grep -q '^warden_kafka_merge_max_wait_seconds 0.2$' m.txt && grep -q '^warden_kafka_merge_held 0$' m.txt &&
+    grep -q '^warden_kafka_merge_held_max [1-9]' m.txt && ok || bad "no merge metrics: $(grep merge m.txt)"
 grep -q '"detail":"PnL=-6.00% < KILL_PNL=-5%"' a.out && ok ||
     bad "fills not counted exactly once: $(grep kill_pnl a.out)"
 kcat -C -b "$B" -t control -e -q | grep -q '"action":"halt","scope":"account:acct1"' && ok ||
