@@ -282,19 +282,20 @@ static void on_caught_up(void *ctx, enum wd_kafka_topic t, int32_t p)
 
 /* ---- events ------------------------------------------------------------------------ */
 
-/* The event time of a message for the merge: its top-level "ts"
- * (nanoseconds or RFC 3339). false when it has none (the decoder will say
- * why the line is malformed). */
-static bool event_ts(struct cli_kafka_run *k, const char *s, size_t len, int64_t *ts)
+bool cli_kafka_event_ts(void *tok_buf, const char *s, size_t len, int64_t *ts)
 {
+    jsmntok_t *toks = tok_buf;
     jsmn_parser p;
+    if (len > WD_DECODE_MAX_LINE) {
+        return false;
+    }
     jsmn_init(&p);
-    int n = jsmn_parse(&p, s, len, k->toks, WD_DECODE_MAX_TOKENS);
-    if (n < 1 || k->toks[0].type != JSMN_OBJECT) {
+    int n = jsmn_parse(&p, s, len, toks, WD_DECODE_MAX_TOKENS);
+    if (n < 1 || toks[0].type != JSMN_OBJECT) {
         return false;
     }
     for (int i = 1; i + 1 < n;) {
-        const jsmntok_t *key = &k->toks[i], *val = &k->toks[i + 1];
+        const jsmntok_t *key = &toks[i], *val = &toks[i + 1];
         if (key->end - key->start == 2 && memcmp(s + key->start, "ts", 2) == 0) {
             const char *v = s + val->start;
             size_t vl = (size_t)(val->end - val->start);
@@ -314,7 +315,7 @@ static bool event_ts(struct cli_kafka_run *k, const char *s, size_t len, int64_t
         }
         /* Skip the value and everything inside it. */
         int end = val->end, j = i + 2;
-        while (j < n && k->toks[j].start < end) {
+        while (j < n && toks[j].start < end) {
             j++;
         }
         i = j;
@@ -360,8 +361,7 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
         n = wd_kafka_poll(k->k, batch, BATCH, 0);
         for (size_t i = 0; i < n && !k->failed; i++) {
             int64_t ts = 0;
-            bool has_ts = batch[i].len <= WD_DECODE_MAX_LINE &&
-                          event_ts(k, batch[i].payload, batch[i].len, &ts);
+            bool has_ts = cli_kafka_event_ts(k->toks, batch[i].payload, batch[i].len, &ts);
             if (k->n_free == 0 && wd_merge_pop_any(k->m, &it)) {
                 k->failed |= !process(k, it.handle); /* full: the earliest goes now */
             }

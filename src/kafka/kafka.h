@@ -39,8 +39,9 @@ enum wd_kafka_topic {
 struct wd_kafka_tp {
     enum wd_kafka_topic topic;
     int32_t partition;
-    int64_t offset; /* < 0: none known */
+    int64_t offset; /* < 0: none known (wd_kafka_assign: from the start) */
 };
+#define WD_KAFKA_FROM_START (-2)
 
 /* One message read. payload and key are borrowed until wd_kafka_release. */
 struct wd_kafka_msg {
