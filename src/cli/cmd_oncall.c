@@ -16,6 +16,7 @@
 #include "cli/notify_cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
+#include "cli/remote.h"
 #include "store/store.h"
 #include "svc/api.h"
 #include "svc/oncall.h"
@@ -44,8 +45,10 @@ static const char oncall_usage[] =
     "\n"
     "  --at TIME    the instant to show (RFC 3339, or YYYY-MM-DD); default now\n"
     "  --as NAME    who runs the test (or WARDEN_AS, else $USER)\n"
-    "  --json       one JSON object\n"
-    "Exit status: 0 done, 1 a store failure, 2 usage. docs/ONCALL.md.\n";
+    "  --json       one JSON object (with the chain's levels and whom each reaches)\n"
+    "  --url URL    ask a running warden (or WARDEN_URL; WARDEN_TOKEN the bearer\n"
+    "               token): GET /api/v1/oncall; test-page and escalate are offline only\n"
+    "Exit status: 0 done, 1 a store failure or an API error, 2 usage. docs/ONCALL.md.\n";
 
 static const char silence_usage[] =
     "Usage: warden silence add --scenario S [--scope SCOPE] --until TIME --reason R\n"
@@ -72,12 +75,16 @@ static const char silence_usage[] =
     "  --role ROLE   the role you act in: responder, risk_officer or admin\n"
     "  --all         list removed and expired silences too\n"
     "  --json        one JSON object\n"
-    "Exit status: 0 done, 1 refused (role, no such silence) or a store failure,\n"
-    "2 usage.\n";
+    "  --url URL     through a running warden's API (or WARDEN_URL; WARDEN_TOKEN the\n"
+    "                bearer token): the token's name acts and its role decides\n"
+    "                (--as and --role are ignored); --until is read by the daemon\n"
+    "Exit status: 0 done, 1 refused (role, no such silence), a store failure or an\n"
+    "API error, 2 usage.\n";
 
 struct oc_cmd {
     const char *config, *db, *at, *as, *role, *scenario, *scope, *until, *reason;
-    bool json, all;
+    const char *url; /* --url: the running warden (cli_remote_url) */
+    bool json, all, as_given;
     char **args;
     int nargs;
     struct wd_config cfg;
@@ -89,7 +96,7 @@ struct oc_cmd {
 
 static int parse(struct oc_cmd *c, int argc, char **argv, const char *usage)
 {
-    enum { O_DB = 256, O_AT, O_AS, O_ROLE, O_SCENARIO, O_SCOPE, O_UNTIL, O_REASON, O_ALL };
+    enum { O_DB = 256, O_AT, O_AS, O_ROLE, O_SCENARIO, O_SCOPE, O_UNTIL, O_REASON, O_ALL, O_URL };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, O_DB},
         {"at", required_argument, NULL, O_AT},     {"as", required_argument, NULL, O_AS},
@@ -99,6 +106,7 @@ static int parse(struct oc_cmd *c, int argc, char **argv, const char *usage)
         {"until", required_argument, NULL, O_UNTIL},
         {"reason", required_argument, NULL, O_REASON},
         {"all", no_argument, NULL, O_ALL},         {"json", no_argument, NULL, 'j'},
+        {"url", required_argument, NULL, O_URL},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     int ch;
     optind = 1;
@@ -114,6 +122,7 @@ static int parse(struct oc_cmd *c, int argc, char **argv, const char *usage)
         case O_UNTIL: c->until = optarg; break;
         case O_REASON: c->reason = optarg; break;
         case O_ALL: c->all = true; break;
+        case O_URL: c->url = optarg; break;
         case 'j': c->json = true; break;
         case 'h': fputs(usage, stdout); return -1;
         default: fputs(usage, stderr); return CLI_USAGE;
@@ -121,6 +130,7 @@ static int parse(struct oc_cmd *c, int argc, char **argv, const char *usage)
     }
     c->args = argv + optind;
     c->nargs = argc - optind;
+    c->as_given = c->as != NULL;
     if (c->as == NULL) {
         c->as = getenv("WARDEN_AS");
     }
@@ -309,6 +319,28 @@ static int do_test_page(struct oc_cmd *c)
     return CLI_OK;
 }
 
+/* With --url or WARDEN_URL: the options that only make sense offline are
+ * usage errors (--as and --role are ignored: the token names who acts and
+ * its role); the URL, or NULL to work offline. *rc CLI_USAGE on a refusal. */
+static const char *remote(const struct oc_cmd *c, const char *cmd, int *rc)
+{
+    const char *url = cli_remote_url(c->url);
+    *rc = CLI_OK;
+    if (url == NULL) {
+        return NULL;
+    }
+    if ((*rc = cli_remote_offline_only(cmd, "--db", c->db)) != CLI_OK ||
+        (*rc = cli_remote_offline_only(cmd, "--at", c->at)) != CLI_OK) {
+        return url;
+    }
+    if (c->as_given || c->role != NULL) {
+        cli_errorf("%s: --as and --role are ignored with --url: the API records the token's "
+                   "name and takes its role",
+                   cmd);
+    }
+    return url;
+}
+
 int cmd_oncall(int argc, char **argv)
 {
     struct oc_cmd c;
@@ -322,6 +354,16 @@ int cmd_oncall(int argc, char **argv)
     if (c.nargs > 0 && !test && !esc) {
         cli_errorf("oncall: unknown argument '%s' (see 'warden oncall --help')", c.args[0]);
         return CLI_USAGE;
+    }
+    const char *url = remote(&c, "oncall", &rc);
+    if (url != NULL) {
+        if (rc == CLI_OK && (test || esc)) {
+            cli_errorf("oncall %s: not available through the API; run it offline (without "
+                       "--url and WARDEN_URL) on the store",
+                       c.args[0]);
+            rc = CLI_USAGE;
+        }
+        return rc != CLI_OK ? rc : cli_remote_oncall(url, c.json);
     }
     if ((rc = setup(&c)) == CLI_OK) {
         if (test || esc) {
@@ -429,6 +471,21 @@ static int silence_add(struct oc_cmd *c)
     return rc;
 }
 
+void cli_silence_header(void)
+{
+    printf("%-4s %-22s %-20s %-24s %-10s %s\n", "ID", "SCENARIO", "SCOPE", "UNTIL", "BY",
+           "REASON");
+}
+
+void cli_silence_row(const struct wd_silence *s, int64_t now)
+{
+    char t[32];
+    fmt_time(s->until_ns, t, sizeof t);
+    const char *state = s->removed_ns != 0 ? " [removed]" : s->until_ns <= now ? " [expired]" : "";
+    printf("%-4lld %-22s %-20s %-24s %-10s %s%s\n", (long long)s->id, s->scenario,
+           s->scope[0] ? s->scope : "(every)", t, s->by, s->reason, state);
+}
+
 static int silence_list(struct oc_cmd *c)
 {
     struct wd_error err = {0};
@@ -451,16 +508,9 @@ static int silence_list(struct oc_cmd *c)
         jw_obj_end(&w);
         jw_finish(&w);
     } else {
-        printf("%-4s %-22s %-20s %-24s %-10s %s\n", "ID", "SCENARIO", "SCOPE", "UNTIL", "BY",
-               "REASON");
+        cli_silence_header();
         for (size_t i = 0; i < n; i++) {
-            char t[32];
-            fmt_time(v[i].until_ns, t, sizeof t);
-            const char *state = v[i].removed_ns != 0   ? " [removed]"
-                                : v[i].until_ns <= c->now ? " [expired]"
-                                                          : "";
-            printf("%-4lld %-22s %-20s %-24s %-10s %s%s\n", (long long)v[i].id, v[i].scenario,
-                   v[i].scope[0] ? v[i].scope : "(every)", t, v[i].by, v[i].reason, state);
+            cli_silence_row(&v[i], c->now);
         }
     }
     free(v);
@@ -504,6 +554,12 @@ int cmd_silence(int argc, char **argv)
     if (fn == NULL) {
         cli_errorf("silence: unknown command '%s' (add, list or remove)", sub);
         return CLI_USAGE;
+    }
+    const char *url = remote(&c, "silence", &rc);
+    if (url != NULL) {
+        const struct cli_remote_silence r = {sub,     c.args,  c.nargs, c.scenario, c.scope,
+                                             c.until, c.reason, c.all,  c.json};
+        return rc != CLI_OK ? rc : cli_remote_silence(url, &r);
     }
     if ((rc = setup(&c)) == CLI_OK) {
         rc = fn(&c);
