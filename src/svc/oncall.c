@@ -121,8 +121,10 @@ static enum wd_svc_code escalate_record(struct wd_store *s, const struct wd_onca
     wd_oncall_at(c, tz, now, &shift);
     for (uint32_t l = have + 1; l <= target; l++) {
         bool added = false;
-        enum wd_svc_code code =
-            escalate_to(s, c, tz, inc, l, l == 1 ? "opened" : why, now, &shift, &added, res);
+        char reason[64];
+        wd_escalation_reason(inc, l, now, reason, sizeof reason);
+        enum wd_svc_code code = escalate_to(s, c, tz, inc, l, reason[0] != '\0' ? reason : why,
+                                            now, &shift, &added, res);
         if (code != WD_SVC_OK) {
             return code;
         }
