@@ -68,7 +68,7 @@ grep -q '^wardens  *system_events  *[01]  *-  *0  *-$' lag.txt && ok || bad "kaf
 "$warden" kafka lag --config c.yaml --json | grep -q '"partition":[01],"current_offset":5,"log_end_offset":10,"lag":5}.*"total_lag":10}$' &&
     ok || bad "kafka lag --json: $("$warden" kafka lag --config c.yaml --json)"
 MET=127.0.0.1:0 start a; pid=$!
-wait_for a.out '"id":"o10","verdict":"accept"' 150 && ok || bad "no decision for o10 after restart"
+wait_for a.out '"id":"o10","verdict":"accept"' 300 && ok || bad "no decision for o10 after restart"
 grep -q 'resuming after event' a.err && ok || bad "the restart did not resume from the checkpoint"
 q 9.39 9.41
 wait_for a.out '"action":"halt"' 100 && ok || bad "no halt after the drop"
