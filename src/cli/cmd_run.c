@@ -733,6 +733,7 @@ static void kafka_tick(struct run *r)
         if (r->serve.m != NULL && r->mhttp != NULL) {
             wd_http_lock(r->mhttp);
             wd_metrics_set_consumer_lag(r->serve.m, lag);
+            cli_kafka_run_metrics(r->kafka, r->serve.m);
             wd_http_unlock(r->mhttp);
         }
     }

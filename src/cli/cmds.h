@@ -27,6 +27,7 @@ int cmd_exposure(int argc, char **argv);
 int cmd_latency(int argc, char **argv);
 int cmd_oncall(int argc, char **argv);
 int cmd_silence(int argc, char **argv);
+int cmd_kafka(int argc, char **argv);
 
 /* The on-call zone: oncall.tz, else session.tz (src/cli/cmd_oncall.c). */
 struct wd_config;
