@@ -96,6 +96,26 @@ enum wd_status wd_metrics_set_open_incidents(struct wd_metrics *m, const char *s
                                              const char *scenario, uint64_t count) WD_MUST_USE;
 void wd_metrics_clear_incidents(struct wd_metrics *m);
 
+/* ---- Kafka (docs/KAFKA.md) ------------------------------------------------------- */
+
+/* Messages behind on one input topic partition: a series of
+ * warden_consumer_lag_messages labelled topic and partition (the
+ * unlabelled series stays the total). WD_EINVAL for a bad topic label or
+ * a negative partition. Like the incidents, the owner clears them and sets
+ * the assigned partitions afresh (a revoked one goes away). */
+enum wd_status wd_metrics_set_partition_lag(struct wd_metrics *m, const char *topic,
+                                            int32_t partition, uint64_t messages) WD_MUST_USE;
+void wd_metrics_clear_partition_lag(struct wd_metrics *m);
+
+/* The event-time merge's figures (include/warden/merge.h); rendered once
+ * on is set. */
+struct wd_metrics_merge {
+    bool on;
+    uint64_t held, held_max, released_late;
+    double max_wait_seconds;
+};
+void wd_metrics_set_merge(struct wd_metrics *m, const struct wd_metrics_merge *merge);
+
 /* ---- exposition --------------------------------------------------------------- */
 
 /* Appends the Prometheus text exposition (version 0.0.4) of every family

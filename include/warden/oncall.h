@@ -189,6 +189,15 @@ void wd_oncall_next(const struct wd_oncall_config *c, const struct wd_tz *tz, in
 uint32_t wd_escalation_target(const struct wd_oncall_config *c, const struct wd_incident *inc,
                               int64_t now_ns, char *why, size_t cap);
 
+/* The rule that took inc to `level` (1-based) first, as of now_ns, in
+ * wd_escalation_target's words: "opened" for L1; for a higher level the
+ * earlier of "not acknowledged within N" (level - 1 acknowledgement SLA
+ * periods, up to L4 for a P0 and L2 otherwise) and "unresolved for more
+ * than 30m" (L2) / "2h" (L3) that has passed; "" when none has. Each level
+ * of a jump (L1 to L3 in one tick) gets its own reason. */
+void wd_escalation_reason(const struct wd_incident *inc, uint32_t level, int64_t now_ns,
+                          char *why, size_t cap);
+
 /* Whom to page for level `level` (1-based) of an incident of severity sev
  * at now_ns: the contacts of the first level from `level` up whose
  * severities include sev and who have a contact within hours (a rotation

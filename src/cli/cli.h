@@ -206,6 +206,11 @@ struct wd_scope_state;
 void cli_status_header(void);
 void cli_status_row(const struct wd_scope_state *s, const char *need, const char *have);
 
+struct wd_silence;
+/* `warden silence list`: the header, and one silence as at now. */
+void cli_silence_header(void);
+void cli_silence_row(const struct wd_silence *s, int64_t now);
+
 /* `warden incident list`: the header, and one incident with its SLA at
  * now; true when it is past an SLA. */
 void cli_incident_header(void);

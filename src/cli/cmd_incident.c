@@ -68,7 +68,7 @@ static const char usage_text[] =
     "  --json       one JSON object\n"
     "  --url URL    through a running warden's API (or WARDEN_URL; WARDEN_TOKEN the\n"
     "               bearer token, whose name acts): list, show, ack, assign, status,\n"
-    "               note, check, approve, resolve; --json prints the API's document\n"
+    "               note, check, approve, resolve, update; --json prints the API's document\n"
     "Exit status: 0 done, 1 refused (bad id, transition) or a store failure, 2 usage.\n";
 
 struct inc_cmd {
@@ -721,8 +721,8 @@ int cmd_incident(int argc, char **argv)
     }
     const char *url = cli_remote_url(c.url);
     if (url != NULL) {
-        const struct cli_remote_incident r = {c.sub, c.args, c.nargs, c.role, c.reason, c.pnl,
-                                              c.undo, c.all, c.json};
+        const struct cli_remote_incident r = {c.sub,  c.args, c.nargs, c.role, c.reason, c.pnl,
+                                              c.undo, c.all,  c.json,  c.message};
         if ((rc = cli_remote_offline_only("incident", "--db", c.db)) != CLI_OK ||
             (rc = cli_remote_offline_only("incident", "--at", c.at)) != CLI_OK ||
             (rc = cli_remote_offline_only("incident", "--logs", c.logs)) != CLI_OK) {

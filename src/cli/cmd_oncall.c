@@ -16,7 +16,9 @@
 #include "cli/notify_cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
+#include "cli/remote.h"
 #include "store/store.h"
+#include "svc/api.h"
 #include "svc/oncall.h"
 #include "warden/oncall.h"
 #include "warden/timeutil.h"
@@ -43,8 +45,10 @@ static const char oncall_usage[] =
     "\n"
     "  --at TIME    the instant to show (RFC 3339, or YYYY-MM-DD); default now\n"
     "  --as NAME    who runs the test (or WARDEN_AS, else $USER)\n"
-    "  --json       one JSON object\n"
-    "Exit status: 0 done, 1 a store failure, 2 usage. docs/ONCALL.md.\n";
+    "  --json       one JSON object (with the chain's levels and whom each reaches)\n"
+    "  --url URL    ask a running warden (or WARDEN_URL; WARDEN_TOKEN the bearer\n"
+    "               token): GET /api/v1/oncall; test-page and escalate are offline only\n"
+    "Exit status: 0 done, 1 a store failure or an API error, 2 usage. docs/ONCALL.md.\n";
 
 static const char silence_usage[] =
     "Usage: warden silence add --scenario S [--scope SCOPE] --until TIME --reason R\n"
@@ -71,12 +75,16 @@ static const char silence_usage[] =
     "  --role ROLE   the role you act in: responder, risk_officer or admin\n"
     "  --all         list removed and expired silences too\n"
     "  --json        one JSON object\n"
-    "Exit status: 0 done, 1 refused (role, no such silence) or a store failure,\n"
-    "2 usage.\n";
+    "  --url URL     through a running warden's API (or WARDEN_URL; WARDEN_TOKEN the\n"
+    "                bearer token): the token's name acts and its role decides\n"
+    "                (--as and --role are ignored); --until is read by the daemon\n"
+    "Exit status: 0 done, 1 refused (role, no such silence), a store failure or an\n"
+    "API error, 2 usage.\n";
 
 struct oc_cmd {
     const char *config, *db, *at, *as, *role, *scenario, *scope, *until, *reason;
-    bool json, all;
+    const char *url; /* --url: the running warden (cli_remote_url) */
+    bool json, all, as_given;
     char **args;
     int nargs;
     struct wd_config cfg;
@@ -88,7 +96,7 @@ struct oc_cmd {
 
 static int parse(struct oc_cmd *c, int argc, char **argv, const char *usage)
 {
-    enum { O_DB = 256, O_AT, O_AS, O_ROLE, O_SCENARIO, O_SCOPE, O_UNTIL, O_REASON, O_ALL };
+    enum { O_DB = 256, O_AT, O_AS, O_ROLE, O_SCENARIO, O_SCOPE, O_UNTIL, O_REASON, O_ALL, O_URL };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, O_DB},
         {"at", required_argument, NULL, O_AT},     {"as", required_argument, NULL, O_AS},
@@ -98,6 +106,7 @@ static int parse(struct oc_cmd *c, int argc, char **argv, const char *usage)
         {"until", required_argument, NULL, O_UNTIL},
         {"reason", required_argument, NULL, O_REASON},
         {"all", no_argument, NULL, O_ALL},         {"json", no_argument, NULL, 'j'},
+        {"url", required_argument, NULL, O_URL},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     int ch;
     optind = 1;
@@ -113,6 +122,7 @@ static int parse(struct oc_cmd *c, int argc, char **argv, const char *usage)
         case O_UNTIL: c->until = optarg; break;
         case O_REASON: c->reason = optarg; break;
         case O_ALL: c->all = true; break;
+        case O_URL: c->url = optarg; break;
         case 'j': c->json = true; break;
         case 'h': fputs(usage, stdout); return -1;
         default: fputs(usage, stderr); return CLI_USAGE;
@@ -120,6 +130,7 @@ static int parse(struct oc_cmd *c, int argc, char **argv, const char *usage)
     }
     c->args = argv + optind;
     c->nargs = argc - optind;
+    c->as_given = c->as != NULL;
     if (c->as == NULL) {
         c->as = getenv("WARDEN_AS");
     }
@@ -178,38 +189,6 @@ static void fmt_time(int64_t ns, char *buf, size_t cap)
 
 /* ---- warden oncall --------------------------------------------------------- */
 
-/* The API token of name, or NULL: "access" in the handoff checklist. */
-static const struct wd_config_token *token_of(const struct wd_config *cfg, const char *name)
-{
-    for (size_t i = 0; name != NULL && i < cfg->n_tokens; i++) {
-        if (strcmp(cfg->tokens[i].name, name) == 0) {
-            return &cfg->tokens[i];
-        }
-    }
-    return NULL;
-}
-
-static void json_shift(struct jw *w, const char *key, const struct wd_oncall_shift *s)
-{
-    jw_key(w, key);
-    jw_obj_begin(w);
-    jw_key(w, "week");
-    jw_int(w, s->week);
-    jw_key(w, "primary");
-    jw_str(w, s->primary ? s->primary : "");
-    jw_key(w, "secondary");
-    jw_str(w, s->secondary ? s->secondary : "");
-    jw_key(w, "scheduled_primary");
-    jw_str(w, s->sched_primary ? s->sched_primary : "");
-    jw_key(w, "scheduled_secondary");
-    jw_str(w, s->sched_secondary ? s->sched_secondary : "");
-    jw_key(w, "start_ns");
-    jw_int(w, s->start_ns);
-    jw_key(w, "end_ns");
-    jw_int(w, s->end_ns);
-    jw_obj_end(w);
-}
-
 static void print_shift(const char *what, const struct wd_oncall_shift *s)
 {
     char a[32], b[32];
@@ -231,148 +210,87 @@ static void print_shift(const char *what, const struct wd_oncall_shift *s)
     printf("\n");
 }
 
+/* The escalation chain at st->at_ns: each level and whom it reaches now. */
+static void print_chain(const struct wd_oncall_config *oc, const struct wd_tz *tz,
+                        const struct wd_svc_oncall_status *st)
+{
+    printf("\nescalation chain:\n");
+    for (uint32_t l = 0; l < oc->n_levels; l++) {
+        const struct wd_contact *to[2 * WD_ONCALL_CONTACTS_MAX + WD_ESC_CONTACTS_MAX];
+        size_t n = wd_svc_level_contacts(oc, l, &st->now, to, sizeof to / sizeof to[0]);
+        printf("  L%u %s%s:", l + 1, oc->levels[l].name,
+               oc->levels[l].rotation ? " (the rotation)" : "");
+        for (size_t i = 0; i < n; i++) {
+            printf("%s %s %s%s", i == 0 ? "" : ",", to[i]->name, to[i]->channel,
+                   wd_hours_contain(&to[i]->hours, tz, st->at_ns) ? "" : " (off hours)");
+        }
+        printf("%s\n", n == 0 ? " (no contacts)" : "");
+    }
+}
+
 static int do_status(struct oc_cmd *c)
 {
-    struct wd_error err = {0};
-    struct wd_oncall_shift now, next;
-    struct wd_incident *open = NULL;
-    struct wd_scope_state *states = NULL;
-    size_t n_open = 0, n_states = 0;
-    struct wd_audit_report audit;
-    struct wd_chain_test last;
-    bool tested = false;
-    const struct wd_oncall_config *oc = &c->cfg.oncall;
+    struct wd_svc_oncall_status st;
+    struct wd_svc_result res;
     char a[32], b[32];
-    int rc = CLI_FAIL;
-
-    wd_oncall_at(oc, c->tz, c->now, &now);
-    wd_oncall_next(oc, c->tz, c->now, &next);
-    if (wd_store_incident_list_records(c->store, true, &open, &n_open, &err) != WD_OK ||
-        wd_store_load_states(c->store, &states, &n_states, &err) != WD_OK ||
-        wd_store_audit_verify(c->store, &audit, &err) != WD_OK ||
-        wd_store_chain_test_last(c->store, &last, &tested, &err) != WD_OK) {
-        cli_errorf("store: %s", err.msg);
-        goto out;
+    if (wd_svc_oncall_status(c->store, &c->cfg, c->tz, c->now, &st, &res) != WD_SVC_OK) {
+        cli_errorf("%s", res.msg);
+        return CLI_FAIL;
     }
-    const char *on_call[2] = {now.primary, now.secondary};
-    bool tested_this_week = tested && last.ts_ns >= now.start_ns;
     if (c->json) {
         struct jw w;
         jw_init(&w, stdout);
-        jw_obj_begin(&w);
-        jw_key(&w, "at_ns");
-        jw_int(&w, c->now);
-        jw_key(&w, "tz");
-        jw_str(&w, oc->tz[0] ? oc->tz : c->cfg.session.tz);
-        json_shift(&w, "now", &now);
-        json_shift(&w, "next", &next);
-        jw_key(&w, "next_handoff_ns");
-        jw_int(&w, now.end_ns);
-        jw_key(&w, "checklist");
-        jw_obj_begin(&w);
-        jw_key(&w, "open_incidents");
-        jw_arr_begin(&w);
-        for (size_t i = 0; i < n_open; i++) {
-            jw_obj_begin(&w);
-            jw_key(&w, "id");
-            jw_str(&w, open[i].id);
-            jw_key(&w, "severity");
-            jw_str(&w, wd_severity_name(open[i].severity));
-            jw_key(&w, "status");
-            jw_str(&w, wd_inc_status_name(open[i].status));
-            jw_key(&w, "title");
-            jw_str(&w, open[i].title);
-            jw_obj_end(&w);
-        }
-        jw_arr_end(&w);
-        jw_key(&w, "scopes_not_active");
-        jw_arr_begin(&w);
-        for (size_t i = 0; i < n_states; i++) {
-            if (states[i].state != WD_TS_ACTIVE) {
-                jw_obj_begin(&w);
-                jw_key(&w, "scope");
-                jw_str(&w, states[i].scope);
-                jw_key(&w, "state");
-                jw_str(&w, wd_tstate_name(states[i].state));
-                jw_obj_end(&w);
-            }
-        }
-        jw_arr_end(&w);
-        jw_key(&w, "audit_intact");
-        jw_bool(&w, audit.intact);
-        jw_key(&w, "access");
-        jw_arr_begin(&w);
-        for (int i = 0; i < 2; i++) {
-            if (on_call[i] == NULL) {
-                continue;
-            }
-            const struct wd_config_token *t = token_of(&c->cfg, on_call[i]);
-            jw_obj_begin(&w);
-            jw_key(&w, "name");
-            jw_str(&w, on_call[i]);
-            jw_key(&w, "api_role");
-            jw_str(&w, t ? t->role : "");
-            jw_obj_end(&w);
-        }
-        jw_arr_end(&w);
-        jw_key(&w, "chain_tested_ns");
-        jw_int(&w, tested ? last.ts_ns : 0);
-        jw_key(&w, "chain_tested_by");
-        jw_str(&w, tested ? last.by : "");
-        jw_key(&w, "chain_tested_this_week");
-        jw_bool(&w, tested_this_week);
-        jw_obj_end(&w);
-        jw_obj_end(&w);
+        wd_api_json_oncall(&w, &c->cfg, c->tz, &st);
         jw_finish(&w);
-        rc = CLI_OK;
-        goto out;
+        wd_svc_oncall_status_destroy(&st);
+        return CLI_OK;
     }
+    const char *on_call[2] = {st.now.primary, st.now.secondary};
     fmt_time(c->now, a, sizeof a);
-    printf("on call at %s (%s)\n", a, oc->tz[0] ? oc->tz : c->cfg.session.tz);
-    print_shift("now", &now);
-    print_shift("next", &next);
-    fmt_time(now.end_ns, b, sizeof b);
+    printf("on call at %s (%s)\n", a, st.tz);
+    print_shift("now", &st.now);
+    print_shift("next", &st.next);
+    fmt_time(st.now.end_ns, b, sizeof b);
     printf("next handoff: %s\n\nhandoff checklist:\n", b);
-    printf("  [%c] review open incidents: %zu open\n", n_open == 0 ? 'x' : ' ', n_open);
-    for (size_t i = 0; i < n_open; i++) {
-        printf("        %s %s %s: %s\n", open[i].id, wd_severity_name(open[i].severity),
-               wd_inc_status_name(open[i].status), open[i].title);
+    printf("  [%c] review open incidents: %zu open\n", st.n_open == 0 ? 'x' : ' ', st.n_open);
+    for (size_t i = 0; i < st.n_open; i++) {
+        printf("        %s %s %s: %s\n", st.open[i].id, wd_severity_name(st.open[i].severity),
+               wd_inc_status_name(st.open[i].status), st.open[i].title);
     }
     size_t not_active = 0;
-    for (size_t i = 0; i < n_states; i++) {
-        not_active += states[i].state != WD_TS_ACTIVE;
+    for (size_t i = 0; i < st.n_states; i++) {
+        not_active += st.states[i].state != WD_TS_ACTIVE;
     }
     printf("  [%c] check system health: %zu scope%s not ACTIVE, audit chain %s\n",
-           not_active == 0 && audit.intact ? 'x' : ' ', not_active, not_active == 1 ? "" : "s",
-           audit.intact ? "intact" : "BROKEN (warden audit verify)");
-    for (size_t i = 0; i < n_states; i++) {
-        if (states[i].state != WD_TS_ACTIVE) {
-            printf("        %s %s: %s\n", states[i].scope, wd_tstate_name(states[i].state),
-                   states[i].reason);
+           not_active == 0 && st.audit_intact ? 'x' : ' ', not_active,
+           not_active == 1 ? "" : "s",
+           st.audit_intact ? "intact" : "BROKEN (warden audit verify)");
+    for (size_t i = 0; i < st.n_states; i++) {
+        if (st.states[i].state != WD_TS_ACTIVE) {
+            printf("        %s %s: %s\n", st.states[i].scope, wd_tstate_name(st.states[i].state),
+                   st.states[i].reason);
         }
     }
     bool access = true;
     for (int i = 0; i < 2; i++) {
-        access = access && (on_call[i] == NULL || token_of(&c->cfg, on_call[i]) != NULL);
+        access = access && (on_call[i] == NULL || wd_svc_token_of(&c->cfg, on_call[i]) != NULL);
     }
     printf("  [%c] verify access:", access ? 'x' : ' ');
     for (int i = 0; i < 2; i++) {
         if (on_call[i] != NULL) {
-            const struct wd_config_token *t = token_of(&c->cfg, on_call[i]);
+            const struct wd_config_token *t = wd_svc_token_of(&c->cfg, on_call[i]);
             printf(" %s %s%s", on_call[i], t ? "has an API token as " : "has no API token",
                    t ? t->role : "");
             printf(i == 0 && on_call[1] != NULL ? ";" : "");
         }
     }
-    fmt_time(tested ? last.ts_ns : 0, a, sizeof a);
-    printf("\n  [%c] test alerting chain: last tested %s%s%s%s\n", tested_this_week ? 'x' : ' ',
-           a, tested ? " by " : "", tested ? last.by : "",
-           tested_this_week ? "" : " (not since this week's handoff: warden oncall test-page)");
-    rc = CLI_OK;
-out:
-    free(open);
-    free(states);
-    return rc;
+    fmt_time(st.tested ? st.last_test.ts_ns : 0, a, sizeof a);
+    printf("\n  [%c] test alerting chain: last tested %s%s%s%s\n", st.tested_this_week ? 'x' : ' ',
+           a, st.tested ? " by " : "", st.tested ? st.last_test.by : "",
+           st.tested_this_week ? "" : " (not since this week's handoff: warden oncall test-page)");
+    print_chain(&c->cfg.oncall, c->tz, &st);
+    wd_svc_oncall_status_destroy(&st);
+    return CLI_OK;
 }
 
 static int do_escalate(struct oc_cmd *c)
@@ -401,6 +319,28 @@ static int do_test_page(struct oc_cmd *c)
     return CLI_OK;
 }
 
+/* With --url or WARDEN_URL: the options that only make sense offline are
+ * usage errors (--as and --role are ignored: the token names who acts and
+ * its role); the URL, or NULL to work offline. *rc CLI_USAGE on a refusal. */
+static const char *remote(const struct oc_cmd *c, const char *cmd, int *rc)
+{
+    const char *url = cli_remote_url(c->url);
+    *rc = CLI_OK;
+    if (url == NULL) {
+        return NULL;
+    }
+    if ((*rc = cli_remote_offline_only(cmd, "--db", c->db)) != CLI_OK ||
+        (*rc = cli_remote_offline_only(cmd, "--at", c->at)) != CLI_OK) {
+        return url;
+    }
+    if (c->as_given || c->role != NULL) {
+        cli_errorf("%s: --as and --role are ignored with --url: the API records the token's "
+                   "name and takes its role",
+                   cmd);
+    }
+    return url;
+}
+
 int cmd_oncall(int argc, char **argv)
 {
     struct oc_cmd c;
@@ -414,6 +354,16 @@ int cmd_oncall(int argc, char **argv)
     if (c.nargs > 0 && !test && !esc) {
         cli_errorf("oncall: unknown argument '%s' (see 'warden oncall --help')", c.args[0]);
         return CLI_USAGE;
+    }
+    const char *url = remote(&c, "oncall", &rc);
+    if (url != NULL) {
+        if (rc == CLI_OK && (test || esc)) {
+            cli_errorf("oncall %s: not available through the API; run it offline (without "
+                       "--url and WARDEN_URL) on the store",
+                       c.args[0]);
+            rc = CLI_USAGE;
+        }
+        return rc != CLI_OK ? rc : cli_remote_oncall(url, c.json);
     }
     if ((rc = setup(&c)) == CLI_OK) {
         if (test || esc) {
@@ -431,26 +381,35 @@ int cmd_oncall(int argc, char **argv)
 
 /* ---- the daemon's tick ------------------------------------------------------ */
 
+const struct wd_tz *cli_oncall_ticker_tz(struct cli_oncall_ticker *t, const struct wd_config *cfg,
+                                         const struct wd_tz *session_tz, char *msg, size_t cap)
+{
+    struct wd_error err = {0};
+    if (cfg->oncall.tz[0] == '\0') {
+        return session_tz;
+    }
+    /* The zone is loaded once, and again only when a reload names another. */
+    if (t->tz == NULL || strcmp(t->name, cfg->oncall.tz) != 0) {
+        wd_tz_free(t->tz);
+        t->tz = NULL;
+        if (wd_tz_load(cfg->oncall.tz, &t->tz, &err) != WD_OK) {
+            snprintf(msg, cap, "oncall.tz: %s", err.msg);
+            return NULL;
+        }
+        snprintf(t->name, sizeof t->name, "%s", cfg->oncall.tz);
+    }
+    return t->tz;
+}
+
 int cli_oncall_tick(struct cli_oncall_ticker *t, struct wd_store *store,
                     const struct wd_config *cfg, const struct wd_tz *session_tz, int64_t now_ns,
                     uint32_t *paged, char *msg, size_t cap)
 {
     struct wd_svc_result res;
-    struct wd_error err = {0};
-    const struct wd_tz *tz = session_tz;
+    const struct wd_tz *tz = cli_oncall_ticker_tz(t, cfg, session_tz, msg, cap);
     *paged = 0;
-    if (cfg->oncall.tz[0] != '\0') {
-        /* The zone is loaded once, and again only when a reload names another. */
-        if (t->tz == NULL || strcmp(t->name, cfg->oncall.tz) != 0) {
-            wd_tz_free(t->tz);
-            t->tz = NULL;
-            if (wd_tz_load(cfg->oncall.tz, &t->tz, &err) != WD_OK) {
-                snprintf(msg, cap, "oncall.tz: %s", err.msg);
-                return CLI_FAIL;
-            }
-            snprintf(t->name, sizeof t->name, "%s", cfg->oncall.tz);
-        }
-        tz = t->tz;
+    if (tz == NULL) {
+        return CLI_FAIL;
     }
     if (wd_svc_escalate_all(store, &cfg->oncall, tz, now_ns, paged, &res) != WD_SVC_OK) {
         snprintf(msg, cap, "%s", res.msg);
@@ -470,48 +429,12 @@ void cli_oncall_ticker_destroy(struct cli_oncall_ticker *t)
 /* --until: a time, a date (the end of that local day), or +N[mhd]. */
 static int parse_until(const struct oc_cmd *c, int64_t *until)
 {
-    const char *u = c->until;
-    if (u[0] == '+') {
-        char *end = NULL;
-        long long n = strtoll(u + 1, &end, 10);
-        int64_t unit = end && strcmp(end, "m") == 0   ? 60
-                       : end && strcmp(end, "h") == 0 ? 3600
-                       : end && strcmp(end, "d") == 0 ? 86400
-                                                      : 0;
-        if (unit == 0 || n <= 0 || n > 366 * 24 * 60 || end == u + 1) {
-            cli_errorf("--until '%s': expected +N followed by m, h or d (such as +2h)", u);
-            return CLI_USAGE;
-        }
-        *until = c->now + (int64_t)n * unit * WD_NS_PER_S;
-        return CLI_OK;
+    struct wd_svc_result res;
+    if (wd_svc_silence_until(c->until, c->tz, c->now, until, &res) != WD_SVC_OK) {
+        cli_errorf("--until %s", res.msg);
+        return CLI_USAGE;
     }
-    return cli_parse_time("--until", u, c->tz, true, until);
-}
-
-static void json_silence(struct jw *w, const struct wd_silence *s)
-{
-    jw_obj_begin(w);
-    jw_key(w, "id");
-    jw_int(w, s->id);
-    jw_key(w, "scenario");
-    jw_str(w, s->scenario);
-    jw_key(w, "scope");
-    jw_str(w, s->scope);
-    jw_key(w, "starts_ns");
-    jw_int(w, s->starts_ns);
-    jw_key(w, "until_ns");
-    jw_int(w, s->until_ns);
-    jw_key(w, "reason");
-    jw_str(w, s->reason);
-    jw_key(w, "by");
-    jw_str(w, s->by);
-    jw_key(w, "role");
-    jw_str(w, s->role);
-    jw_key(w, "removed_ns");
-    jw_int(w, s->removed_ns);
-    jw_key(w, "removed_by");
-    jw_str(w, s->removed_by);
-    jw_obj_end(w);
+    return CLI_OK;
 }
 
 static int silence_code(enum wd_svc_code code, const struct wd_svc_result *res)
@@ -548,6 +471,21 @@ static int silence_add(struct oc_cmd *c)
     return rc;
 }
 
+void cli_silence_header(void)
+{
+    printf("%-4s %-22s %-20s %-24s %-10s %s\n", "ID", "SCENARIO", "SCOPE", "UNTIL", "BY",
+           "REASON");
+}
+
+void cli_silence_row(const struct wd_silence *s, int64_t now)
+{
+    char t[32];
+    fmt_time(s->until_ns, t, sizeof t);
+    const char *state = s->removed_ns != 0 ? " [removed]" : s->until_ns <= now ? " [expired]" : "";
+    printf("%-4lld %-22s %-20s %-24s %-10s %s%s\n", (long long)s->id, s->scenario,
+           s->scope[0] ? s->scope : "(every)", t, s->by, s->reason, state);
+}
+
 static int silence_list(struct oc_cmd *c)
 {
     struct wd_error err = {0};
@@ -564,22 +502,15 @@ static int silence_list(struct oc_cmd *c)
         jw_key(&w, "silences");
         jw_arr_begin(&w);
         for (size_t i = 0; i < n; i++) {
-            json_silence(&w, &v[i]);
+            wd_api_json_silence(&w, &v[i]);
         }
         jw_arr_end(&w);
         jw_obj_end(&w);
         jw_finish(&w);
     } else {
-        printf("%-4s %-22s %-20s %-24s %-10s %s\n", "ID", "SCENARIO", "SCOPE", "UNTIL", "BY",
-               "REASON");
+        cli_silence_header();
         for (size_t i = 0; i < n; i++) {
-            char t[32];
-            fmt_time(v[i].until_ns, t, sizeof t);
-            const char *state = v[i].removed_ns != 0   ? " [removed]"
-                                : v[i].until_ns <= c->now ? " [expired]"
-                                                          : "";
-            printf("%-4lld %-22s %-20s %-24s %-10s %s%s\n", (long long)v[i].id, v[i].scenario,
-                   v[i].scope[0] ? v[i].scope : "(every)", t, v[i].by, v[i].reason, state);
+            cli_silence_row(&v[i], c->now);
         }
     }
     free(v);
@@ -623,6 +554,12 @@ int cmd_silence(int argc, char **argv)
     if (fn == NULL) {
         cli_errorf("silence: unknown command '%s' (add, list or remove)", sub);
         return CLI_USAGE;
+    }
+    const char *url = remote(&c, "silence", &rc);
+    if (url != NULL) {
+        const struct cli_remote_silence r = {sub,     c.args,  c.nargs, c.scenario, c.scope,
+                                             c.until, c.reason, c.all,  c.json};
+        return rc != CLI_OK ? rc : cli_remote_silence(url, &r);
     }
     if ((rc = setup(&c)) == CLI_OK) {
         rc = fn(&c);

@@ -25,6 +25,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/jsonout.h"
+#include "cli/kafka_run.h"
 #include "cli/outputs.h"
 #include "store/store.h"
 #include "warden/engine.h"
@@ -52,12 +53,15 @@ struct replay {
     char logs_buf[PATH_MAX];
     uint64_t crash_after;  /* test hook: SIGKILL self after this many events */
     struct wd_error err;
+    const char *kafka, *from, *to; /* --kafka TOPICS --from T --to T (src/cli/kafka_replay.c) */
 };
 
 static void usage(FILE *out)
 {
     fputs("Usage: warden replay [--config FILE] [--db PATH] [--restart] [--snapshot-every N]\n"
           "                     [--events] FILE\n"
+          "       warden replay [--config FILE] [--db PATH] --kafka TOPIC[,TOPIC...]\n"
+          "                     --from TIME [--to TIME]\n"
           "\n"
           "Streams events through the book, the pre-trade gate and the kill-switches,\n"
           "and writes one JSON line per output on stdout: decision (every intent:\n"
@@ -81,6 +85,15 @@ static void usage(FILE *out)
           "      --logs DIR           where each incident's log (the playbook's Appendix)\n"
           "                           is kept current: DIR/logs/ (default: beside the store)\n"
           "  -e, --events FILE        the input (also positional; '-' for stdin, no resume)\n"
+          "      --kafka TOPICS       read history from the bus instead (the configuration's\n"
+          "                           kafka section; input topics, comma-separated), in\n"
+          "                           event-time order, with a group-less consumer: the\n"
+          "                           live group is never joined or committed to; no resume\n"
+          "      --from TIME          with --kafka: from the first message stamped at or after\n"
+          "                           TIME (RFC 3339, or a date in session.tz); events stamped\n"
+          "                           before it are skipped\n"
+          "      --to TIME            with --kafka: events stamped at or after TIME are skipped\n"
+          "                           (default: up to each partition's end at the start)\n"
           "  -h, --help               this help\n"
           "\n"
           "Same input and same store state give the same bytes out, every run.\n"
@@ -220,12 +233,14 @@ static enum wd_status on_line(void *ctx, const struct wd_line *line)
 static int parse_opts(int argc, char **argv, struct replay *rp, const char **config,
                       const char **db, bool *restart)
 {
-    enum { OPT_DB = 256, OPT_RESTART, OPT_SNAP, OPT_LOGS };
+    enum { OPT_DB = 256, OPT_RESTART, OPT_SNAP, OPT_LOGS, OPT_KAFKA, OPT_FROM, OPT_TO };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, OPT_DB},
         {"restart", no_argument, NULL, OPT_RESTART}, {"snapshot-every", required_argument, NULL, OPT_SNAP},
         {"events", required_argument, NULL, 'e'},  {"help", no_argument, NULL, 'h'},
-        {"logs", required_argument, NULL, OPT_LOGS}, {NULL, 0, NULL, 0}};
+        {"logs", required_argument, NULL, OPT_LOGS}, {"kafka", required_argument, NULL, OPT_KAFKA},
+        {"from", required_argument, NULL, OPT_FROM}, {"to", required_argument, NULL, OPT_TO},
+        {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:e:h", longopts, NULL)) != -1) {
@@ -235,6 +250,9 @@ static int parse_opts(int argc, char **argv, struct replay *rp, const char **con
         case OPT_DB: *db = optarg; break;
         case OPT_RESTART: *restart = true; break;
         case OPT_LOGS: rp->logs = optarg; break;
+        case OPT_KAFKA: rp->kafka = optarg; break;
+        case OPT_FROM: rp->from = optarg; break;
+        case OPT_TO: rp->to = optarg; break;
         case OPT_SNAP: {
             char *endp;
             unsigned long long n = strtoull(optarg, &endp, 10);
@@ -255,6 +273,18 @@ static int parse_opts(int argc, char **argv, struct replay *rp, const char **con
             return CLI_USAGE;
         }
         rp->path = argv[optind];
+    }
+    if (rp->kafka != NULL && (rp->path != NULL || rp->from == NULL)) {
+        cli_errorf("replay: --kafka %s", rp->path != NULL ? "reads the bus: give no FILE"
+                                                          : "needs --from TIME");
+        return CLI_USAGE;
+    }
+    if (rp->kafka == NULL && (rp->from != NULL || rp->to != NULL)) {
+        cli_errorf("replay: --from and --to go with --kafka");
+        return CLI_USAGE;
+    }
+    if (rp->kafka != NULL) {
+        rp->path = "kafka";
     }
     if (rp->path == NULL) {
         cli_errorf("replay: no events: give FILE (or '-' for stdin)");
@@ -446,6 +476,20 @@ int cmd_replay(int argc, char **argv)
         goto out;
     }
     rp.out.engine = rp.engine;
+    if (rp.kafka != NULL) {
+        /* From the bus (src/cli/kafka_replay.c): no snapshot, no resume. */
+        int64_t from = 0, to = INT64_MAX;
+        if ((rc = cli_parse_time("--from", rp.from, rp.tz, false, &from)) != CLI_OK ||
+            (rp.to != NULL && (rc = cli_parse_time("--to", rp.to, rp.tz, false, &to)) != CLI_OK) ||
+            (rc = cli_load_states(rp.store, rp.engine)) != CLI_OK ||
+            (rc = cli_kafka_replay(&rp.cfg, rp.kafka, from, to, &rp.out, on_line, &rp)) != CLI_OK) {
+            if (rp.err.msg[0] != '\0') {
+                cli_errorf("%s", rp.err.msg);
+            }
+            goto out;
+        }
+        goto summary;
+    }
     if (wd_jsonl_open(&reader, rp.path, 2u * WD_DECODE_MAX_LINE, &err) != WD_OK) {
         cli_errorf("%s", err.msg);
         rc = CLI_FAIL;
@@ -492,6 +536,7 @@ int cmd_replay(int argc, char **argv)
     if ((rc = save_snapshot(&rp)) != CLI_OK) {
         goto out;
     }
+summary:;
     const struct wd_figures *firm = wd_book_firm(wd_engine_book(rp.engine));
     char eq[40], re[40], co[40];
     wd_fix_format(firm->equity, 2, eq, sizeof eq);

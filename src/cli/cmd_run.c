@@ -734,6 +734,7 @@ static void kafka_tick(struct run *r)
         if (r->serve.m != NULL && r->mhttp != NULL) {
             wd_http_lock(r->mhttp);
             wd_metrics_set_consumer_lag(r->serve.m, lag);
+            cli_kafka_run_metrics(r->kafka, r->serve.m);
             wd_http_unlock(r->mhttp);
         }
     }
@@ -963,10 +964,13 @@ static void api_handle(void *ctx, const struct wd_http_request *q, struct wd_htt
                                q->body_len, cli_wall_ns(), &resp);
         pthread_mutex_unlock(&r->read_mu);
     } else {
+        char msg[320];
         pthread_mutex_lock(&r->mu);
+        r->api.oncall_tz = cli_oncall_ticker_tz(&r->oncall, r->cfg, r->tz, msg, sizeof msg);
         status = wd_api_handle(&r->api, q->method, q->path, q->authorization, q->body,
                                q->body_len, cli_wall_ns(), &resp);
-        if (strcmp(q->method, "POST") == 0 && status >= 200 && status < 300) {
+        bool acted = strcmp(q->method, "POST") == 0 && status >= 200 && status < 300;
+        if (acted) {
             if (cli_load_states(r->store, r->engine) != CLI_OK) {
                 run_log("ERROR", "trading states not reloaded after an API action path=%s",
                         q->path);
@@ -974,6 +978,11 @@ static void api_handle(void *ctx, const struct wd_http_request *q, struct wd_htt
             metrics_update(r, true);
         }
         pthread_mutex_unlock(&r->mu);
+        if (acted) {
+            /* What it queued (a status update, a page) is committed: send
+             * it now rather than at the next tick. */
+            wd_sender_wake(r->notify.sender);
+        }
     }
     p->status = status;
     p->content_type = "application/json";

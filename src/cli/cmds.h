@@ -27,6 +27,7 @@ int cmd_exposure(int argc, char **argv);
 int cmd_latency(int argc, char **argv);
 int cmd_oncall(int argc, char **argv);
 int cmd_silence(int argc, char **argv);
+int cmd_kafka(int argc, char **argv);
 
 /* The on-call zone: oncall.tz, else session.tz (src/cli/cmd_oncall.c). */
 struct wd_config;
@@ -46,5 +47,10 @@ int cli_oncall_tick(struct cli_oncall_ticker *t, struct wd_store *store,
                     const struct wd_config *cfg, const struct wd_tz *session_tz, int64_t now_ns,
                     uint32_t *paged, char *msg, size_t cap);
 void cli_oncall_ticker_destroy(struct cli_oncall_ticker *t);
+/* The on-call zone (oncall.tz, loaded once and again when a reload names
+ * another; the session's when none is set): NULL with msg when it cannot
+ * be loaded. Valid until the next call or the ticker's destruction. */
+const struct wd_tz *cli_oncall_ticker_tz(struct cli_oncall_ticker *t, const struct wd_config *cfg,
+                                         const struct wd_tz *session_tz, char *msg, size_t cap);
 
 #endif /* WD_CLI_CMDS_H */

@@ -16,6 +16,7 @@
 #include "kafka/kafka.h"
 #include "store/store.h"
 #include "warden/merge.h"
+#include "warden/metrics.h"
 #include "warden/serial.h"
 #include "warden/timeutil.h"
 
@@ -24,6 +25,13 @@
 #define CHECKPOINT_NS 100000000LL /* at most every 100 ms ... */
 #define CHECKPOINT_EVENTS 20000u /* ... or this many events */
 #define MAX_TP 1024u
+/* Stopping is bounded (the cluster may be gone): a checkpoint waits at
+ * most FLUSH_MS for its outputs, and after one put off the next is tried
+ * RETRY_NS later; at the stop, a last flush of FLUSH_MS and at most
+ * CLOSE_MS to flush again and leave the group. */
+#define FLUSH_MS 1000
+#define RETRY_NS 1000000000LL
+#define CLOSE_MS 2000
 #define SNAP_MAGIC 0x314f4b57u /* "WKO1": offsets, then the engine */
 
 struct tp_pos {
@@ -52,9 +60,13 @@ struct cli_kafka_run {
     uint64_t since_checkpoint;
     int64_t last_checkpoint_ns;
     bool failed;
+    bool closing; /* the last checkpoint is made: a revocation commits nothing */
     bool down_said;
     uint64_t failed_seen, ok_seen;
     int64_t lag_said;
+    struct wd_kafka_lag_row lags[MAX_TP]; /* each assigned partition's, at the last tick */
+    size_t n_lags;
+    double max_wait_s;
     uint64_t synth_no;
     jsmntok_t toks[WD_DECODE_MAX_TOKENS];
 };
@@ -118,16 +130,17 @@ static size_t positions(const struct cli_kafka_run *k, struct wd_kafka_tp *tps)
 /* The engine's state and every known position, in one store row; then
  * the offsets to the group. Outputs queued before are delivered first: a
  * position is never durable ahead of the outputs of its events. */
-static bool checkpoint(struct cli_kafka_run *k, int64_t now_ns, bool sync)
+static bool checkpoint(struct cli_kafka_run *k, int64_t now_ns, bool force, bool sync)
 {
     static struct wd_kafka_tp tps[MAX_TP];
     struct wd_error err = {0};
     struct wd_wbuf w;
-    if (k->since_checkpoint == 0 && !sync) {
+    if ((k->since_checkpoint == 0 && !force) || k->closing) {
         return true;
     }
-    if (wd_kafka_flush(k->k, 10000, &err) != WD_OK) {
+    if (wd_kafka_flush(k->k, FLUSH_MS, &err) != WD_OK) {
         fprintf(stderr, "warden: kafka: checkpoint put off: %s\n", err.msg);
+        k->last_checkpoint_ns = now_ns + RETRY_NS - CHECKPOINT_NS;
         return false;
     }
     k->env.lock(k->env.ctx);
@@ -251,7 +264,7 @@ static void on_revoked(void *ctx, const struct wd_kafka_tp *tps, size_t n)
     for (size_t i = 0; i < n; i++) {
         wd_merge_close(k->m, source_of(tps[i].topic, tps[i].partition), put_back, k);
     }
-    (void)checkpoint(k, k->last_checkpoint_ns, true);
+    (void)checkpoint(k, k->last_checkpoint_ns, true, true);
     for (size_t i = 0; i < n; i++) {
         struct tp_pos *p = find_pos(k->pos, k->n_pos, tps[i].topic, tps[i].partition);
         if (p != NULL) {
@@ -269,19 +282,20 @@ static void on_caught_up(void *ctx, enum wd_kafka_topic t, int32_t p)
 
 /* ---- events ------------------------------------------------------------------------ */
 
-/* The event time of a message for the merge: its top-level "ts"
- * (nanoseconds or RFC 3339). false when it has none (the decoder will say
- * why the line is malformed). */
-static bool event_ts(struct cli_kafka_run *k, const char *s, size_t len, int64_t *ts)
+bool cli_kafka_event_ts(void *tok_buf, const char *s, size_t len, int64_t *ts)
 {
+    jsmntok_t *toks = tok_buf;
     jsmn_parser p;
+    if (len > WD_DECODE_MAX_LINE) {
+        return false;
+    }
     jsmn_init(&p);
-    int n = jsmn_parse(&p, s, len, k->toks, WD_DECODE_MAX_TOKENS);
-    if (n < 1 || k->toks[0].type != JSMN_OBJECT) {
+    int n = jsmn_parse(&p, s, len, toks, WD_DECODE_MAX_TOKENS);
+    if (n < 1 || toks[0].type != JSMN_OBJECT) {
         return false;
     }
     for (int i = 1; i + 1 < n;) {
-        const jsmntok_t *key = &k->toks[i], *val = &k->toks[i + 1];
+        const jsmntok_t *key = &toks[i], *val = &toks[i + 1];
         if (key->end - key->start == 2 && memcmp(s + key->start, "ts", 2) == 0) {
             const char *v = s + val->start;
             size_t vl = (size_t)(val->end - val->start);
@@ -301,7 +315,7 @@ static bool event_ts(struct cli_kafka_run *k, const char *s, size_t len, int64_t
         }
         /* Skip the value and everything inside it. */
         int end = val->end, j = i + 2;
-        while (j < n && k->toks[j].start < end) {
+        while (j < n && toks[j].start < end) {
             j++;
         }
         i = j;
@@ -347,8 +361,7 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
         n = wd_kafka_poll(k->k, batch, BATCH, 0);
         for (size_t i = 0; i < n && !k->failed; i++) {
             int64_t ts = 0;
-            bool has_ts = batch[i].len <= WD_DECODE_MAX_LINE &&
-                          event_ts(k, batch[i].payload, batch[i].len, &ts);
+            bool has_ts = cli_kafka_event_ts(k->toks, batch[i].payload, batch[i].len, &ts);
             if (k->n_free == 0 && wd_merge_pop_any(k->m, &it)) {
                 k->failed |= !process(k, it.handle); /* full: the earliest goes now */
             }
@@ -366,7 +379,7 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
     } while (n == BATCH && !k->failed);
     if (k->since_checkpoint >= CHECKPOINT_EVENTS ||
         (k->since_checkpoint > 0 && now_ns - k->last_checkpoint_ns >= CHECKPOINT_NS)) {
-        (void)checkpoint(k, now_ns, false);
+        (void)checkpoint(k, now_ns, false, false);
     }
     return !k->failed;
 }
@@ -388,17 +401,11 @@ static bool synth(struct cli_kafka_run *k, const char *json)
     return k->env.line(k->env.ctx, "kafka:health", &line) == WD_OK;
 }
 
-struct lag_sum {
-    int64_t total;
-};
-
-static void add_lag(void *ctx, const char *topic, int32_t partition, int64_t pos, int64_t high,
-                    int64_t lag)
+static void add_lag(void *ctx, const struct wd_kafka_lag_row *row)
 {
-    struct lag_sum *s = ctx;
-    (void)topic, (void)partition, (void)pos, (void)high;
-    if (lag > 0) {
-        s->total += lag;
+    struct cli_kafka_run *k = ctx;
+    if (k->n_lags < MAX_TP) {
+        k->lags[k->n_lags++] = *row;
     }
 }
 
@@ -431,8 +438,12 @@ bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns, uint64_t *lag_o
         k->failed_seen = h.produce_failed;
     }
     k->ok_seen = h.produce_ok;
-    struct lag_sum s = {0};
-    (void)wd_kafka_lag(k->k, false, 0, add_lag, &s);
+    struct { int64_t total; } s = {0};
+    k->n_lags = 0;
+    (void)wd_kafka_lag(k->k, false, 0, add_lag, k);
+    for (size_t i = 0; i < k->n_lags; i++) {
+        s.total += k->lags[i].lag > 0 ? k->lags[i].lag : 0;
+    }
     *lag_out = (uint64_t)s.total;
     if (s.total != k->lag_said) {
         snprintf(json, sizeof json,
@@ -443,6 +454,25 @@ bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns, uint64_t *lag_o
         k->lag_said = s.total;
     }
     return ok;
+}
+
+void cli_kafka_run_metrics(const struct cli_kafka_run *k, struct wd_metrics *m)
+{
+    struct wd_merge_stats ms;
+    wd_metrics_clear_partition_lag(m);
+    for (size_t i = 0; i < k->n_lags; i++) {
+        if (k->lags[i].lag >= 0 &&
+            wd_metrics_set_partition_lag(m, k->lags[i].topic, k->lags[i].partition,
+                                         (uint64_t)k->lags[i].lag) != WD_OK) {
+            break; /* past the registry's bound: the total still counts them */
+        }
+    }
+    wd_merge_get_stats(k->m, &ms);
+    wd_metrics_set_merge(m, &(struct wd_metrics_merge){.on = true,
+                                                       .held = ms.held,
+                                                       .held_max = ms.held_max,
+                                                       .released_late = ms.released_late,
+                                                       .max_wait_seconds = k->max_wait_s});
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
@@ -464,6 +494,7 @@ int cli_kafka_run_new(const struct wd_config *cfg, const struct cli_kafka_env *e
     setvbuf(k->mem, NULL, _IONBF, 0);
     k->env = *env;
     k->lag_said = -1;
+    k->max_wait_s = (double)cfg->kafka.max_wait_ms / 1000.0;
     for (uint32_t i = 0; i < HELD_MAX; i++) {
         k->free_idx[i] = HELD_MAX - 1u - i;
     }
@@ -509,11 +540,14 @@ void cli_kafka_run_free(struct cli_kafka_run *k)
         while (k->m != NULL && wd_merge_pop_any(k->m, &it)) {
             put_back(k, it.handle);
         }
-        (void)checkpoint(k, 0, true);
+        /* The commit is not waited for: the store has the offsets, and
+         * leaving the group (bounded) sends it if the cluster is there. */
+        (void)checkpoint(k, 0, true, false);
+        k->closing = true;
         k->env.out->sink = NULL;
         k->env.out->out = stdout;
         jw_init(&k->env.out->w, stdout);
-        wd_kafka_free(k->k, 10000);
+        wd_kafka_free(k->k, CLOSE_MS);
     }
     wd_merge_free(k->m);
     if (k->mem != NULL) {

@@ -64,4 +64,28 @@ int cli_kafka_run_timeout_ms(const struct cli_kafka_run *k, int64_t now_ns);
  * bus_failure detector) and into *lag_out (total messages behind). */
 bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns, uint64_t *lag_out);
 
+/* The event time of a message for the merge: its top-level "ts"
+ * (nanoseconds or RFC 3339), parsed with toks (jsmntok_t[WD_DECODE_MAX_TOKENS]). false when it has none or is over WD_DECODE_MAX_LINE (the
+ * decoder will say why the line is malformed). */
+bool cli_kafka_event_ts(void *toks, const char *s, size_t len, int64_t *ts);
+
+/* `warden replay --kafka TOPICS --from T [--to T]` (src/cli/kafka_replay.c):
+ * reads the comma-separated input topics (their configured names) with a
+ * group-less consumer (assigned, never joining or committing to the
+ * group), each partition from the first message the broker stamped at or
+ * after from_ns to its end as the replay starts; merges them in event
+ * time (waiting for every partition, since all of them are known) and
+ * gives each message whose event time is in [from_ns, to_ns) to fn as a
+ * line, with out->partition and out->offset set. CLI_OK, CLI_USAGE (a
+ * topic not configured), CLI_FAIL (the cluster, or fn failed: said). */
+int cli_kafka_replay(const struct wd_config *cfg, const char *topics, int64_t from_ns,
+                     int64_t to_ns, struct cli_outputs *out, wd_line_fn fn, void *ctx);
+
+/* Into the metrics registry (the caller holds its lock): the lag of each
+ * assigned partition at the last tick (warden_consumer_lag_messages{topic,
+ * partition}) and the merge's held count, most held, late releases and
+ * max wait. */
+struct wd_metrics;
+void cli_kafka_run_metrics(const struct cli_kafka_run *k, struct wd_metrics *m);
+
 #endif /* WD_CLI_KAFKA_RUN_H */

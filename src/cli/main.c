@@ -37,6 +37,7 @@ static const struct subcommand subcommands[] = {
     {"evidence", cmd_evidence, "an incident's evidence as a .tar.gz: record, events, audit excerpt, config"},
     {"oncall", cmd_oncall, "who is on call now and next, the handoff checklist; test-page"},
     {"silence", cmd_silence, "silences: add|list|remove (hold back notifications, never a halt)"},
+    {"kafka", cmd_kafka, "kafka lag: the consumer group's lag per partition (docs/KAFKA.md)"},
     {"config", cmd_config, "config check FILE: validate a configuration, every problem with its line"},
 };
 

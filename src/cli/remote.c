@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bus/client.h"
+#include "store/store.h"
 #include "cli/cli.h"
 #include "cli/jsonout.h"
 #include "svc/api.h"
@@ -443,6 +444,7 @@ static const struct {
     {"check", 2, "check ID N [--undo]"},
     {"approve", 1, "approve ID --role risk_officer|cto --reason R"},
     {"resolve", 1, "resolve ID [--pnl X]"},
+    {"update", 1, "update ID [--message M]"},
 };
 
 /* The body of change sub from r's arguments and options; false after a
@@ -480,6 +482,8 @@ static bool change_body(const struct cli_remote_incident *r, struct jw_mem *b)
         body_str(b, "reason", r->reason);
     } else if (strcmp(sub, "resolve") == 0 && r->pnl != NULL) {
         body_str(b, "pnl", r->pnl);
+    } else if (strcmp(sub, "update") == 0 && r->message != NULL) {
+        body_str(b, "message", r->message);
     }
     return true;
 }
@@ -509,6 +513,14 @@ static int inc_change(const char *url, const struct cli_remote_incident *r, size
         return print_raw(&d);
     }
     char id[WD_INCIDENT_ID_MAX], text[WD_TEXT_MAX];
+    if (strcmp(r->sub, "update") == 0) {
+        int64_t n = num(&d, 0, "queued");
+        str(&d, 0, "id", id, sizeof id);
+        printf("%s: status update posted, %lld notification%s queued\n", id, (long long)n,
+               n == 1 ? "" : "s");
+        doc_free(&d);
+        return CLI_OK;
+    }
     str(&d, get(&d, 0, "incident"), "id", id, sizeof id);
     str(&d, get(&d, 0, "entry"), "text", text, sizeof text);
     printf("%s: %s\n", id, text);
@@ -533,6 +545,186 @@ int cli_remote_incident(const char *url, const struct cli_remote_incident *r)
                "and WARDEN_URL) on the store",
                r->sub);
     return CLI_USAGE;
+}
+
+/* ---- on-call and silences (issue 8) ----------------------------------------------- */
+
+static void fmt_ns(int64_t ns, char *buf, size_t cap)
+{
+    if (ns == 0) {
+        snprintf(buf, cap, "never");
+    } else {
+        (void)wd_time_format_utc(ns, buf, cap);
+    }
+}
+
+static void remote_shift(const struct doc *d, const char *key)
+{
+    int o = get(d, 0, key);
+    char p[64], sec[64], sp[64], ss[64], a[32], b[32];
+    str(d, o, "primary", p, sizeof p);
+    str(d, o, "secondary", sec, sizeof sec);
+    str(d, o, "scheduled_primary", sp, sizeof sp);
+    str(d, o, "scheduled_secondary", ss, sizeof ss);
+    fmt_ns(num(d, o, "start_ns"), a, sizeof a);
+    fmt_ns(num(d, o, "end_ns"), b, sizeof b);
+    printf("%-5s week %lld  %s .. %s\n", key, (long long)num(d, o, "week"), a, b);
+    printf("      primary   %s", p[0] ? p : "(nobody: no oncall.engineers)");
+    if (strcmp(p, sp) != 0) {
+        printf("  (for %s)", sp);
+    }
+    printf("\n      secondary %s", sec[0] ? sec : "(nobody)");
+    if (strcmp(sec, ss) != 0) {
+        printf("  (for %s)", ss);
+    }
+    printf("\n");
+}
+
+int cli_remote_oncall(const char *url, bool json)
+{
+    struct doc d;
+    char tz[64], a[32];
+    if (call(url, "GET", API "oncall", NULL, &d) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    if (json) {
+        return print_raw(&d);
+    }
+    str(&d, 0, "tz", tz, sizeof tz);
+    fmt_ns(num(&d, 0, "at_ns"), a, sizeof a);
+    printf("on call at %s (%s)\n", a, tz);
+    remote_shift(&d, "now");
+    remote_shift(&d, "next");
+    fmt_ns(num(&d, 0, "next_handoff_ns"), a, sizeof a);
+    printf("next handoff: %s\n", a);
+    int ck = get(&d, 0, "checklist"), open = get(&d, ck, "open_incidents");
+    int na = get(&d, ck, "scopes_not_active");
+    printf("\nhandoff checklist (warden oncall --json for all of it):\n");
+    printf("  open incidents: %d; scopes not ACTIVE: %d; audit chain %s\n",
+           open >= 0 ? d.t[open].size : 0, na >= 0 ? d.t[na].size : 0,
+           boolean(&d, ck, "audit_intact") ? "intact" : "BROKEN");
+    fmt_ns(num(&d, ck, "chain_tested_ns"), a, sizeof a);
+    printf("  alerting chain last tested %s%s\n", a,
+           boolean(&d, ck, "chain_tested_this_week") ? "" : " (not since this week's handoff)");
+    printf("\nescalation chain:\n");
+    int arr = get(&d, 0, "chain");
+    for (int i = arr + 1, k = 0; arr >= 0 && k < d.t[arr].size; k++, i = skip(&d, i)) {
+        char name[64];
+        str(&d, i, "name", name, sizeof name);
+        printf("  L%lld %s%s:", (long long)num(&d, i, "level"), name,
+               boolean(&d, i, "rotation") ? " (the rotation)" : "");
+        int cs = get(&d, i, "contacts");
+        for (int j = cs + 1, m = 0; cs >= 0 && m < d.t[cs].size; m++, j = skip(&d, j)) {
+            char who[64], ch[16];
+            str(&d, j, "name", who, sizeof who);
+            str(&d, j, "channel", ch, sizeof ch);
+            printf("%s %s %s%s", m == 0 ? "" : ",", who, ch,
+                   boolean(&d, j, "available_now") ? "" : " (off hours)");
+        }
+        printf("%s\n", cs < 0 || d.t[cs].size == 0 ? " (no contacts)" : "");
+    }
+    doc_free(&d);
+    return CLI_OK;
+}
+
+/* An API silence (docs/API.md) at obj into s. */
+static void silence_record(const struct doc *d, int obj, struct wd_silence *s)
+{
+    memset(s, 0, sizeof *s);
+    s->id = num(d, obj, "id");
+    str(d, obj, "scenario", s->scenario, sizeof s->scenario);
+    str(d, obj, "scope", s->scope, sizeof s->scope);
+    s->starts_ns = num(d, obj, "starts_ns");
+    s->until_ns = num(d, obj, "until_ns");
+    str(d, obj, "reason", s->reason, sizeof s->reason);
+    str(d, obj, "by", s->by, sizeof s->by);
+    str(d, obj, "role", s->role, sizeof s->role);
+    s->removed_ns = num(d, obj, "removed_ns");
+    str(d, obj, "removed_by", s->removed_by, sizeof s->removed_by);
+}
+
+static int silence_list(const char *url, const struct cli_remote_silence *r)
+{
+    struct doc d;
+    if (call(url, "GET", r->all ? API "silences?all=1" : API "silences", NULL, &d) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    if (r->json) {
+        return print_raw(&d);
+    }
+    int64_t now = cli_wall_ns();
+    int arr = get(&d, 0, "silences");
+    cli_silence_header();
+    for (int i = arr + 1, k = 0; arr >= 0 && k < d.t[arr].size; k++, i = skip(&d, i)) {
+        struct wd_silence s;
+        silence_record(&d, i, &s);
+        cli_silence_row(&s, now);
+    }
+    doc_free(&d);
+    return CLI_OK;
+}
+
+static int silence_add(const char *url, const struct cli_remote_silence *r)
+{
+    struct jw_mem b;
+    struct doc d;
+    if (r->scenario == NULL || r->until == NULL || r->reason == NULL) {
+        cli_errorf("silence add: --scenario, --until and --reason are required");
+        return CLI_USAGE;
+    }
+    if (!body_open(&b)) {
+        return CLI_FAIL;
+    }
+    body_str(&b, "scenario", r->scenario);
+    if (r->scope != NULL) {
+        body_str(&b, "scope", r->scope);
+    }
+    body_str(&b, "until", r->until);
+    body_str(&b, "reason", r->reason);
+    if (post(url, API "silences", &b, &d) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    if (r->json) {
+        return print_raw(&d);
+    }
+    struct wd_silence s;
+    char t[32];
+    silence_record(&d, 0, &s);
+    fmt_ns(s.until_ns, t, sizeof t);
+    printf("silence #%lld: %s in %s held back until %s (by %s)\n", (long long)s.id, s.scenario,
+           s.scope[0] ? s.scope : "every scope", t, s.by);
+    doc_free(&d);
+    return CLI_OK;
+}
+
+static int silence_remove(const char *url, const struct cli_remote_silence *r)
+{
+    struct doc d;
+    char path[96], msg[128];
+    uint32_t id;
+    if (r->nargs != 1 || !cli_parse_u32(r->args[0], &id) || id == 0) {
+        cli_errorf("silence remove: expected one silence ID (see 'warden silence list')");
+        return CLI_USAGE;
+    }
+    snprintf(path, sizeof path, API "silences/%u/remove", id);
+    if (call(url, "POST", path, "{}", &d) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    if (r->json) {
+        return print_raw(&d);
+    }
+    str(&d, 0, "message", msg, sizeof msg);
+    printf("%s\n", msg);
+    doc_free(&d);
+    return CLI_OK;
+}
+
+int cli_remote_silence(const char *url, const struct cli_remote_silence *r)
+{
+    if (strcmp(r->sub, "list") == 0) {
+        return silence_list(url, r);
+    }
+    return strcmp(r->sub, "add") == 0 ? silence_add(url, r) : silence_remove(url, r);
 }
 
 /* ---- the running engine's figures ------------------------------------------------ */

@@ -1,7 +1,7 @@
 /*
  * The CLI driving a running warden (issue 6, point 5): with --url URL, or
  * WARDEN_URL, and WARDEN_TOKEN, status, halt, resume, incident ...,
- * positions, pnl and drawdown send the API request (docs/API.md) instead
+ * positions, pnl, drawdown, oncall and silence ... (issue 8) send the API request (docs/API.md) instead
  * of opening the store, and print the answer: the offline table where the
  * JSON allows it, the API's JSON with --json. Each command asks
  * cli_remote_url after parsing its options and, when it answers a URL,
@@ -42,8 +42,23 @@ struct cli_remote_incident {
     int nargs;
     const char *role, *reason, *pnl;
     bool undo, all, json;
+    const char *message; /* update --message */
 };
 int cli_remote_incident(const char *url, const struct cli_remote_incident *r);
+
+/* GET oncall: who is on call now and next, the chain, the checklist. */
+int cli_remote_oncall(const char *url, bool json);
+
+/* `silence SUB ...` over the API: add (POST silences), list (GET
+ * silences[?all=1]), remove ID (POST silences/ID/remove). */
+struct cli_remote_silence {
+    const char *sub;
+    char **args;
+    int nargs;
+    const char *scenario, *scope, *until, *reason;
+    bool all, json;
+};
+int cli_remote_silence(const char *url, const struct cli_remote_silence *r);
 
 /* GET positions | pnl | drawdown (what): the running engine's figures,
  * printed as the daemon's JSON document (with or without --json). */

@@ -47,6 +47,8 @@ struct table {
 
 struct wd_metrics {
     struct table scopes, symbols, incidents;
+    struct table partitions; /* Kafka: k1 topic, k2 partition; count the lag */
+    struct wd_metrics_merge merge;
     uint64_t latency[WD_METRICS_LATENCY_BOUNDS + 1]; /* per bucket, not cumulative */
     uint64_t latency_count;
     uint64_t latency_sum_ns; /* saturates at UINT64_MAX */
@@ -174,6 +176,7 @@ void wd_metrics_free(struct wd_metrics *m)
     free(m->scopes.s);
     free(m->symbols.s);
     free(m->incidents.s);
+    free(m->partitions.s);
     free(m);
 }
 
@@ -308,6 +311,35 @@ enum wd_status wd_metrics_set_open_incidents(struct wd_metrics *m, const char *s
 void wd_metrics_clear_incidents(struct wd_metrics *m)
 {
     m->incidents.n = 0;
+}
+
+/* ---- Kafka (docs/KAFKA.md) ------------------------------------------------------ */
+
+enum wd_status wd_metrics_set_partition_lag(struct wd_metrics *m, const char *topic,
+                                            int32_t partition, uint64_t messages)
+{
+    char p[16];
+    if (topic == NULL || !label_ok(topic) || partition < 0) {
+        return WD_EINVAL;
+    }
+    (void)snprintf(p, sizeof p, "%d", (int)partition);
+    enum wd_status st = WD_OK;
+    struct series *s = table_get(&m->partitions, topic, p, &st);
+    if (s == NULL) {
+        return st;
+    }
+    s->count = messages;
+    return WD_OK;
+}
+
+void wd_metrics_clear_partition_lag(struct wd_metrics *m)
+{
+    m->partitions.n = 0;
+}
+
+void wd_metrics_set_merge(struct wd_metrics *m, const struct wd_metrics_merge *merge)
+{
+    m->merge = *merge;
 }
 
 /* ---- exposition ------------------------------------------------------------------ */
@@ -477,6 +509,36 @@ static void plain(struct out *o, const char *name, const char *type, const char 
     put(o, "\n");
 }
 
+/* Kafka's series: the lag of each partition under the total's name (its
+ * header is the total's, just above), and the merge's figures. Nothing
+ * when the input is not Kafka. */
+static void kafka(struct out *o, const struct wd_metrics *m)
+{
+    static const char lag[] = "warden_consumer_lag_messages";
+    for (uint32_t i = 0; i < m->partitions.n; i++) {
+        const struct series *s = &m->partitions.s[i];
+        series_start(o, lag, "topic", s->k1, "partition", s->k2);
+        put_u64(o, s->count);
+        put(o, "\n");
+    }
+    if (!m->merge.on) {
+        return;
+    }
+    plain(o, "warden_kafka_merge_held", "gauge",
+          "Events the event-time merge holds now, waiting for a lagging partition.",
+          m->merge.held);
+    plain(o, "warden_kafka_merge_held_max", "gauge", "The most events the merge held at once.",
+          m->merge.held_max);
+    plain(o, "warden_kafka_merge_released_late_total", "counter",
+          "Events the merge released after waiting its longest for a lagging partition.",
+          m->merge.released_late);
+    static const char wait[] = "warden_kafka_merge_max_wait_seconds";
+    header(o, wait, "gauge", "The longest the merge holds an event for a lagging partition.");
+    series_start(o, wait, NULL, NULL, NULL, NULL);
+    put_double(o, m->merge.max_wait_seconds);
+    put(o, "\n");
+}
+
 enum wd_status wd_metrics_render(const struct wd_metrics *m, struct wd_render_buf *out)
 {
     struct out o = {out, WD_OK};
@@ -513,6 +575,7 @@ enum wd_status wd_metrics_render(const struct wd_metrics *m, struct wd_render_bu
 
     plain(&o, "warden_consumer_lag_messages", "gauge",
           "Messages the event consumer is behind its input.", m->consumer_lag);
+    kafka(&o, m);
 
     static const char inc[] = "warden_open_incidents";
     header(&o, inc, "gauge", "Open incidents by severity and scenario.");

@@ -348,6 +348,41 @@ uint32_t wd_escalation_target(const struct wd_oncall_config *c, const struct wd_
     return level > c->n_levels ? c->n_levels : level;
 }
 
+void wd_escalation_reason(const struct wd_incident *inc, uint32_t level, int64_t now_ns,
+                          char *why, size_t cap)
+{
+    char span[24];
+    int64_t ack_at = INT64_MAX, time_at = INT64_MAX; /* after opening, when each rule reached it */
+    if (cap == 0) {
+        return;
+    }
+    if (level <= 1) {
+        (void)snprintf(why, cap, "opened");
+        return;
+    }
+    int64_t target = wd_sla_ack_target_ns(inc->severity);
+    uint32_t ack_cap = inc->severity == WD_P0 ? 4 : 2;
+    int64_t elapsed = now_ns - inc->opened_ns;
+    if (inc->acknowledged_ns == 0 && level <= ack_cap && elapsed > target * (int64_t)(level - 1)) {
+        ack_at = target * (int64_t)(level - 1);
+    }
+    int64_t by_time = level == 2 ? WD_ESCALATE_SENIOR_NS
+                      : level == 3 ? WD_ESCALATE_MANAGEMENT_NS
+                                   : INT64_MAX;
+    if (by_time != INT64_MAX && wd_incident_duration_ns(inc, now_ns) > by_time) {
+        time_at = by_time;
+    }
+    if (ack_at == INT64_MAX && time_at == INT64_MAX) {
+        why[0] = '\0';
+    } else if (ack_at <= time_at) {
+        span_text(ack_at, span, sizeof span);
+        (void)snprintf(why, cap, "not acknowledged within %s", span);
+    } else {
+        span_text(time_at, span, sizeof span);
+        (void)snprintf(why, cap, "unresolved for more than %s", span);
+    }
+}
+
 /* The contacts of `list` within hours at now_ns, appended to out. */
 static void add_available(const struct wd_contact *list, uint32_t n, const struct wd_tz *tz,
                           int64_t now_ns, struct wd_page_plan *out)

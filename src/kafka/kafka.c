@@ -9,11 +9,15 @@
 #define _DEFAULT_SOURCE
 #include "kafka/kafka.h"
 
+#include "core/jsmn_strict.h"
+
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct wd_kafka {
@@ -24,9 +28,17 @@ struct wd_kafka {
     const char *names[WD_KT_COUNT];     /* borrowed from the configuration */
     char *name_buf[WD_KT_COUNT];        /* owned copies */
     bool group;
+    char group_id[128];
     int pipe_fd[2];
     struct wd_kafka_hooks hooks;
     struct wd_kafka_health health;
+    /* The high watermarks of librdkafka's last statistics (on_stats). */
+    struct stat_hi {
+        int role;
+        int32_t partition;
+        int64_t hi;
+    } stats[WD_KAFKA_STATS_MAX];
+    size_t n_stats;
 };
 
 static const char *cfg_topic(const struct wd_config *cfg, enum wd_kafka_topic t)
@@ -124,6 +136,119 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
+/* ---- statistics (statistics.interval.ms) ------------------------------ */
+
+/* The token after the value starting at i (tokens are in text order). */
+static int skip_value(const jsmntok_t *t, int n, int i)
+{
+    int end = t[i].end, j = i + 1;
+    while (j < n && t[j].start < end) {
+        j++;
+    }
+    return j;
+}
+
+static bool tok_is(const char *js, const jsmntok_t *t, const char *s)
+{
+    size_t n = strlen(s);
+    return t->type == JSMN_STRING && (size_t)(t->end - t->start) == n &&
+           memcmp(js + t->start, s, n) == 0;
+}
+
+/* The value of key in the object at obj, -1 if none. */
+static int member(const char *js, const jsmntok_t *t, int n, int obj, const char *key)
+{
+    if (obj < 0 || t[obj].type != JSMN_OBJECT) {
+        return -1;
+    }
+    for (int i = obj + 1; i + 1 < n && t[i].start < t[obj].end; i = skip_value(t, n, i + 1)) {
+        if (tok_is(js, &t[i], key)) {
+            return i + 1;
+        }
+    }
+    return -1;
+}
+
+static int64_t tok_i64(const char *js, const jsmntok_t *t, int i)
+{
+    char buf[24];
+    size_t len = i >= 0 ? (size_t)(t[i].end - t[i].start) : 0;
+    if (i < 0 || t[i].type != JSMN_PRIMITIVE || len == 0 || len >= sizeof buf) {
+        return -1;
+    }
+    memcpy(buf, js + t[i].start, len);
+    buf[len] = '\0';
+    return strtoll(buf, NULL, 10);
+}
+
+size_t wd__kafka_parse_stats(const char *json, size_t len, wd__kafka_stats_fn fn, void *ctx)
+{
+    jsmn_parser p;
+    size_t found = 0;
+    jsmn_init(&p);
+    int n = jsmn_parse(&p, json, len, NULL, 0);
+    jsmntok_t *t = n > 0 ? malloc((size_t)n * sizeof *t) : NULL;
+    if (t == NULL) {
+        return 0;
+    }
+    jsmn_init(&p);
+    if (jsmn_parse(&p, json, len, t, (unsigned)n) == n) {
+        int topics = member(json, t, n, 0, "topics");
+        for (int i = topics + 1; topics >= 0 && i + 1 < n && t[i].start < t[topics].end;
+             i = skip_value(t, n, i + 1)) {
+            int parts = member(json, t, n, i + 1, "partitions");
+            for (int j = parts + 1; parts >= 0 && j + 1 < n && t[j].start < t[parts].end;
+                 j = skip_value(t, n, j + 1)) {
+                int64_t part = tok_i64(json, t, member(json, t, n, j + 1, "partition"));
+                int64_t hi = tok_i64(json, t, member(json, t, n, j + 1, "hi_offset"));
+                if (part >= 0 && part <= INT32_MAX) { /* -1: librdkafka's internal one */
+                    fn(ctx, json + t[i].start, (size_t)(t[i].end - t[i].start), (int32_t)part,
+                       hi);
+                    found++;
+                }
+            }
+        }
+    }
+    free(t);
+    return found;
+}
+
+static void stat_hi(void *ctx, const char *topic, size_t topic_len, int32_t partition,
+                    int64_t hi)
+{
+    struct wd_kafka *k = ctx;
+    for (int r = 0; r < WD_KT_INPUTS; r++) {
+        if (strlen(k->names[r]) == topic_len && memcmp(k->names[r], topic, topic_len) == 0 &&
+            k->n_stats < WD_KAFKA_STATS_MAX) {
+            k->stats[k->n_stats++] = (struct stat_hi){.role = r, .partition = partition, .hi = hi};
+        }
+    }
+}
+
+/* librdkafka's statistics, every statistics.interval.ms: the high
+ * watermark of each partition (hi_offset), for the lag when the fetches
+ * have not cached one. 0: librdkafka frees json. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    struct wd_kafka *k = opaque;
+    (void)rk;
+    k->n_stats = 0;
+    k->health.stats_seen++;
+    (void)wd__kafka_parse_stats(json, len, stat_hi, k);
+    return 0;
+}
+
+static int64_t stats_hi(const struct wd_kafka *k, const char *topic, int32_t partition)
+{
+    int role = topic_role(k, topic);
+    for (size_t i = 0; i < k->n_stats; i++) {
+        if (k->stats[i].role == role && k->stats[i].partition == partition) {
+            return k->stats[i].hi;
+        }
+    }
+    return -1;
+}
+
 static size_t to_tps(const struct wd_kafka *k, const rd_kafka_topic_partition_list_t *l,
                      struct wd_kafka_tp *tps)
 {
@@ -185,6 +310,7 @@ enum wd_status wd_kafka_new(const struct wd_config *cfg, bool group, bool produc
     }
     k->pipe_fd[0] = k->pipe_fd[1] = -1;
     k->group = group;
+    snprintf(k->group_id, sizeof k->group_id, "%s", cfg->kafka.group);
     if (hooks != NULL) {
         k->hooks = *hooks;
     }
@@ -231,6 +357,14 @@ enum wd_status wd_kafka_new(const struct wd_config *cfg, bool group, bool produc
         rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
         rd_kafka_conf_set_error_cb(pc, on_error);
     }
+    if (rd_kafka_conf_get(cc, "statistics.interval.ms", why, &(size_t){sizeof why}) ==
+            RD_KAFKA_CONF_OK &&
+        strcmp(why, "0") == 0) {
+        /* Once a second unless the operator says otherwise (0 there too:
+         * the default is 0, so the operator's 0 cannot be told apart). */
+        (void)rd_kafka_conf_set(cc, "statistics.interval.ms", "1000", why, sizeof why);
+    }
+    rd_kafka_conf_set_stats_cb(cc, on_stats);
     rd_kafka_conf_set_opaque(cc, k);
     rd_kafka_conf_set_error_cb(cc, on_error);
     if (group) {
@@ -281,13 +415,50 @@ fail:
     return err != NULL && err->status != WD_OK ? err->status : WD_EINVAL;
 }
 
-void wd_kafka_free(struct wd_kafka *k, int flush_ms)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Leaves the group, serving its revocation (the rebalance callback) on a
+ * queue of our own, but never longer than until deadline_ms: with the
+ * cluster gone, rd_kafka_consumer_close would wait for a coordinator that
+ * does not answer. What is not committed then is read again next time
+ * (the store has the positions). */
+static void close_consumer(struct wd_kafka *k, int64_t deadline_ms)
+{
+    rd_kafka_queue_t *cq = rd_kafka_queue_new(k->c);
+    rd_kafka_error_t *e = cq != NULL ? rd_kafka_consumer_close_queue(k->c, cq) : NULL;
+    if (cq != NULL && e == NULL) {
+        while (!rd_kafka_consumer_closed(k->c)) {
+            int64_t left = deadline_ms - mono_ms();
+            if (left <= 0) {
+                break;
+            }
+            (void)rd_kafka_queue_poll_callback(cq, left < 100 ? (int)left : 100);
+        }
+    }
+    if (e != NULL) {
+        rd_kafka_error_destroy(e);
+    }
+    if (cq != NULL) {
+        rd_kafka_queue_destroy(cq);
+    }
+}
+
+void wd_kafka_free(struct wd_kafka *k, int timeout_ms)
 {
     if (k == NULL) {
         return;
     }
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     if (k->p != NULL) {
-        (void)rd_kafka_flush(k->p, flush_ms);
+        (void)rd_kafka_flush(k->p, timeout_ms > 0 ? timeout_ms / 2 : 0);
+        /* What is still queued is dropped, not waited for: its input
+         * events are past the last checkpoint and produce it again. */
+        (void)rd_kafka_purge(k->p, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     }
     if (k->q != NULL) {
         rd_kafka_queue_io_event_enable(k->q, -1, NULL, 0);
@@ -295,9 +466,9 @@ void wd_kafka_free(struct wd_kafka *k, int flush_ms)
     }
     if (k->c != NULL) {
         if (k->group) {
-            (void)rd_kafka_consumer_close(k->c);
+            close_consumer(k, deadline);
         }
-        rd_kafka_destroy(k->c);
+        rd_kafka_destroy_flags(k->c, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
     for (int t = 0; t < WD_KT_COUNT; t++) {
         if (k->out[t] != NULL) {
@@ -460,6 +631,14 @@ enum wd_status wd_kafka_commit(struct wd_kafka *k, const struct wd_kafka_tp *tps
     return WD_OK;
 }
 
+static void lag_row(wd_kafka_lag_fn fn, void *ctx, const char *topic, int32_t partition,
+                    int64_t pos, int64_t high, int64_t lag)
+{
+    struct wd_kafka_lag_row r = {.partition = partition, .position = pos, .high = high, .lag = lag};
+    snprintf(r.topic, sizeof r.topic, "%s", topic);
+    fn(ctx, &r);
+}
+
 size_t wd_kafka_lag(struct wd_kafka *k, bool query, int timeout_ms, wd_kafka_lag_fn fn, void *ctx)
 {
     rd_kafka_topic_partition_list_t *l = NULL;
@@ -486,29 +665,24 @@ size_t wd_kafka_lag(struct wd_kafka *k, bool query, int timeout_ms, wd_kafka_lag
                                                      l->elems[i].partition, &lo, &hi, timeout_ms)
                   : rd_kafka_get_watermark_offsets(k->c, l->elems[i].topic,
                                                    l->elems[i].partition, &lo, &hi);
-        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            hi = -1;
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0) {
+            hi = stats_hi(k, l->elems[i].topic, l->elems[i].partition);
         }
         int64_t lag = hi >= 0 && pos >= 0 ? (hi > pos ? hi - pos : 0) : hi >= 0 && lo >= 0 ? hi - lo : -1;
-        fn(ctx, l->elems[i].topic, l->elems[i].partition, pos, hi, lag);
+        lag_row(fn, ctx, l->elems[i].topic, l->elems[i].partition, pos, hi, lag);
         n++;
     }
     rd_kafka_topic_partition_list_destroy(l);
     return n;
 }
 
-enum wd_status wd_kafka_offsets_for_time(struct wd_kafka *k, const char *topic, int64_t ts_ms,
-                                         struct wd_kafka_tp *tps, size_t cap, size_t *n,
-                                         int timeout_ms, struct wd_error *err)
+/* Adds every partition of topic to l (offset set to offset), from the
+ * cluster's metadata. WD_EIO. */
+static enum wd_status add_partitions(struct wd_kafka *k, const char *topic, int64_t offset,
+                                     rd_kafka_topic_partition_list_t *l, int timeout_ms,
+                                     struct wd_error *err)
 {
     const struct rd_kafka_metadata *md = NULL;
-    int role = topic_role(k, topic);
-    *n = 0;
-    if (role < 0 || role >= WD_KT_INPUTS) {
-        return wd_error_set(err, WD_EINVAL,
-                            "kafka: %s is not one of the input topics of the configuration",
-                            topic);
-    }
     rd_kafka_topic_t *t = rd_kafka_topic_new(k->c, topic, NULL);
     rd_kafka_resp_err_t e = rd_kafka_metadata(k->c, 0, t, &md, timeout_ms);
     rd_kafka_topic_destroy(t);
@@ -519,12 +693,31 @@ enum wd_status wd_kafka_offsets_for_time(struct wd_kafka *k, const char *topic, 
         }
         return wd_error_set(err, WD_EIO, "kafka: topic %s: %s", topic, rd_kafka_err2str(e));
     }
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
     for (int i = 0; i < md->topics[0].partition_cnt; i++) {
-        rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset = ts_ms;
+        rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset =
+            offset;
     }
     rd_kafka_metadata_destroy(md);
-    e = rd_kafka_offsets_for_times(k->c, l, timeout_ms);
+    return WD_OK;
+}
+
+enum wd_status wd_kafka_offsets_for_time(struct wd_kafka *k, const char *topic, int64_t ts_ms,
+                                         struct wd_kafka_tp *tps, size_t cap, size_t *n,
+                                         int timeout_ms, struct wd_error *err)
+{
+    int role = topic_role(k, topic);
+    *n = 0;
+    if (role < 0 || role >= WD_KT_INPUTS) {
+        return wd_error_set(err, WD_EINVAL,
+                            "kafka: %s is not one of the input topics of the configuration",
+                            topic);
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    if (add_partitions(k, topic, ts_ms, l, timeout_ms, err) != WD_OK) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return WD_EIO;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(k->c, l, timeout_ms);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_topic_partition_list_destroy(l);
         return wd_error_set(err, WD_EIO, "kafka: offsets for times on %s: %s", topic,
@@ -538,6 +731,35 @@ enum wd_status wd_kafka_offsets_for_time(struct wd_kafka *k, const char *topic, 
     }
     rd_kafka_topic_partition_list_destroy(l);
     return WD_OK;
+}
+
+enum wd_status wd_kafka_group_lag(struct wd_kafka *k, int timeout_ms, wd_kafka_lag_fn fn,
+                                  void *ctx, struct wd_error *err)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    enum wd_status st = WD_OK;
+    for (int t = 0; t < WD_KT_INPUTS && st == WD_OK; t++) {
+        st = add_partitions(k, k->names[t], RD_KAFKA_OFFSET_INVALID, l, timeout_ms, err);
+    }
+    rd_kafka_resp_err_t e = st == WD_OK ? rd_kafka_committed(k->c, l, timeout_ms)
+                                        : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (st == WD_OK && e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        st = wd_error_set(err, WD_EIO, "kafka: the committed offsets of group %s: %s",
+                          k->group_id, rd_kafka_err2str(e));
+    }
+    for (int i = 0; i < l->cnt && st == WD_OK; i++) {
+        rd_kafka_topic_partition_t *p = &l->elems[i];
+        int64_t lo = -1, hi = -1, pos = p->err == 0 && p->offset >= 0 ? p->offset : -1;
+        e = rd_kafka_query_watermark_offsets(k->c, p->topic, p->partition, &lo, &hi, timeout_ms);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            st = wd_error_set(err, WD_EIO, "kafka: the end of %s/%" PRId32 ": %s", p->topic,
+                              p->partition, rd_kafka_err2str(e));
+            break;
+        }
+        lag_row(fn, ctx, p->topic, p->partition, pos, hi, pos >= 0 ? (hi > pos ? hi - pos : 0) : -1);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return st;
 }
 
 void wd_kafka_get_health(const struct wd_kafka *k, struct wd_kafka_health *out)

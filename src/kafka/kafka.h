@@ -39,8 +39,9 @@ enum wd_kafka_topic {
 struct wd_kafka_tp {
     enum wd_kafka_topic topic;
     int32_t partition;
-    int64_t offset; /* < 0: none known */
+    int64_t offset; /* < 0: none known (wd_kafka_assign: from the start) */
 };
+#define WD_KAFKA_FROM_START (-2)
 
 /* One message read. payload and key are borrowed until wd_kafka_release. */
 struct wd_kafka_msg {
@@ -75,6 +76,7 @@ struct wd_kafka_health {
     uint64_t produce_failed;    /* deliveries that failed, total */
     uint64_t produce_ok;        /* deliveries acknowledged, total */
     uint64_t consumed;          /* messages read, total */
+    uint64_t stats_seen;        /* librdkafka statistics received */
     char last_error[160];       /* librdkafka's words, "" if none */
 };
 
@@ -92,8 +94,11 @@ enum wd_status wd_kafka_check_config(const struct wd_config *cfg,
 enum wd_status wd_kafka_new(const struct wd_config *cfg, bool group, bool produce,
                             const struct wd_kafka_hooks *hooks, struct wd_kafka **out,
                             struct wd_error *err) WD_MUST_USE;
-/* Flushes the producer (at most flush_ms), leaves the group, frees. */
-void wd_kafka_free(struct wd_kafka *k, int flush_ms);
+/* Flushes the producer (at most half of timeout_ms) and drops what is
+ * still queued, leaves the group (serving the revoked hook) within what is
+ * left of timeout_ms, frees. Bounded even when the cluster is gone; what
+ * was not committed is read again by the next consumer. NULL: no-op. */
+void wd_kafka_free(struct wd_kafka *k, int timeout_ms);
 
 /* Subscribes the group to the four input topics. */
 enum wd_status wd_kafka_subscribe(struct wd_kafka *k, struct wd_error *err) WD_MUST_USE;
@@ -124,15 +129,27 @@ enum wd_status wd_kafka_flush(struct wd_kafka *k, int timeout_ms, struct wd_erro
 enum wd_status wd_kafka_commit(struct wd_kafka *k, const struct wd_kafka_tp *tps, size_t n,
                                bool sync, struct wd_error *err) WD_MUST_USE;
 
-/* Lag per assigned partition: fn(topic, partition, position, high
+/* Lag per assigned partition: fn(row: topic, partition, position, high
  * watermark, lag) with position the next offset to read (-1 if not yet
  * known: the committed one then) and lag = high - position (-1 unknown).
  * Uses the watermarks librdkafka cached from its fetches; query true asks
  * the brokers (blocking, up to timeout_ms per partition). */
-typedef void (*wd_kafka_lag_fn)(void *ctx, const char *topic, int32_t partition,
-                                int64_t position, int64_t high, int64_t lag);
+struct wd_kafka_lag_row {
+    char topic[128];
+    int32_t partition;
+    int64_t position, high, lag; /* -1: unknown */
+};
+typedef void (*wd_kafka_lag_fn)(void *ctx, const struct wd_kafka_lag_row *row);
 size_t wd_kafka_lag(struct wd_kafka *k, bool query, int timeout_ms, wd_kafka_lag_fn fn,
                     void *ctx);
+
+/* The group's lag without joining it (for `warden kafka lag`): for every
+ * partition of the four input topics, fn(row: topic, partition, the
+ * group's committed offset as position (-1: none), the log-end offset as
+ * high, lag (-1 unknown: no committed offset)), asked of the brokers (each call up to timeout_ms).
+ * k must be made with group true and not subscribed. WD_EIO with err. */
+enum wd_status wd_kafka_group_lag(struct wd_kafka *k, int timeout_ms, wd_kafka_lag_fn fn,
+                                  void *ctx, struct wd_error *err) WD_MUST_USE;
 
 /* The first offset of each partition of topic whose message time is at or
  * after ts_ms (offsets for times); tps gets one entry per partition, at
@@ -142,6 +159,14 @@ enum wd_status wd_kafka_offsets_for_time(struct wd_kafka *k, const char *topic, 
                                          int timeout_ms, struct wd_error *err) WD_MUST_USE;
 
 void wd_kafka_get_health(const struct wd_kafka *k, struct wd_kafka_health *out);
+
+/* Internal (for the tests): reads librdkafka's statistics JSON and calls
+ * fn(topic, partition, hi_offset) for each partition of each topic (not
+ * librdkafka's internal partition -1); returns how many. */
+#define WD_KAFKA_STATS_MAX 1024
+typedef void (*wd__kafka_stats_fn)(void *ctx, const char *topic, size_t topic_len,
+                                   int32_t partition, int64_t hi);
+size_t wd__kafka_parse_stats(const char *json, size_t len, wd__kafka_stats_fn fn, void *ctx);
 
 /* The configured name of a topic role. */
 const char *wd_kafka_topic_name(const struct wd_kafka *k, enum wd_kafka_topic t);

@@ -10,9 +10,11 @@
 #include <strings.h>
 
 #include "cli/jsonout.h"
+#include "notify/notify.h"
 #include "store/store.h"
 #include "svc/api.h"
 #include "svc/incidents.h"
+#include "svc/oncall.h"
 #include "svc/states.h"
 
 #include "core/jsmn_strict.h"
@@ -60,7 +62,7 @@ static int error(struct wd_api_response *r, int status, const char *fmt, ...)
 
 static int svc_error(struct wd_api_response *r, enum wd_svc_code code, const char *msg)
 {
-    static const int http[] = {200, 400, 404, 409, 500};
+    static const int http[] = {200, 400, 404, 409, 500, 403};
     return error(r, http[code], "%s", msg);
 }
 
@@ -406,6 +408,168 @@ void wd_api_json_timeline_entry(struct jw *w, const struct wd_timeline_entry *e)
     jw_obj_end(w);
 }
 
+static void json_shift(struct jw *w, const char *key, const struct wd_oncall_shift *s)
+{
+    jw_key(w, key);
+    jw_obj_begin(w);
+    jw_key(w, "week");
+    jw_int(w, s->week);
+    jw_key(w, "primary");
+    jw_str(w, s->primary ? s->primary : "");
+    jw_key(w, "secondary");
+    jw_str(w, s->secondary ? s->secondary : "");
+    jw_key(w, "scheduled_primary");
+    jw_str(w, s->sched_primary ? s->sched_primary : "");
+    jw_key(w, "scheduled_secondary");
+    jw_str(w, s->sched_secondary ? s->sched_secondary : "");
+    jw_key(w, "start_ns");
+    jw_int(w, s->start_ns);
+    jw_key(w, "end_ns");
+    jw_int(w, s->end_ns);
+    jw_obj_end(w);
+}
+
+/* The escalation chain as it stands at st->at_ns: each level, the
+ * severities it is paged for, and whom it reaches (names and channels; the
+ * addresses stay in the configuration). */
+static void json_chain(struct jw *w, const struct wd_oncall_config *c, const struct wd_tz *tz,
+                       const struct wd_svc_oncall_status *st)
+{
+    jw_key(w, "chain");
+    jw_arr_begin(w);
+    for (uint32_t l = 0; l < c->n_levels; l++) {
+        const struct wd_contact *to[2 * WD_ONCALL_CONTACTS_MAX + WD_ESC_CONTACTS_MAX];
+        size_t n = wd_svc_level_contacts(c, l, &st->now, to, sizeof to / sizeof to[0]);
+        jw_obj_begin(w);
+        jw_key(w, "level");
+        jw_int(w, (int64_t)l + 1);
+        jw_key(w, "name");
+        jw_str(w, c->levels[l].name);
+        jw_key(w, "rotation");
+        jw_bool(w, c->levels[l].rotation);
+        jw_key(w, "severities");
+        jw_arr_begin(w);
+        for (int sev = WD_P0; sev <= WD_P3; sev++) {
+            if (c->levels[l].severities & (1u << sev)) {
+                jw_str(w, wd_severity_name((enum wd_severity)sev));
+            }
+        }
+        jw_arr_end(w);
+        jw_key(w, "contacts");
+        jw_arr_begin(w);
+        for (size_t i = 0; i < n; i++) {
+            jw_obj_begin(w);
+            jw_key(w, "name");
+            jw_str(w, to[i]->name);
+            jw_key(w, "channel");
+            jw_str(w, to[i]->channel);
+            jw_key(w, "available_now");
+            jw_bool(w, wd_hours_contain(&to[i]->hours, tz, st->at_ns));
+            jw_obj_end(w);
+        }
+        jw_arr_end(w);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
+void wd_api_json_oncall(struct jw *w, const struct wd_config *cfg, const struct wd_tz *tz,
+                        const struct wd_svc_oncall_status *st)
+{
+    const char *on_call[2] = {st->now.primary, st->now.secondary};
+    jw_obj_begin(w);
+    jw_key(w, "at_ns");
+    jw_int(w, st->at_ns);
+    jw_key(w, "tz");
+    jw_str(w, st->tz);
+    json_shift(w, "now", &st->now);
+    json_shift(w, "next", &st->next);
+    jw_key(w, "next_handoff_ns");
+    jw_int(w, st->now.end_ns);
+    json_chain(w, &cfg->oncall, tz, st);
+    jw_key(w, "checklist");
+    jw_obj_begin(w);
+    jw_key(w, "open_incidents");
+    jw_arr_begin(w);
+    for (size_t i = 0; i < st->n_open; i++) {
+        jw_obj_begin(w);
+        jw_key(w, "id");
+        jw_str(w, st->open[i].id);
+        jw_key(w, "severity");
+        jw_str(w, wd_severity_name(st->open[i].severity));
+        jw_key(w, "status");
+        jw_str(w, wd_inc_status_name(st->open[i].status));
+        jw_key(w, "title");
+        jw_str(w, st->open[i].title);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_key(w, "scopes_not_active");
+    jw_arr_begin(w);
+    for (size_t i = 0; i < st->n_states; i++) {
+        if (st->states[i].state != WD_TS_ACTIVE) {
+            jw_obj_begin(w);
+            jw_key(w, "scope");
+            jw_str(w, st->states[i].scope);
+            jw_key(w, "state");
+            jw_str(w, wd_tstate_name(st->states[i].state));
+            jw_obj_end(w);
+        }
+    }
+    jw_arr_end(w);
+    jw_key(w, "audit_intact");
+    jw_bool(w, st->audit_intact);
+    jw_key(w, "access");
+    jw_arr_begin(w);
+    for (int i = 0; i < 2; i++) {
+        if (on_call[i] == NULL) {
+            continue;
+        }
+        const struct wd_config_token *t = wd_svc_token_of(cfg, on_call[i]);
+        jw_obj_begin(w);
+        jw_key(w, "name");
+        jw_str(w, on_call[i]);
+        jw_key(w, "api_role");
+        jw_str(w, t ? t->role : "");
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_key(w, "chain_tested_ns");
+    jw_int(w, st->tested ? st->last_test.ts_ns : 0);
+    jw_key(w, "chain_tested_by");
+    jw_str(w, st->tested ? st->last_test.by : "");
+    jw_key(w, "chain_tested_this_week");
+    jw_bool(w, st->tested_this_week);
+    jw_obj_end(w);
+    jw_obj_end(w);
+}
+
+void wd_api_json_silence(struct jw *w, const struct wd_silence *s)
+{
+    jw_obj_begin(w);
+    jw_key(w, "id");
+    jw_int(w, s->id);
+    jw_key(w, "scenario");
+    jw_str(w, s->scenario);
+    jw_key(w, "scope");
+    jw_str(w, s->scope);
+    jw_key(w, "starts_ns");
+    jw_int(w, s->starts_ns);
+    jw_key(w, "until_ns");
+    jw_int(w, s->until_ns);
+    jw_key(w, "reason");
+    jw_str(w, s->reason);
+    jw_key(w, "by");
+    jw_str(w, s->by);
+    jw_key(w, "role");
+    jw_str(w, s->role);
+    jw_key(w, "removed_ns");
+    jw_int(w, s->removed_ns);
+    jw_key(w, "removed_by");
+    jw_str(w, s->removed_by);
+    jw_obj_end(w);
+}
+
 /* ---- routes ------------------------------------------------------------- */
 
 struct req {
@@ -560,7 +724,9 @@ static int get_audit(struct req *q)
     return finish(&o, 200, q->r);
 }
 
-/* POST incidents/{id}/{action}. */
+static int post_update(struct req *q, const char *id);
+
+/* POST incidents/{id}/{action}; update is the status update (below). */
 static int post_incident(struct req *q, const char *id, const char *action)
 {
     static const struct field f_none[] = {{"", F_STR, false}};
@@ -594,7 +760,9 @@ static int post_incident(struct req *q, const char *id, const char *action)
         a++;
     }
     if (a == sizeof acts / sizeof acts[0]) {
-        return error(q->r, 404, "no such route: POST incidents/{id}/%s", action);
+        return strcmp(action, "update") == 0
+                   ? post_update(q, id)
+                   : error(q->r, 404, "no such route: POST incidents/{id}/%s", action);
     }
     if (need(q, WD_API_RESPONDER, "acting on an incident") != 0 ||
         !parse_body(q->body, q->body_len, acts[a].fields, acts[a].nf, v, q->r)) {
@@ -723,6 +891,157 @@ static int post_resume(struct req *q)
     return finish(&o, 200, q->r);
 }
 
+/* ---- on-call, silences, status updates (issue 8) ------------------------- */
+
+static int get_oncall(struct req *q)
+{
+    struct wd_svc_oncall_status st;
+    struct wd_svc_result res;
+    struct jw_mem o;
+    const struct wd_tz *tz = q->api->oncall_tz != NULL ? q->api->oncall_tz : q->api->tz;
+    if (wd_svc_oncall_status(q->api->store, q->api->cfg, tz, q->now, &st, &res) != WD_SVC_OK) {
+        return svc_error(q->r, res.code, res.msg);
+    }
+    if (out_open(&o) != 0) {
+        wd_svc_oncall_status_destroy(&st);
+        return error(q->r, 500, "out of memory");
+    }
+    wd_api_json_oncall(&o.w, q->api->cfg, tz, &st);
+    wd_svc_oncall_status_destroy(&st);
+    return finish(&o, 200, q->r);
+}
+
+static int get_silences(struct req *q, bool all)
+{
+    struct wd_silence *v = NULL;
+    size_t n = 0;
+    struct wd_error err = {0};
+    struct jw_mem o;
+    if (wd_store_silence_list(q->api->store, all, q->now, &v, &n, &err) != WD_OK ||
+        out_open(&o) != 0) {
+        free(v);
+        return error(q->r, 500, "store: %s", err.msg);
+    }
+    jw_obj_begin(&o.w);
+    jw_key(&o.w, "silences");
+    jw_arr_begin(&o.w);
+    for (size_t i = 0; i < n; i++) {
+        wd_api_json_silence(&o.w, &v[i]);
+    }
+    jw_arr_end(&o.w);
+    jw_obj_end(&o.w);
+    free(v);
+    return finish(&o, 200, q->r);
+}
+
+/* A refusal of the service layer; the role rule's (FORBIDDEN) as a 403
+ * that names the token, like need()'s. */
+static int silence_error(struct req *q, const struct wd_svc_result *res)
+{
+    if (res->code == WD_SVC_FORBIDDEN) {
+        return error(q->r, 403, "%s (token '%s')", res->msg, q->who);
+    }
+    return svc_error(q->r, res->code, res->msg);
+}
+
+static int post_silence_add(struct req *q)
+{
+    static const struct field f[] = {{"scenario", F_STR, true},
+                                     {"scope", F_STR, false},
+                                     {"until", F_STR, true},
+                                     {"reason", F_STR, true}};
+    struct val v[MAX_FIELDS];
+    struct wd_svc_result res;
+    struct wd_silence sl;
+    struct jw_mem o;
+    int64_t until;
+    if (need(q, WD_API_RESPONDER, "silencing") != 0 ||
+        !parse_body(q->body, q->body_len, f, 4, v, q->r)) {
+        return q->r->status;
+    }
+    if (wd_svc_silence_until(v[2].s, q->api->tz, q->now, &until, &res) != WD_SVC_OK) {
+        return error(q->r, 400, "field \"until\": %s", res.msg);
+    }
+    if (wd_svc_silence_add(q->api->store, v[0].s, v[1].present ? v[1].s : NULL, until, v[3].s,
+                           q->who, wd_api_role_name(q->role), q->now, &sl, &res) != WD_SVC_OK) {
+        return silence_error(q, &res);
+    }
+    if (out_open(&o) != 0) {
+        return error(q->r, 500, "out of memory");
+    }
+    wd_api_json_silence(&o.w, &sl);
+    return finish(&o, 200, q->r);
+}
+
+static int post_silence_remove(struct req *q, const char *id_text)
+{
+    static const struct field f_none[] = {{"", F_STR, false}};
+    struct val v[1];
+    struct wd_svc_result res;
+    struct jw_mem o;
+    char *end = NULL;
+    if (need(q, WD_API_RESPONDER, "removing a silence") != 0) {
+        return q->r->status;
+    }
+    long long id = strtoll(id_text, &end, 10);
+    if (end == id_text || *end != '\0' || id <= 0 || id_text[0] < '1' || id_text[0] > '9') {
+        return error(q->r, 404, "silence '%s': no such silence (ids are whole numbers from 1)",
+                     id_text);
+    }
+    if (!parse_body(q->body, q->body_len, f_none, 0, v, q->r)) {
+        return q->r->status;
+    }
+    if (wd_svc_silence_remove(q->api->store, id, q->who, wd_api_role_name(q->role), q->now,
+                              &res) != WD_SVC_OK) {
+        return silence_error(q, &res);
+    }
+    if (out_open(&o) != 0) {
+        return error(q->r, 500, "out of memory");
+    }
+    jw_obj_begin(&o.w);
+    jw_key(&o.w, "id");
+    jw_int(&o.w, id);
+    jw_key(&o.w, "removed_by");
+    jw_str(&o.w, q->who);
+    jw_key(&o.w, "message");
+    jw_str(&o.w, res.msg);
+    jw_obj_end(&o.w);
+    return finish(&o, 200, q->r);
+}
+
+/* POST incidents/{id}/update: the playbook's status update through the
+ * incident's channels (queued in the outbox; the daemon's sender sends). */
+static int post_update(struct req *q, const char *id)
+{
+    static const struct field f[] = {{"message", F_STR, false}};
+    struct val v[1];
+    struct wd_error err = {0};
+    struct jw_mem o;
+    size_t queued = 0;
+    if (need(q, WD_API_RESPONDER, "a status update") != 0 ||
+        !parse_body(q->body, q->body_len, f, 1, v, q->r)) {
+        return q->r->status;
+    }
+    enum wd_status st = wd_notify_status_update(q->api->store, &q->api->cfg->notify, q->api->tz,
+                                                id, v[0].present ? v[0].s : NULL, q->who,
+                                                q->now, &queued, &err);
+    if (st != WD_OK) {
+        return error(q->r, st == WD_ENOTFOUND ? 404 : st == WD_ESTATE ? 409 : 500, "%s", err.msg);
+    }
+    if (out_open(&o) != 0) {
+        return error(q->r, 500, "out of memory");
+    }
+    jw_obj_begin(&o.w);
+    jw_key(&o.w, "id");
+    jw_str(&o.w, id);
+    jw_key(&o.w, "by");
+    jw_str(&o.w, q->who);
+    jw_key(&o.w, "queued");
+    jw_int(&o.w, (int64_t)queued);
+    jw_obj_end(&o.w);
+    return finish(&o, 200, q->r);
+}
+
 static int live(struct req *q, const char *what)
 {
     struct jw_mem o;
@@ -757,7 +1076,9 @@ bool wd_api_reads_store_only(const char *method, const char *path)
         return true; /* a 401, 403 or 404: no engine either */
     }
     const char *p = path + sizeof PREFIX - 1;
-    return !live_route(p, strcspn(p, "?"));
+    size_t n = strcspn(p, "?");
+    /* oncall reads the on-call zone the daemon's loop keeps (wd_api.oncall_tz). */
+    return !live_route(p, n) && !(n == 6 && memcmp(p, "oncall", 6) == 0);
 }
 
 int wd_api_handle(struct wd_api *api, const char *method, const char *path,
@@ -807,6 +1128,12 @@ int wd_api_handle(struct wd_api *api, const char *method, const char *path,
         if (strcmp(route, "audit/verify") == 0) {
             return get_audit(&q);
         }
+        if (strcmp(route, "oncall") == 0) {
+            return get_oncall(&q);
+        }
+        if (strcmp(route, "silences") == 0) {
+            return get_silences(&q, qs != NULL && strcmp(qs, "?all=1") == 0);
+        }
         if (live_route(route, strlen(route))) {
             return live(&q, route);
         }
@@ -814,6 +1141,14 @@ int wd_api_handle(struct wd_api *api, const char *method, const char *path,
         return post_halt(&q);
     } else if (strcmp(route, "resume") == 0) {
         return post_resume(&q);
+    } else if (strcmp(route, "silences") == 0) {
+        return post_silence_add(&q);
+    } else if (strncmp(route, "silences/", 9) == 0) {
+        char *sid = route + 9, *sub = strchr(sid, '/');
+        if (sub != NULL && strcmp(sub, "/remove") == 0) {
+            *sub = '\0';
+            return post_silence_remove(&q, sid);
+        }
     }
     if (strncmp(route, "incidents/", 10) == 0) {
         char *id = route + 10;

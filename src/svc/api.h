@@ -42,6 +42,8 @@ struct wd_api {
     struct wd_store *store;      /* borrowed, open for the handler's life */
     const struct wd_config *cfg; /* borrowed: the tokens; swap on reload */
     const struct wd_tz *tz;      /* borrowed: the session zone (incident ids) */
+    const struct wd_tz *oncall_tz; /* borrowed, optional: oncall.tz's zone (NULL: tz) for
+                                      GET oncall; the daemon sets it under its lock */
     wd_api_live_fn live;         /* optional */
     void *live_ctx;
 };
@@ -55,7 +57,8 @@ struct wd_api_response {
 };
 
 /* True when the request (method, path with an optional query) only reads
- * the store: every GET but the live routes (positions, pnl, drawdown). A
+ * the store: every GET but the live routes (positions, pnl, drawdown) and
+ * oncall (which reads the on-call zone, oncall_tz, that the daemon keeps). A
  * server may handle such requests on a connection to the store of their
  * own, without the lock that guards the engine (docs/internals/DAEMON.md). */
 bool wd_api_reads_store_only(const char *method, const char *path);
@@ -83,6 +86,20 @@ void wd_api_json_timeline_entry(struct jw *w, const struct wd_timeline_entry *e)
  * title, opened/acknowledged/resolved times) into the object being written:
  * the API's record and the CLI's list/change output start with them. */
 void wd_api_json_incident_fields(struct jw *w, const struct wd_incident *inc);
+
+struct wd_config;
+struct wd_silence;
+struct wd_svc_oncall_status;
+/* `warden oncall --json` and GET oncall: {at_ns, tz, now, next,
+ * next_handoff_ns, chain:[{level,name,rotation,severities,contacts:[{name,
+ * channel,available_now}]}], checklist:{...}} (docs/ONCALL.md); tz the
+ * on-call zone (hours of availability). */
+void wd_api_json_oncall(struct jw *w, const struct wd_config *cfg, const struct wd_tz *tz,
+                        const struct wd_svc_oncall_status *st);
+
+/* One silence: {id, scenario, scope, starts_ns, until_ns, reason, by, role,
+ * removed_ns, removed_by} (`warden silence list --json`, GET silences). */
+void wd_api_json_silence(struct jw *w, const struct wd_silence *s);
 
 /* The JSON string content s[0..n) (between the quotes) unescaped into dst
  * (cap bytes, NUL ended); false if it does not fit, has a bad escape or a

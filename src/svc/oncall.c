@@ -121,8 +121,10 @@ static enum wd_svc_code escalate_record(struct wd_store *s, const struct wd_onca
     wd_oncall_at(c, tz, now, &shift);
     for (uint32_t l = have + 1; l <= target; l++) {
         bool added = false;
-        enum wd_svc_code code =
-            escalate_to(s, c, tz, inc, l, l == 1 ? "opened" : why, now, &shift, &added, res);
+        char reason[64];
+        wd_escalation_reason(inc, l, now, reason, sizeof reason);
+        enum wd_svc_code code = escalate_to(s, c, tz, inc, l, reason[0] != '\0' ? reason : why,
+                                            now, &shift, &added, res);
         if (code != WD_SVC_OK) {
             return code;
         }
@@ -242,7 +244,7 @@ static enum wd_svc_code may_silence(const char *scenario, const char *role,
     }
     if (wd_scenario_default_severity(sc) == WD_P0 &&
         (role == NULL || (strcmp(role, "risk_officer") != 0 && strcmp(role, "admin") != 0))) {
-        return wd__svc_set(res, WD_SVC_REFUSED,
+        return wd__svc_set(res, WD_SVC_FORBIDDEN,
                            "silencing %s (a P0 scenario) needs the risk_officer role; given %s",
                            scenario, role != NULL && role[0] != '\0' ? role : "none");
     }
@@ -358,4 +360,101 @@ enum wd_svc_code wd_svc_silence_remove(struct wd_store *s, int64_t id, const cha
         return wd__svc_set(res, WD_SVC_STORE, "store: %s", err.msg);
     }
     return wd__svc_set(res, WD_SVC_OK, "silence #%lld removed", (long long)id);
+}
+
+/* ---- `warden oncall`, GET /api/v1/oncall ------------------------------------- */
+
+size_t wd_svc_level_contacts(const struct wd_oncall_config *c, uint32_t l,
+                             const struct wd_oncall_shift *shift,
+                             const struct wd_contact **out, size_t cap)
+{
+    const struct wd_esc_level *lv = &c->levels[l];
+    size_t n = 0;
+    if (!lv->rotation) {
+        for (uint32_t i = 0; i < lv->n_contacts && n < cap; i++) {
+            out[n++] = &lv->contacts[i];
+        }
+        return n;
+    }
+    const char *people[2] = {shift->primary, shift->secondary};
+    for (int p = 0; p < 2; p++) {
+        const struct wd_oncall_engineer *e = wd_oncall_engineer(c, people[p]);
+        for (uint32_t i = 0; e != NULL && i < e->n_contacts && n < cap; i++) {
+            out[n++] = &e->contacts[i];
+        }
+    }
+    return n;
+}
+
+const struct wd_config_token *wd_svc_token_of(const struct wd_config *cfg, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < cfg->n_tokens; i++) {
+        if (strcmp(cfg->tokens[i].name, name) == 0) {
+            return &cfg->tokens[i];
+        }
+    }
+    return NULL;
+}
+
+enum wd_svc_code wd_svc_oncall_status(struct wd_store *s, const struct wd_config *cfg,
+                                      const struct wd_tz *tz, int64_t at_ns,
+                                      struct wd_svc_oncall_status *out,
+                                      struct wd_svc_result *res)
+{
+    struct wd_error err = {0};
+    struct wd_audit_report audit;
+    memset(out, 0, sizeof *out);
+    out->at_ns = at_ns;
+    out->tz = cfg->oncall.tz[0] != '\0' ? cfg->oncall.tz : cfg->session.tz;
+    wd_oncall_at(&cfg->oncall, tz, at_ns, &out->now);
+    wd_oncall_next(&cfg->oncall, tz, at_ns, &out->next);
+    if (wd_store_incident_list_records(s, true, &out->open, &out->n_open, &err) != WD_OK ||
+        wd_store_load_states(s, &out->states, &out->n_states, &err) != WD_OK ||
+        wd_store_audit_verify(s, &audit, &err) != WD_OK ||
+        wd_store_chain_test_last(s, &out->last_test, &out->tested, &err) != WD_OK) {
+        wd_svc_oncall_status_destroy(out);
+        return wd__svc_set(res, WD_SVC_STORE, "store: %s", err.msg);
+    }
+    out->audit_intact = audit.intact;
+    out->tested_this_week = out->tested && out->last_test.ts_ns >= out->now.start_ns;
+    return wd__svc_set(res, WD_SVC_OK, "on call at %lld", (long long)at_ns);
+}
+
+void wd_svc_oncall_status_destroy(struct wd_svc_oncall_status *st)
+{
+    free(st->open);
+    free(st->states);
+    st->open = NULL;
+    st->states = NULL;
+    st->n_open = st->n_states = 0;
+}
+
+enum wd_svc_code wd_svc_silence_until(const char *s, const struct wd_tz *tz, int64_t now_ns,
+                                      int64_t *until_ns, struct wd_svc_result *res)
+{
+    size_t n = strlen(s);
+    int64_t day;
+    if (s[0] == '+') {
+        char *end = NULL;
+        long long k = strtoll(s + 1, &end, 10);
+        int64_t unit = end && strcmp(end, "m") == 0   ? 60
+                       : end && strcmp(end, "h") == 0 ? 3600
+                       : end && strcmp(end, "d") == 0 ? 86400
+                                                      : 0;
+        if (unit != 0 && k > 0 && k <= 366 * 24 * 60 && end != s + 1 && s[1] >= '0' &&
+            s[1] <= '9') {
+            *until_ns = now_ns + (int64_t)k * unit * WD_NS_PER_S;
+            return wd__svc_set(res, WD_SVC_OK, "until %s", s);
+        }
+    } else if (n == 10 && wd_date_parse(s, n, &day) == WD_OK) {
+        *until_ns = wd_tz_day_start_ns(tz, day + 1);
+        return wd__svc_set(res, WD_SVC_OK, "until %s", s);
+    } else if (wd_time_parse_rfc3339(s, n, until_ns) == WD_OK) {
+        return wd__svc_set(res, WD_SVC_OK, "until %s", s);
+    }
+    return wd__svc_set(res, WD_SVC_INVALID,
+                       "'%.64s' is not a time: expected RFC 3339 (2025-11-17T14:30:00Z), a date "
+                       "YYYY-MM-DD (the end of that local day) or +N followed by m, h or d "
+                       "(such as +2h)",
+                       s);
 }

@@ -17,6 +17,7 @@
 
 #include "store/store.h"
 #include "svc/svc.h"
+#include "warden/config.h"
 #include "warden/oncall.h"
 #include "warden/tz.h"
 
@@ -62,9 +63,51 @@ enum wd_svc_code wd_svc_test_page(struct wd_store *s, const struct wd_oncall_con
                                   const struct wd_tz *tz, const char *who, int64_t now_ns,
                                   char *summary, size_t cap, struct wd_svc_result *res);
 
+/* Who is on call at at_ns and the playbook's handoff checklist, as
+ * `warden oncall` and GET /api/v1/oncall show it (docs/ONCALL.md). */
+struct wd_svc_oncall_status {
+    int64_t at_ns;
+    const char *tz;                 /* the on-call zone's name (borrowed from the config) */
+    struct wd_oncall_shift now, next; /* borrowed from the config */
+    struct wd_incident *open;       /* from malloc: the active incidents */
+    size_t n_open;
+    struct wd_scope_state *states;  /* from malloc: every stored trading state */
+    size_t n_states;
+    bool audit_intact;
+    bool tested, tested_this_week;  /* the alerting chain: ever, since this shift began */
+    struct wd_chain_test last_test; /* when tested */
+};
+
+/* Fills *out for cfg (its oncall section and tokens) at at_ns, the zone tz
+ * being oncall.tz's (or the session's). WD_SVC_STORE on a store failure
+ * (nothing to free then); otherwise free with wd_svc_oncall_status_destroy. */
+enum wd_svc_code wd_svc_oncall_status(struct wd_store *s, const struct wd_config *cfg,
+                                      const struct wd_tz *tz, int64_t at_ns,
+                                      struct wd_svc_oncall_status *out,
+                                      struct wd_svc_result *res);
+void wd_svc_oncall_status_destroy(struct wd_svc_oncall_status *st);
+
+/* The contacts of level l (0-based) of the chain as they stand in shift:
+ * a rotation level's are the primary's, then the secondary's; another's
+ * its configured ones. Up to cap into out (borrowed from c); the count. */
+size_t wd_svc_level_contacts(const struct wd_oncall_config *c, uint32_t l,
+                             const struct wd_oncall_shift *shift,
+                             const struct wd_contact **out, size_t cap);
+
+/* The API token configured for name, or NULL ("verify access" in the
+ * handoff checklist). */
+const struct wd_config_token *wd_svc_token_of(const struct wd_config *cfg, const char *name);
+
+/* A silence's end as `silence add --until` and POST /api/v1/silences take
+ * it: RFC 3339; a date YYYY-MM-DD (the end of that local day in tz); or
+ * +N followed by m, h or d, from now_ns. WD_SVC_INVALID with what is
+ * expected in res->msg otherwise. */
+enum wd_svc_code wd_svc_silence_until(const char *s, const struct wd_tz *tz, int64_t now_ns,
+                                      int64_t *until_ns, struct wd_svc_result *res);
+
 /* Adds a silence of scenario (in scope; NULL or "" every scope) from now
  * until until_ns, as who with role (NULL: none declared). A scenario whose
- * severity is P0 needs role risk_officer or admin: WD_SVC_REFUSED
+ * severity is P0 needs role risk_officer or admin: WD_SVC_FORBIDDEN
  * otherwise. Each active incident it matches gets a note on its timeline.
  * *out (optional) the stored silence. */
 enum wd_svc_code wd_svc_silence_add(struct wd_store *s, const char *scenario, const char *scope,
@@ -74,7 +117,7 @@ enum wd_svc_code wd_svc_silence_add(struct wd_store *s, const char *scenario, co
 
 /* Ends silence id now (same role rule as adding it), noted on the matching
  * active incidents' timelines. WD_SVC_NOT_FOUND, WD_SVC_REFUSED (already
- * removed, or the role). */
+ * removed), WD_SVC_FORBIDDEN (the role). */
 enum wd_svc_code wd_svc_silence_remove(struct wd_store *s, int64_t id, const char *who,
                                        const char *role, int64_t now_ns,
                                        struct wd_svc_result *res);

@@ -18,7 +18,8 @@ enum wd_svc_code {
     WD_SVC_INVALID,   /* an argument is malformed (400) */
     WD_SVC_NOT_FOUND, /* no such incident (404) */
     WD_SVC_REFUSED,   /* the lifecycle or the playbook refuses it now (409) */
-    WD_SVC_STORE      /* the store failed (500) */
+    WD_SVC_STORE,     /* the store failed (500) */
+    WD_SVC_FORBIDDEN  /* the acting role may not do this (403) */
 };
 
 /* Caller-owned outcome: code and, unless WD_SVC_OK, one sentence. */

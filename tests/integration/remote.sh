@@ -3,8 +3,9 @@
 # --url) and WARDEN_TOKEN, halt, status, resume and incident ... go through
 # the API over real HTTP on loopback (tests/tools/api_serve: wd_api_handle
 # on libmicrohttpd), 401 and 403 are explained with a hint, the token is
-# never printed; afterwards the store, read offline, holds what was done
-# under the tokens' names.
+# never printed; oncall, silence add|list|remove (the P0 rule from the
+# token's role) and incident update go through it too; afterwards the
+# store, read offline, holds what was done under the tokens' names.
 #
 # usage: remote.sh path/to/warden path/to/api_serve
 set -u
@@ -124,6 +125,51 @@ grep -q "^firm: approval by rita (risk_officer) recorded$" resume.out && ok ||
     bad "resume output: $(cat resume.out)"
 grep -q "^firm: RAMP_UP, then ACTIVE$" resume.out && ok || bad "resume output: $(cat resume.out)"
 
+# On-call and silences (issue 8) through the API.
+WARDEN_TOKEN=$VIEWER "$warden" oncall >oc.out 2>oc.err && ok || bad "oncall: $(cat oc.err)"
+grep -q "^  L1 On-Call (the rotation): (no contacts)$" oc.out && ok || bad "oncall chain: $(cat oc.out)"
+grep -q "^  L5 CEO: (no contacts)$" oc.out && ok || bad "oncall chain L5: $(cat oc.out)"
+WARDEN_TOKEN=$VIEWER "$warden" oncall --json >oc.json 2>&1 && ok || bad "oncall --json"
+grep -q '^{"at_ns":[0-9]*,"tz":"[A-Za-z_/]*","now":{"week":' oc.json && ok || bad "oncall --json: $(cat oc.json)"
+WARDEN_TOKEN=$VIEWER "$warden" oncall test-page >/dev/null 2>tp.err
+[ $? -eq 2 ] && grep -q "oncall test-page: not available through the API" tp.err && ok ||
+    bad "oncall test-page with --url: $(cat tp.err)"
+WARDEN_TOKEN=$VIEWER "$warden" silence add --scenario broker_disconnect --until +2h --reason m >/dev/null 2>s403.err
+[ $? -eq 1 ] && grep -q "HTTP 403: silencing needs the responder role (or higher); token 'vera' has viewer" s403.err &&
+    ok || bad "viewer silence add: $(cat s403.err)"
+WARDEN_TOKEN=$RESP "$warden" silence add --scenario kill_pnl --until +2h --reason m --role risk_officer >/dev/null 2>p0.err
+[ $? -eq 1 ] && grep -q "HTTP 403: silencing kill_pnl (a P0 scenario) needs the risk_officer role; given responder (token 'carol')" p0.err &&
+    ok || bad "responder P0 silence through the CLI: $(cat p0.err)"
+grep -q "\-\-as and \-\-role are ignored with \-\-url" p0.err && ok || bad "--role not said ignored: $(cat p0.err)"
+WARDEN_TOKEN=$RESP "$warden" silence add --scenario broker_disconnect --scope firm --until +2h \
+    --reason "broker maintenance" >sa.out 2>sa.err && ok || bad "silence add: $(cat sa.err)"
+grep -q "^silence #1: broker_disconnect in firm held back until .* (by carol)$" sa.out && ok ||
+    bad "silence add output: $(cat sa.out)"
+WARDEN_TOKEN=$RISK "$warden" silence add --scenario kill_drawdown --until +1h --reason drill >/dev/null 2>&1 &&
+    ok || bad "risk_officer silences a P0 scenario"
+WARDEN_TOKEN=$RESP "$warden" silence add --scenario broker_disconnect --until soon --reason m >/dev/null 2>su.err
+[ $? -eq 1 ] && grep -q "HTTP 400: field \"until\": 'soon' is not a time" su.err && ok || bad "bad --until: $(cat su.err)"
+WARDEN_TOKEN=$VIEWER "$warden" silence list >sl.out 2>&1 && ok || bad "silence list: $(cat sl.out)"
+grep -q "^1  *broker_disconnect  *firm .* carol  *broker maintenance$" sl.out && ok || bad "silence list: $(cat sl.out)"
+grep -q "^2  *kill_drawdown  *(every) .* rita  *drill$" sl.out && ok || bad "silence list: $(cat sl.out)"
+WARDEN_TOKEN=$RESP "$warden" silence remove 2 >/dev/null 2>sr.err
+[ $? -eq 1 ] && grep -q "HTTP 403" sr.err && ok || bad "responder removes a P0 silence: $(cat sr.err)"
+WARDEN_TOKEN=$RESP "$warden" silence remove 1 >sr.out 2>&1 && ok || bad "silence remove: $(cat sr.out)"
+grep -qx "silence #1 removed" sr.out && ok || bad "silence remove output: $(cat sr.out)"
+WARDEN_TOKEN=$RESP "$warden" silence remove 1 >/dev/null 2>sr2.err
+[ $? -eq 1 ] && grep -q "HTTP 409" sr2.err && ok || bad "remove twice: $(cat sr2.err)"
+WARDEN_TOKEN=$VIEWER "$warden" silence list --all --json >sl.json 2>&1 && ok || bad "silence list --all --json"
+grep -q '"id":1,.*"removed_by":"carol"}' sl.json && ok || bad "silence list --all --json: $(cat sl.json)"
+WARDEN_TOKEN=$VIEWER "$warden" silence list --db w.db >/dev/null 2>&1
+[ $? -eq 2 ] && ok || bad "silence --db with --url is not a usage error"
+# The status update (no channel configured here: nothing queued, the note recorded).
+WARDEN_TOKEN=$RESP "$warden" incident update "$id" --message "failover done" >up.out 2>up.err &&
+    ok || bad "incident update: $(cat up.err)"
+grep -qx "$id: status update posted, 0 notifications queued" up.out && ok || bad "update output: $(cat up.out)"
+WARDEN_TOKEN=$VIEWER "$warden" incident update "$id" >/dev/null 2>up403.err
+[ $? -eq 1 ] && grep -q "HTTP 403: a status update needs the responder role" up403.err && ok ||
+    bad "viewer update: $(cat up403.err)"
+
 # No server: the URL is named.
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 WARDEN_TOKEN=$VIEWER "$warden" status >/dev/null 2>down.err
@@ -138,6 +184,9 @@ grep -q '"scope":"firm","state":"RAMP_UP",.*"by":"rita"' off.json && ok ||
 "$warden" incident show "$id" --db w.db >off.out 2>&1 && ok || bad "offline show"
 grep -q "note  *carol  *failover started$" off.out && ok || bad "offline timeline: $(cat off.out)"
 grep -q "^  1\. \[x\]" off.out && ok || bad "offline criteria: $(cat off.out)"
+grep -q "note  *carol  *status update posted: failover done$" off.out && ok || bad "offline update note: $(cat off.out)"
+"$warden" silence list --all --db w.db --config warden.yaml >offs.out 2>&1
+grep -q "^1 .* carol .*\[removed\]$" offs.out && ok || bad "offline silences: $(cat offs.out)"
 
 echo "remote: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

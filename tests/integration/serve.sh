@@ -16,32 +16,6 @@
 set -u
 warden=$1
 . "$(dirname "$0")/daemon_lib.sh"
-# until_ok TENTHS CMD...: until CMD succeeds.
-until_ok() {
-    t=$1
-    shift
-    n=0
-    while ! "$@" >/dev/null 2>&1; do
-        n=$((n + 1))
-        [ "$n" -gt "$t" ] && return 1
-        sleep 0.1
-    done
-    return 0
-}
-# api METHOD PATH TOKEN [BODY]: the status on stdout's last line, the body in api.out
-api() {
-    if [ -n "$3" ]; then
-        set -- "$1" "$2" "-H" "Authorization: Bearer $3" "${4-}"
-    else
-        set -- "$1" "$2" "-H" "X-None: 1" "${4-}"
-    fi
-    if [ -n "$5" ]; then
-        curl -s -m 5 -o api.out -w '%{http_code}' -X "$1" "$3" "$4" -d "$5" "http://$A$2"
-    else
-        curl -s -m 5 -o api.out -w '%{http_code}' -X "$1" "$3" "$4" "http://$A$2"
-    fi
-}
-
 api_config
 "$warden" run --config c.yaml --db s.db --input ev.jsonl --metrics-listen 127.0.0.1:0 \
     --api-listen 127.0.0.1:0 >out.jsonl 2>err.log &

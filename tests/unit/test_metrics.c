@@ -288,6 +288,47 @@ static void test_metrics_cleared_incidents_disappear(void **state)
     wd_metrics_free(m);
 }
 
+/* Kafka: the lag of each partition under the total's family, in (topic,
+ * partition) order; the merge's figures; a revoked partition goes away. */
+static void test_metrics_kafka_partition_lag_and_merge(void **state)
+{
+    (void)state;
+    struct wd_metrics *m = fresh();
+    wd_metrics_set_consumer_lag(m, 12);
+    assert_int_equal(wd_metrics_set_partition_lag(m, "order_intents", 1, 5), WD_OK);
+    assert_int_equal(wd_metrics_set_partition_lag(m, "exec_reports", 0, 7), WD_OK);
+    assert_int_equal(wd_metrics_set_partition_lag(m, "order_intents", 0, 0), WD_OK);
+    assert_int_equal(wd_metrics_set_partition_lag(m, "", 0, 1), WD_EINVAL);
+    assert_int_equal(wd_metrics_set_partition_lag(m, "x", -1, 1), WD_EINVAL);
+    wd_metrics_set_merge(m, &(struct wd_metrics_merge){.on = true, .held = 3, .held_max = 9,
+                                                       .released_late = 2,
+                                                       .max_wait_seconds = 0.05});
+    struct wd_render_buf b;
+    wd_render_buf_init(&b, 0);
+    assert_int_equal(wd_metrics_render(m, &b), WD_OK);
+    assert_non_null(strstr(
+        b.data, "# TYPE warden_consumer_lag_messages gauge\n"
+                "warden_consumer_lag_messages 12\n"
+                "warden_consumer_lag_messages{topic=\"exec_reports\",partition=\"0\"} 7\n"
+                "warden_consumer_lag_messages{topic=\"order_intents\",partition=\"0\"} 0\n"
+                "warden_consumer_lag_messages{topic=\"order_intents\",partition=\"1\"} 5\n"
+                "# HELP warden_kafka_merge_held "));
+    assert_non_null(strstr(b.data, "\nwarden_kafka_merge_held 3\n"));
+    assert_non_null(strstr(b.data, "\nwarden_kafka_merge_held_max 9\n"));
+    assert_non_null(strstr(b.data, "\nwarden_kafka_merge_released_late_total 2\n"));
+    assert_non_null(strstr(b.data, "# TYPE warden_kafka_merge_max_wait_seconds gauge\n"
+                                   "warden_kafka_merge_max_wait_seconds 0.05\n"));
+    wd_render_buf_destroy(&b);
+    wd_metrics_clear_partition_lag(m);
+    assert_int_equal(wd_metrics_set_partition_lag(m, "order_intents", 1, 4), WD_OK);
+    wd_render_buf_init(&b, 0);
+    assert_int_equal(wd_metrics_render(m, &b), WD_OK);
+    assert_null(strstr(b.data, "exec_reports"));
+    assert_non_null(strstr(b.data, "partition=\"1\"} 4\n"));
+    wd_render_buf_destroy(&b);
+    wd_metrics_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_metrics_tables_are_bounded),
         cmocka_unit_test(test_metrics_render_past_the_bound_leaves_the_buffer),
         cmocka_unit_test(test_metrics_cleared_incidents_disappear),
+        cmocka_unit_test(test_metrics_kafka_partition_lag_and_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -378,6 +378,43 @@ static void test_escalation_unacknowledged_p0_climbs_one_level_per_sla(void **st
     assert_string_equal(why, "not acknowledged within 15m");
 }
 
+/* A jump of several levels in one tick: each level says the rule that
+ * reached it first, not the last one's. */
+static void test_escalation_reason_per_level(void **state)
+{
+    (void)state;
+    struct wd_incident inc;
+    char why[64];
+    int64_t t0 = at("2025-03-04T15:00:00Z");
+    incident(&inc, WD_P0, t0);
+    int64_t now = t0 + 31 * MIN_NS; /* a P0 nobody acknowledged for 31 min */
+    wd_escalation_reason(&inc, 1, now, why, sizeof why);
+    assert_string_equal(why, "opened");
+    wd_escalation_reason(&inc, 2, now, why, sizeof why);
+    assert_string_equal(why, "not acknowledged within 5m");
+    wd_escalation_reason(&inc, 3, now, why, sizeof why);
+    assert_string_equal(why, "not acknowledged within 10m");
+    wd_escalation_reason(&inc, 4, now, why, sizeof why);
+    assert_string_equal(why, "not acknowledged within 15m");
+    wd_escalation_reason(&inc, 5, now, why, sizeof why);
+    assert_string_equal(why, ""); /* no rule takes a P0 to L5 */
+
+    /* A P1 unacknowledged for 2 h 1 min: L2 by its SLA (15 min, before
+     * the 30 min rule), L3 by the 2 h rule. */
+    incident(&inc, WD_P1, t0);
+    now = t0 + 2 * HOUR_NS + MIN_NS;
+    wd_escalation_reason(&inc, 2, now, why, sizeof why);
+    assert_string_equal(why, "not acknowledged within 15m");
+    wd_escalation_reason(&inc, 3, now, why, sizeof why);
+    assert_string_equal(why, "unresolved for more than 2h");
+    /* Acknowledged in time: L2 only by the 30 min rule. */
+    inc.acknowledged_ns = t0 + MIN_NS;
+    wd_escalation_reason(&inc, 2, now, why, sizeof why);
+    assert_string_equal(why, "unresolved for more than 30m");
+    wd_escalation_reason(&inc, 2, t0 + 30 * MIN_NS, why, sizeof why);
+    assert_string_equal(why, ""); /* exactly 30 min is not more than 30 min */
+}
+
 static void test_escalation_by_duration_once_acknowledged(void **state)
 {
     (void)state;
@@ -547,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_oncall_swap_and_secondary_absence),
         cmocka_unit_test(test_oncall_config_check_names_the_field),
         cmocka_unit_test(test_escalation_unacknowledged_p0_climbs_one_level_per_sla),
+        cmocka_unit_test(test_escalation_reason_per_level),
         cmocka_unit_test(test_escalation_by_duration_once_acknowledged),
         cmocka_unit_test(test_escalation_across_spring_forward_night),
         cmocka_unit_test(test_escalation_across_fall_back_night),
