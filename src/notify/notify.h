@@ -157,7 +157,8 @@ size_t wd_sender_take_alerts(struct wd_sender *s, struct wd_sender_alert *out, s
 void wd_sender_set_config(struct wd_sender *s, const struct wd_notify_config *cfg);
 
 /* Stops the thread (in-flight transfers are abandoned; their rows stay
- * pending and are resumed by the next start) and frees s. NULL: no-op. */
+ * pending, their leases released, and are resumed at once by the next
+ * start) and frees s. NULL: no-op. */
 void wd_sender_stop(struct wd_sender *s);
 
 /* Appends the notification metrics in Prometheus text format:

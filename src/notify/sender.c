@@ -556,7 +556,19 @@ void wd_sender_stop(struct wd_sender *s)
         pthread_join(s->thread, NULL);
     }
     for (size_t i = 0; i < s->n_inflight; i++) {
+        const struct wd_outbox_row *r = &s->inflight[i]->row;
+        struct wd_error err = {0};
         curl_multi_remove_handle(s->multi, s->inflight[i]->easy);
+        /* Abandoned, not failed: the lease is released (attempts and the
+         * last outcome unchanged), so that the next start sends it at
+         * once instead of after the lease (timeout + 30 s), and the
+         * incident's later messages are not held behind it. */
+        if (s->own_store &&
+            wd_store_outbox_result(s->store, r->id, WD_OB_PENDING, r->attempts, r->next_ns,
+                                   r->last_code, r->last_error, 0, &err) != WD_OK) {
+            say(s, "WARN", "notify: lease not released id=%lld reason=\"%s\"", (long long)r->id,
+                err.msg);
+        }
         xfer_free(s->inflight[i]);
     }
     if (s->multi != NULL) {
