@@ -40,7 +40,7 @@ void cli_notify_poke(struct cli_notify *n);
 void cli_notify_reload(struct cli_notify *n, struct wd_store *store, const struct wd_config *cfg,
                        const struct wd_tz *tz);
 
-/* Appends the notification metrics (none without a sender). */
+/* Appends the notification metrics (every channel at 0 without a sender). */
 enum wd_status cli_notify_metrics(struct cli_notify *n, struct wd_render_buf *out) WD_MUST_USE;
 
 /* warden run's loop, at each tick: writes an `alert` output (SPEC section

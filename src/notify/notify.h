@@ -164,7 +164,8 @@ void wd_sender_stop(struct wd_sender *s);
 /* Appends the notification metrics in Prometheus text format:
  * warden_notifications_sent_total{channel}, warden_notifications_failed_total
  * {channel} (given up), warden_notification_attempts_failed_total{channel},
- * warden_notify_channel_failing{channel} (1 while failing). */
+ * warden_notify_channel_failing{channel} (1 while failing); s NULL (no sender):
+ * every channel at 0. */
 enum wd_status wd_sender_metrics(struct wd_sender *s, struct wd_render_buf *out) WD_MUST_USE;
 
 /* One synchronous pass for the CLI (offline `warden incident update`):

@@ -599,11 +599,12 @@ enum wd_status wd_sender_metrics(struct wd_sender *s, struct wd_render_buf *out)
         enum wd_status st = wd_render_buf_putf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name,
                                                fam[f].help, fam[f].name, fam[f].type);
         for (unsigned ch = 0; st == WD_OK && ch < WD_CH__COUNT; ch++) {
-            struct chan_stats *cs = &s->stats[ch];
-            unsigned long long v = f == 0   ? atomic_load(&cs->sent)
-                                   : f == 1 ? atomic_load(&cs->failed)
-                                   : f == 2 ? atomic_load(&cs->attempts_failed)
-                                            : (unsigned long long)atomic_load(&cs->failing);
+            struct chan_stats *cs = s != NULL ? &s->stats[ch] : NULL;
+            unsigned long long v = cs == NULL ? 0
+                                   : f == 0   ? atomic_load(&cs->sent)
+                                   : f == 1   ? atomic_load(&cs->failed)
+                                   : f == 2   ? atomic_load(&cs->attempts_failed)
+                                              : (unsigned long long)atomic_load(&cs->failing);
             st = wd_render_buf_putf(out, "%s{channel=\"%s\"} %llu\n", fam[f].name,
                                     wd_channel_name((enum wd_channel)ch), v);
         }

@@ -112,6 +112,11 @@ grep -q 'webhook opened given up after attempt 1 (HTTP 400: invalid payload)' sh
 # acknowledge when it was the one.
 M=$(sed -n 's/.* INFO run started .* metrics=\([^ ]*\) .*/\1/p' err.log)
 curl -s "http://$M/metrics" >m.txt
+# The exposition stays valid with the per-channel families (no family twice).
+if command -v promtool >/dev/null 2>&1; then
+    promtool check metrics <m.txt >promtool.txt 2>&1 && ok || bad "promtool check metrics: $(cat promtool.txt)"
+fi
+[ "$(grep -c '^# TYPE warden_notifications_sent_total ' m.txt)" -eq 1 ] && ok || bad "the sent family twice"
 grep -q '^warden_notifications_sent_total{channel="pagerduty"} [12]$' m.txt && ok || bad "sent metric: $(grep notif m.txt)"
 grep -q '^warden_notification_attempts_failed_total{channel="slack"} 2$' m.txt && ok || bad "attempts metric: $(grep notif m.txt)"
 grep -q 'ERROR notify alert notify channel failing channel=pagerduty consecutive_failures=2' err.log && ok ||
