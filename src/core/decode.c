@@ -736,7 +736,14 @@ static size_t flat_token(const char *line, size_t pos, char sep, const jsmntok_t
         return 0;
     }
     const char *why = NULL;
-    if (!check) {
+    if (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY) {
+        /* On the flat path a container value has no members (n == 2 *
+         * keys + 1): only blanks may stand between its brackets, which
+         * jsmn alone does not check ("{:}", "[,]"; found by fuzz_decode). */
+        if (skip_ws(line, (size_t)t->start + 1u) + 1u != (size_t)t->end) {
+            why = "bad JSON: unexpected character";
+        }
+    } else if (!check) {
         /* its reader checks it */
     } else if (t->type == JSMN_PRIMITIVE) {
         why = primitive_problem(line + t->start, (size_t)(t->end - t->start));

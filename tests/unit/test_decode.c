@@ -927,6 +927,11 @@ static void test_decode_invalid_json_syntax_rejected(void **state)
          * found by fuzz_decode) */
         "{\"type\":\"ack\",\"ts\":1,\"id\":\"o18\",\"status\":\"accepted\","
         "\"side\":\"H\x13LD\"}",
+        /* a key-less pair or a lone comma in an empty container (the flat
+         * path; found by fuzz_decode) */
+        "{\"type\":\"metric\",\"ts\":1,\"name\":\"m\",\"value\":1,\"labels\":{:}}",
+        "{\"type\":\"metric\",\"ts\":1,\"name\":\"m\",\"value\":1,\"labels\":{,}}",
+        "{\"type\":\"heartbeat\",\"ts\":1,\"component\":\"c\",\"status\":\"up\",\"x\":[,]}",
     };
     struct fx *f = *state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
