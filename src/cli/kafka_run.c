@@ -61,6 +61,7 @@ struct cli_kafka_run {
     char key[200]; /* "kafka:GROUP" */
     FILE *mem;     /* the outputs are written here, then produced */
     char membuf[4 * 8192 + 512];
+    char iobuf[8192]; /* mem's stdio buffer: flushed into membuf by sink */
     const char *cur_key; /* the message key of the event being processed */
     size_t cur_key_len;
     uint64_t since_checkpoint;
@@ -83,6 +84,7 @@ static void sink(void *ctx, const char *type)
 {
     struct cli_kafka_run *k = ctx;
     struct wd_error err = {0};
+    (void)fflush(k->mem); /* membuf holds the record only once flushed */
     long n = ftell(k->mem);
     rewind(k->mem);
     if (n <= 0) {
@@ -569,7 +571,9 @@ int cli_kafka_run_new(const struct wd_config *cfg, const struct cli_kafka_env *e
         cli_errorf("kafka: out of memory");
         goto fail;
     }
-    setvbuf(k->mem, NULL, _IONBF, 0);
+    /* Buffered: unbuffered, each character of an output was a call into
+     * fmemopen's cookie (most of the time of an event with an output). */
+    setvbuf(k->mem, k->iobuf, _IOFBF, sizeof k->iobuf);
     k->env = *env;
     k->lag_said = -1;
     k->max_wait_s = (double)cfg->kafka.max_wait_ms / 1000.0;
