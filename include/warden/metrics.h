@@ -79,8 +79,6 @@ void wd_metrics_set_consumer_lag(struct wd_metrics *m, uint64_t messages);
  * decreases); nothing changes then. */
 enum wd_status wd_metrics_set_events(struct wd_metrics *m, uint64_t processed,
                                      uint64_t malformed) WD_MUST_USE;
-enum wd_status wd_metrics_set_notifications(struct wd_metrics *m, uint64_t sent,
-                                            uint64_t failed) WD_MUST_USE;
 
 /* ---- labelled by a name ------------------------------------------------------ */
 

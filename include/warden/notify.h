@@ -162,6 +162,21 @@ enum wd_notify_verdict wd_notify_classify(enum wd_channel ch, bool net_error, lo
  * 2 1..2 s, attempt 3 2..4 s with the defaults. */
 int64_t wd_notify_backoff_ms(const struct wd_notify_config *c, uint32_t attempt, uint32_t rnd);
 
+/* The delay actually waited before attempt `attempt` + 1: the backoff
+ * (wd_notify_backoff_ms), or the receiver's Retry-After (retry_after_s > 0,
+ * seconds, as answered with a 429 or 503) when that is longer; never more
+ * than backoff_max_ms. retry_after_s <= 0: no Retry-After. */
+int64_t wd_notify_retry_delay_ms(const struct wd_notify_config *c, uint32_t attempt, uint32_t rnd,
+                                 int64_t retry_after_s);
+
+/* Status-update reminders (update_every_s): due when every_ns has passed
+ * since the anchor (the incident's opening, or its last status update)
+ * and since the last reminder after it (last_ns; any value < anchor_ns:
+ * none). So reminders are never closer than every_ns, and after a pause
+ * one is due, not one per missed interval; a check that runs each second
+ * sends them every_ns to every_ns + 1 s apart. every_ns <= 0: never. */
+bool wd_notify_reminder_due(int64_t anchor_ns, int64_t every_ns, int64_t last_ns, int64_t now_ns);
+
 /* ---- payloads ----------------------------------------------------------------- */
 
 /* Everything a payload is made of, captured when the notification was

@@ -470,6 +470,7 @@ static void tick(struct run *r)
     if (!r->stop) {
         oncall_tick(r); /* after the deadlines: the chain's levels and pages */
     }
+    (void)cli_notify_alerts(&r->notify, &r->out, r->events, now); /* the sender's, written here */
     r->ticks++;
     metrics_update(r, true);
     pthread_mutex_unlock(&r->mu);

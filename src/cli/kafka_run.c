@@ -216,8 +216,9 @@ static int restore(struct cli_kafka_run *k)
         if (n > MAX_TP || r.bad ||
             wd_engine_load(k->env.engine(k->env.ctx), r.data + r.pos, r.len - r.pos, &err) !=
                 WD_OK) {
-            cli_errorf("store: the Kafka checkpoint %s cannot be read (%s); delete it with "
-                       "`warden replay --restart` semantics is not available: use a fresh store",
+            cli_errorf("store: the Kafka checkpoint %s cannot be read (%s): it is damaged or "
+                       "from another warden version; start on a fresh store (--db), which "
+                       "reads the group's committed offsets",
                        k->key, err.msg[0] ? err.msg : "bad offsets");
             free(snap.blob);
             return CLI_FAIL;

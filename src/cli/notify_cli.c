@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/notify_cli.h"
+#include "cli/outputs.h"
 #include "warden/timeutil.h"
 
 static bool enabled(const struct wd_config *cfg)
@@ -79,7 +80,31 @@ void cli_notify_reload(struct cli_notify *n, struct wd_store *store, const struc
 
 enum wd_status cli_notify_metrics(struct cli_notify *n, struct wd_render_buf *out)
 {
-    return n->sender != NULL ? wd_sender_metrics(n->sender, out) : WD_OK;
+    return wd_sender_metrics(n->sender, out); /* without a sender: every channel at 0 */
+}
+
+size_t cli_notify_alerts(struct cli_notify *n, struct cli_outputs *out, uint64_t event_no,
+                         int64_t now_ns)
+{
+    struct wd_sender_alert a[WD_CH__COUNT];
+    size_t k = wd_sender_take_alerts(n->sender, a, WD_CH__COUNT);
+    for (size_t i = 0; i < k; i++) {
+        char scope[40], detail[200];
+        const char *ch = wd_channel_name(a[i].channel);
+        snprintf(scope, sizeof scope, "notify:%s", ch);
+        snprintf(detail, sizeof detail,
+                 "Notification channel failing: %s, %u attempts in a row failed (last: %s)", ch,
+                 a[i].consecutive, a[i].last);
+        const struct wd_output o = {.type = WD_OUT_ALERT,
+                                    .event_no = event_no,
+                                    .ts_ns = now_ns,
+                                    .u.alert = {.scenario = "notify_channel_failing",
+                                                .severity = "P1",
+                                                .detail = detail,
+                                                .scope = scope}};
+        cli_outputs_emit(out, &o);
+    }
+    return k;
 }
 
 void cli_notify_stop(struct cli_notify *n, struct wd_store *store)

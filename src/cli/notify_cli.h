@@ -15,6 +15,7 @@
 #include "warden/config.h"
 
 struct wd_store;
+struct cli_outputs;
 
 struct cli_notify {
     struct wd_notify_hook hook;
@@ -39,8 +40,16 @@ void cli_notify_poke(struct cli_notify *n);
 void cli_notify_reload(struct cli_notify *n, struct wd_store *store, const struct wd_config *cfg,
                        const struct wd_tz *tz);
 
-/* Appends the notification metrics (none without a sender). */
+/* Appends the notification metrics (every channel at 0 without a sender). */
 enum wd_status cli_notify_metrics(struct cli_notify *n, struct wd_render_buf *out) WD_MUST_USE;
+
+/* warden run's loop, at each tick: writes an `alert` output (SPEC section
+ * 3: scenario notify_channel_failing, severity P1, scope notify:CHANNEL,
+ * detail) for each channel the sender found failing since the last call,
+ * with event_no and ts as given (the last event's ordinal, now). Returns
+ * how many were written. */
+size_t cli_notify_alerts(struct cli_notify *n, struct cli_outputs *out, uint64_t event_no,
+                         int64_t now_ns);
 
 /* Stops the sender, detaches the hook. */
 void cli_notify_stop(struct cli_notify *n, struct wd_store *store);

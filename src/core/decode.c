@@ -58,6 +58,7 @@ struct wd_decoder {
     const char *line;
     int16_t at[K__COUNT]; /* token index of each key's value, -1 if absent */
     uint64_t prims;       /* known keys whose primitive value is not yet checked */
+    uint64_t words;       /* known keys whose string value (a fixed word) is not scanned */
     jsmntok_t toks[WD_DECODE_MAX_TOKENS];
 };
 
@@ -780,6 +781,8 @@ static enum wd_status index_flat(struct wd_decoder *d, const char *line, int n,
             d->at[key] = (int16_t)(i + 1);
             if (toks[i + 1].type == JSMN_PRIMITIVE) {
                 d->prims |= 1ull << key;
+            } else if (!check_value) {
+                d->words |= 1ull << key;
             }
         }
     }
@@ -826,6 +829,7 @@ static enum wd_status index_keys(struct wd_decoder *d, const char *line, size_t 
     }
     memset(d->at, 0xff, sizeof d->at);
     d->prims = 0;
+    d->words = 0;
     if (n == 2 * toks[0].size + 1) {
         return index_flat(d, line, n, err);
     }
@@ -964,6 +968,17 @@ static enum wd_status check_unread(const struct wd_decoder *d, enum wd_event_typ
         const char *why = primitive_problem(d->line + t->start, (size_t)(t->end - t->start));
         if (why != NULL) {
             return fail(err, t, "%s", why);
+        }
+        left &= left - 1u;
+    }
+    /* A fixed word the event does not read (an ack's "side") is compared to
+     * nothing: scanned here, so that a control character in it still makes
+     * the line malformed. */
+    left = d->words & ~consumed_keys(type);
+    while (left != 0) {
+        const jsmntok_t *t = tok(d, (enum key)__builtin_ctzll(left));
+        if (has_control(d->line + t->start, (size_t)(t->end - t->start))) {
+            return fail(err, t, "%s", "bad JSON: control character in a string");
         }
         left &= left - 1u;
     }

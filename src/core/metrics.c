@@ -55,7 +55,6 @@ struct wd_metrics {
     double rejection_ratio;
     uint64_t consumer_lag;
     uint64_t events_processed, events_malformed;
-    uint64_t notify_sent, notify_failed;
 };
 
 /* ---- label values ------------------------------------------------------------ */
@@ -272,11 +271,6 @@ enum wd_status wd_metrics_set_events(struct wd_metrics *m, uint64_t processed,
     return set_pair(&m->events_processed, processed, &m->events_malformed, malformed);
 }
 
-enum wd_status wd_metrics_set_notifications(struct wd_metrics *m, uint64_t sent,
-                                            uint64_t failed)
-{
-    return set_pair(&m->notify_sent, sent, &m->notify_failed, failed);
-}
 
 enum wd_status wd_metrics_set_staleness(struct wd_metrics *m, const char *symbol,
                                         double seconds)
@@ -590,10 +584,6 @@ enum wd_status wd_metrics_render(const struct wd_metrics *m, struct wd_render_bu
           m->events_processed);
     plain(&o, "warden_events_malformed_total", "counter",
           "Input lines refused as malformed or incomplete.", m->events_malformed);
-    plain(&o, "warden_notifications_sent_total", "counter", "Notifications delivered.",
-          m->notify_sent);
-    plain(&o, "warden_notifications_failed_total", "counter",
-          "Notifications that could not be delivered.", m->notify_failed);
 
     if (o.st != WD_OK) {
         out->len = start;

@@ -457,6 +457,25 @@ int64_t wd_notify_backoff_ms(const struct wd_notify_config *c, uint32_t attempt,
     return half + (int64_t)(rnd % (uint64_t)(half + 1));
 }
 
+int64_t wd_notify_retry_delay_ms(const struct wd_notify_config *c, uint32_t attempt, uint32_t rnd,
+                                 int64_t retry_after_s)
+{
+    int64_t d = wd_notify_backoff_ms(c, attempt, rnd);
+    int64_t cap = c->backoff_max_ms > 0 ? c->backoff_max_ms : 1;
+    if (retry_after_s <= 0) {
+        return d;
+    }
+    /* Seconds beyond the cap are the cap (no overflow for a huge answer). */
+    int64_t ra = retry_after_s > cap / 1000 ? cap : retry_after_s * 1000;
+    return ra > d ? ra : d;
+}
+
+bool wd_notify_reminder_due(int64_t anchor_ns, int64_t every_ns, int64_t last_ns, int64_t now_ns)
+{
+    int64_t from = last_ns > anchor_ns ? last_ns : anchor_ns;
+    return every_ns > 0 && now_ns >= from && now_ns - from >= every_ns;
+}
+
 /* ---- payloads ------------------------------------------------------------------- */
 
 #define PUT(b, lit) wd_render_buf_put((b), (lit), sizeof(lit) - 1)

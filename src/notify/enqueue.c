@@ -304,19 +304,31 @@ out:
     return st;
 }
 
-/* When the incident's last status update went out: its opening, the last
- * update or reminder notification on its timeline (from = the kind). */
+/* An entry that queued (or held, or with no channel, was) an `update` or
+ * a `reminder`: not a delivery outcome, whose `to` is the row's state. */
+static bool queued_as(const struct wd_timeline_entry *e, const char *kind)
+{
+    return e->kind == WD_TL_NOTIFY && strcmp(e->from, kind) == 0 &&
+           (strcmp(e->to, "queued") == 0 || strcmp(e->to, "held") == 0 || e->to[0] == '\0');
+}
+
+/* The reminders' cadence of inc: *anchor its opening or the last status
+ * update queued; *last the last reminder queued since (0: none). */
 static enum wd_status last_update(struct wd_store *s, const struct wd_incident *inc,
-                                  int64_t *last, struct wd_error *err)
+                                  int64_t *anchor, int64_t *last, struct wd_error *err)
 {
     struct wd_timeline_entry *tl = NULL;
     size_t n = 0;
     enum wd_status st = wd_store_timeline_list(s, inc->id, &tl, &n, err);
-    *last = inc->opened_ns;
+    *anchor = inc->opened_ns;
+    *last = 0;
     for (size_t i = 0; st == WD_OK && i < n; i++) {
-        if (tl[i].kind == WD_TL_NOTIFY &&
-            (strcmp(tl[i].from, "update") == 0 || strcmp(tl[i].from, "reminder") == 0) &&
-            tl[i].ts_ns > *last) {
+        if (queued_as(&tl[i], "update") && tl[i].ts_ns > *anchor) {
+            *anchor = tl[i].ts_ns;
+        }
+    }
+    for (size_t i = 0; st == WD_OK && i < n; i++) {
+        if (queued_as(&tl[i], "reminder") && tl[i].ts_ns >= *anchor && tl[i].ts_ns > *last) {
             *last = tl[i].ts_ns;
         }
     }
@@ -333,15 +345,18 @@ enum wd_status wd_notify_reminders(struct wd_store *s, const struct wd_notify_co
     enum wd_status st = wd_store_incident_list_records(s, true, &list, &count, err);
     for (size_t i = 0; st == WD_OK && i < count; i++) {
         const struct wd_incident *inc = &list[i];
-        int64_t every = cfg->update_every_s[inc->severity] * 1000000000LL, last = 0;
+        int64_t every = cfg->update_every_s[inc->severity] * 1000000000LL, anchor = 0, last = 0;
         if (every <= 0) {
             continue;
         }
-        if ((st = last_update(s, inc, &last, err)) != WD_OK) {
+        if ((st = last_update(s, inc, &anchor, &last, err)) != WD_OK) {
             break;
         }
-        if (now_ns - last < every) {
+        if (!wd_notify_reminder_due(anchor, every, last, now_ns)) {
             continue;
+        }
+        if (last < anchor) {
+            last = anchor;
         }
         char text[WD_TIMELINE_TEXT_MAX];
         snprintf(text, sizeof text,

@@ -139,17 +139,33 @@ enum wd_status wd_sender_start(const struct wd_sender_opts *o, struct wd_sender 
  * Cheap, callable from any thread. NULL is a no-op. */
 void wd_sender_wake(struct wd_sender *s);
 
+/* A channel that started failing (its last delivery.failing_after attempts
+ * all failed): raised once per failing spell, kept by the sender thread
+ * until the daemon's loop takes it and writes the alert output. */
+struct wd_sender_alert {
+    enum wd_channel channel;
+    unsigned consecutive; /* failed attempts in a row when it was raised */
+    char last[64];        /* the last outcome: "HTTP 503", "no answer" */
+};
+
+/* Moves the alerts raised since the last call into out (at most cap, one
+ * per channel: WD_CH__COUNT is always enough); returns how many. Callable
+ * from any thread; NULL: 0. */
+size_t wd_sender_take_alerts(struct wd_sender *s, struct wd_sender_alert *out, size_t cap);
+
 /* Replaces the configuration (SIGHUP) for the next attempts. */
 void wd_sender_set_config(struct wd_sender *s, const struct wd_notify_config *cfg);
 
 /* Stops the thread (in-flight transfers are abandoned; their rows stay
- * pending and are resumed by the next start) and frees s. NULL: no-op. */
+ * pending, their leases released, and are resumed at once by the next
+ * start) and frees s. NULL: no-op. */
 void wd_sender_stop(struct wd_sender *s);
 
 /* Appends the notification metrics in Prometheus text format:
  * warden_notifications_sent_total{channel}, warden_notifications_failed_total
  * {channel} (given up), warden_notification_attempts_failed_total{channel},
- * warden_notify_channel_failing{channel} (1 while failing). */
+ * warden_notify_channel_failing{channel} (1 while failing); s NULL (no sender):
+ * every channel at 0. */
 enum wd_status wd_sender_metrics(struct wd_sender *s, struct wd_render_buf *out) WD_MUST_USE;
 
 /* One synchronous pass for the CLI (offline `warden incident update`):

@@ -26,7 +26,7 @@
 #define MAX_INFLIGHT 64
 #define ANSWER_MAX 512        /* bytes of an answer kept for the record */
 #define POLL_MS 1000          /* longest sleep without a wake-up */
-#define REMINDER_EVERY_NS (10LL * 1000000000LL)
+#define REMINDER_EVERY_NS (1000000000LL) /* reminders checked each second */
 
 struct xfer {
     CURL *easy;
@@ -47,8 +47,12 @@ struct chan_stats {
 struct wd_sender {
     pthread_t thread;
     bool started;
-    pthread_mutex_t mu;           /* guards cfg */
+    pthread_mutex_t mu;           /* guards cfg, alerts, n_alerts */
     struct wd_notify_config cfg;
+    /* Channels that started failing, for the daemon's loop to announce
+     * (wd_sender_take_alerts): at most one per channel, the latest. */
+    struct wd_sender_alert alerts[WD_CH__COUNT];
+    bool alert_due[WD_CH__COUNT];
     const struct wd_tz *tz;
     struct wd_store *store;       /* NULL for the CLI's flush: borrowed there */
     bool own_store;
@@ -230,9 +234,25 @@ static void printable(char *s)
     }
 }
 
-/* Records the outcome of row r: outbox row, timeline, counters. */
+/* Keeps a channel's failing alert for the daemon's loop (the loop writes
+ * outputs; this thread never does). */
+static void alert_due(struct wd_sender *s, enum wd_channel ch, unsigned consecutive,
+                      const char *last)
+{
+    pthread_mutex_lock(&s->mu);
+    struct wd_sender_alert *a = &s->alerts[ch];
+    a->channel = ch;
+    a->consecutive = consecutive;
+    snprintf(a->last, sizeof a->last, "%s", last);
+    s->alert_due[ch] = true;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Records the outcome of row r: outbox row, timeline, counters.
+ * retry_after_s: the answer's Retry-After (0: none). */
 static void record(struct wd_sender *s, struct wd_store *st, const struct wd_notify_config *cfg,
-                   const struct wd_outbox_row *r, bool net_error, long code, const char *detail)
+                   const struct wd_outbox_row *r, bool net_error, long code, const char *detail,
+                   int64_t retry_after_s)
 {
     struct wd_error err = {0};
     struct wd_timeline_entry e;
@@ -264,15 +284,21 @@ static void record(struct wd_sender *s, struct wd_store *st, const struct wd_not
         if (c >= cfg->failing_after && !atomic_exchange(&cs->failing, true)) {
             say(s, "ERROR", "alert notify channel failing channel=%s consecutive_failures=%u "
                 "last=\"%s\"", ch, c, what);
+            alert_due(s, r->channel, c, what);
         }
         if (v == WD_NV_RETRY && attempt < cfg->max_attempts) {
-            int64_t ms = wd_notify_backoff_ms(cfg, attempt, next_rand(s));
+            int64_t ms = wd_notify_retry_delay_ms(cfg, attempt, next_rand(s), retry_after_s);
+            char ra[40] = "";
+            if (retry_after_s > 0) {
+                snprintf(ra, sizeof ra, " (Retry-After %llds)", (long long)retry_after_s);
+            }
             state = WD_OB_PENDING;
             next = now + ms * 1000000LL;
             done = 0;
-            snprintf(e.text, sizeof e.text, "%s %s attempt %u failed (%s%s%.120s), retry in %lld ms",
-                     ch, wd_notify_kind_name(r->kind), attempt, what, detail[0] ? ": " : "",
-                     detail, (long long)ms);
+            snprintf(e.text, sizeof e.text,
+                     "%s %s attempt %u failed (%s%s%.120s), retry in %lld ms%s", ch,
+                     wd_notify_kind_name(r->kind), attempt, what, detail[0] ? ": " : "", detail,
+                     (long long)ms, ra);
         } else {
             state = WD_OB_FAILED;
             atomic_fetch_add(&cs->failed, 1);
@@ -313,7 +339,11 @@ static void finish(struct wd_sender *s, struct wd_store *st, const struct wd_not
                    struct xfer *x, CURLcode res)
 {
     long code = 0;
+    curl_off_t retry_after = 0; /* seconds; libcurl parses both forms of the header */
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK) {
+        retry_after = 0;
+    }
     bool net = code == 0;
     char detail[ANSWER_MAX];
     if (res != CURLE_OK && net) {
@@ -322,7 +352,7 @@ static void finish(struct wd_sender *s, struct wd_store *st, const struct wd_not
         snprintf(detail, sizeof detail, "%s", x->answer);
         printable(detail);
     }
-    record(s, st, cfg, &x->row, net, code, detail);
+    record(s, st, cfg, &x->row, net, code, detail, (int64_t)retry_after);
 }
 
 /* ---- a pass --------------------------------------------------------------------- */
@@ -362,7 +392,7 @@ static void start_due(struct wd_sender *s, struct wd_store *st,
         }
         struct xfer *x = xfer_new(cfg, &rows[i], why, sizeof why);
         if (x == NULL) {
-            record(s, st, cfg, &rows[i], false, 0, why);
+            record(s, st, cfg, &rows[i], false, 0, why, 0);
             continue;
         }
         curl_multi_add_handle(s->multi, x->easy);
@@ -487,6 +517,23 @@ void wd_sender_wake(struct wd_sender *s)
     }
 }
 
+size_t wd_sender_take_alerts(struct wd_sender *s, struct wd_sender_alert *out, size_t cap)
+{
+    size_t n = 0;
+    if (s == NULL) {
+        return 0;
+    }
+    pthread_mutex_lock(&s->mu);
+    for (unsigned ch = 0; ch < WD_CH__COUNT && n < cap; ch++) {
+        if (s->alert_due[ch]) {
+            out[n++] = s->alerts[ch];
+            s->alert_due[ch] = false;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
 void wd_sender_set_config(struct wd_sender *s, const struct wd_notify_config *cfg)
 {
     if (s == NULL) {
@@ -509,7 +556,19 @@ void wd_sender_stop(struct wd_sender *s)
         pthread_join(s->thread, NULL);
     }
     for (size_t i = 0; i < s->n_inflight; i++) {
+        const struct wd_outbox_row *r = &s->inflight[i]->row;
+        struct wd_error err = {0};
         curl_multi_remove_handle(s->multi, s->inflight[i]->easy);
+        /* Abandoned, not failed: the lease is released (attempts and the
+         * last outcome unchanged), so that the next start sends it at
+         * once instead of after the lease (timeout + 30 s), and the
+         * incident's later messages are not held behind it. */
+        if (s->own_store &&
+            wd_store_outbox_result(s->store, r->id, WD_OB_PENDING, r->attempts, r->next_ns,
+                                   r->last_code, r->last_error, 0, &err) != WD_OK) {
+            say(s, "WARN", "notify: lease not released id=%lld reason=\"%s\"", (long long)r->id,
+                err.msg);
+        }
         xfer_free(s->inflight[i]);
     }
     if (s->multi != NULL) {
@@ -540,11 +599,12 @@ enum wd_status wd_sender_metrics(struct wd_sender *s, struct wd_render_buf *out)
         enum wd_status st = wd_render_buf_putf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name,
                                                fam[f].help, fam[f].name, fam[f].type);
         for (unsigned ch = 0; st == WD_OK && ch < WD_CH__COUNT; ch++) {
-            struct chan_stats *cs = &s->stats[ch];
-            unsigned long long v = f == 0   ? atomic_load(&cs->sent)
-                                   : f == 1 ? atomic_load(&cs->failed)
-                                   : f == 2 ? atomic_load(&cs->attempts_failed)
-                                            : (unsigned long long)atomic_load(&cs->failing);
+            struct chan_stats *cs = s != NULL ? &s->stats[ch] : NULL;
+            unsigned long long v = cs == NULL ? 0
+                                   : f == 0   ? atomic_load(&cs->sent)
+                                   : f == 1   ? atomic_load(&cs->failed)
+                                   : f == 2   ? atomic_load(&cs->attempts_failed)
+                                              : (unsigned long long)atomic_load(&cs->failing);
             st = wd_render_buf_putf(out, "%s{channel=\"%s\"} %llu\n", fam[f].name,
                                     wd_channel_name((enum wd_channel)ch), v);
         }

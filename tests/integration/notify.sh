@@ -20,21 +20,7 @@
 set -u
 warden=$1
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/daemon_lib.sh"
-if ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
-    echo "SKIPPED: python3-aiosmtpd is not installed"
-    exit 77
-fi
-rpid=
-trap 'cleanup; [ -n "$rpid" ] && kill "$rpid" 2>/dev/null' EXIT
-
-receiver() { # receiver ARGS...: starts it, sets $HP $SP
-    rm -f ports
-    /usr/bin/python3 "$here/notify_receiver.py" rx.jsonl ports "$@" &
-    rpid=$!
-    wait_for ports . 100 || { bad "the receiver did not start"; finish notify; }
-    read -r HP SP <ports
-}
+. "$here/notify_lib.sh"
 receiver --fail 2 --status 503 --always /hook:400
 printf "R0UT1NG-KEY-SECRET\n" >pd.key
 
@@ -114,7 +100,8 @@ assert sys.argv[1] in m["body"] and "INCIDENT ALERT" in m["body"], m["body"]
 PY
 wait_for rx.jsonl '"path": "/hook"' 100 && ok || bad "no webhook call"
 sleep 0.5
-[ "$(grep -c '"path": "/hook"' rx.jsonl)" -eq 1 ] && ok || bad "a 400 was retried"
+# (One `opened` call: the on-call chain's `escalated` message may follow.)
+[ "$(grep '"path": "/hook"' rx.jsonl | grep -c 'kind.....opened')" -eq 1 ] && ok || bad "a 400 was retried"
 "$warden" incident show "$ID3" --db s.db >show3.txt 2>&1
 grep -q 'webhook opened given up after attempt 1 (HTTP 400: invalid payload)' show3.txt && ok ||
     bad "the 400 is not recorded: $(grep notify show3.txt)"
@@ -125,6 +112,11 @@ grep -q 'webhook opened given up after attempt 1 (HTTP 400: invalid payload)' sh
 # acknowledge when it was the one.
 M=$(sed -n 's/.* INFO run started .* metrics=\([^ ]*\) .*/\1/p' err.log)
 curl -s "http://$M/metrics" >m.txt
+# The exposition stays valid with the per-channel families (no family twice).
+if command -v promtool >/dev/null 2>&1; then
+    promtool check metrics <m.txt >promtool.txt 2>&1 && ok || bad "promtool check metrics: $(cat promtool.txt)"
+fi
+[ "$(grep -c '^# TYPE warden_notifications_sent_total ' m.txt)" -eq 1 ] && ok || bad "the sent family twice"
 grep -q '^warden_notifications_sent_total{channel="pagerduty"} [12]$' m.txt && ok || bad "sent metric: $(grep notif m.txt)"
 grep -q '^warden_notification_attempts_failed_total{channel="slack"} 2$' m.txt && ok || bad "attempts metric: $(grep notif m.txt)"
 grep -q 'ERROR notify alert notify channel failing channel=pagerduty consecutive_failures=2' err.log && ok ||
@@ -136,7 +128,11 @@ kill "$rpid"; wait "$rpid" 2>/dev/null; rpid=
 "$warden" incident update "$ID" --message "root cause found" --as alice --db s.db --config n.yaml >upd.txt 2>upd.err && ok ||
     bad "update: $(cat upd.txt upd.err)"
 grep -q "$ID: status update posted, 2 notifications queued" upd.txt && ok || bad "update output: $(cat upd.txt)"
-grep -q 'notifications: 0 delivered, 2 still queued' upd.err && ok || bad "update flush: $(cat upd.err)"
+# (The count may include the on-call escalations' rows that the stopped
+# daemon had queued and not sent: only the update's two are pinned.)
+grep -q 'notifications: 0 delivered, [0-9]* still queued' upd.err && ok || bad "update flush: $(cat upd.err)"
+[ "$(sqlite3 s.db "SELECT count(*) FROM notify_outbox WHERE kind = 'update' AND state = 'pending'")" -eq 2 ] &&
+    ok || bad "the update's rows: $(sqlite3 s.db 'SELECT channel, kind, state FROM notify_outbox')"
 : >rx.jsonl
 receiver
 sed -i "s/127.0.0.1:[0-9]*\//127.0.0.1:$HP\//; s/smtp:\/\/127.0.0.1:[0-9]*/smtp:\/\/127.0.0.1:$SP/" n.yaml

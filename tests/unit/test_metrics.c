@@ -80,12 +80,7 @@ static const char empty_text[] =
     "# HELP warden_events_malformed_total Input lines refused as malformed or incomplete.\n"
     "# TYPE warden_events_malformed_total counter\n"
     "warden_events_malformed_total 0\n"
-    "# HELP warden_notifications_sent_total Notifications delivered.\n"
-    "# TYPE warden_notifications_sent_total counter\n"
-    "warden_notifications_sent_total 0\n"
-    "# HELP warden_notifications_failed_total Notifications that could not be delivered.\n"
-    "# TYPE warden_notifications_failed_total counter\n"
-    "warden_notifications_failed_total 0\n";
+;
 
 static void test_metrics_empty_registry_has_every_family(void **state)
 {
@@ -116,7 +111,6 @@ static void test_metrics_exact_text_with_values(void **state)
     assert_int_equal(wd_metrics_set_open_incidents(m, "P0", "kill_pnl", 1), WD_OK);
     assert_int_equal(wd_metrics_set_open_incidents(m, "P0", "kill_drawdown", 2), WD_OK);
     assert_int_equal(wd_metrics_set_events(m, 1234, 5), WD_OK);
-    assert_int_equal(wd_metrics_set_notifications(m, 0, 0), WD_OK);
 
     struct wd_render_buf b;
     wd_render_buf_init(&b, 0);

@@ -92,6 +92,42 @@ static void test_notify_backoff_doubles_with_equal_jitter(void **state)
     assert_int_equal(wd_notify_backoff_ms(&c, 40, 150000), 300000);
 }
 
+static void test_notify_retry_after_is_honoured_up_to_the_cap(void **state)
+{
+    struct wd_notify_config c;
+    (void)state;
+    wd_notify_config_init(&c);
+    c.backoff_base_ms = 50;
+    c.backoff_max_ms = 5000;
+    assert_int_equal(wd_notify_retry_delay_ms(&c, 1, 7, 0), 32);     /* none: the backoff */
+    assert_int_equal(wd_notify_retry_delay_ms(&c, 1, 7, -1), 32);
+    assert_int_equal(wd_notify_retry_delay_ms(&c, 1, 7, 2), 2000);   /* longer: honoured */
+    assert_int_equal(wd_notify_retry_delay_ms(&c, 1, 7, 5), 5000);   /* at the cap */
+    assert_int_equal(wd_notify_retry_delay_ms(&c, 1, 7, 6), 5000);   /* over it: the cap */
+    assert_int_equal(wd_notify_retry_delay_ms(&c, 1, 7, INT64_MAX), 5000);
+    c.backoff_base_ms = 8000;
+    c.backoff_max_ms = 8000;
+    assert_int_equal(wd_notify_retry_delay_ms(&c, 1, 0, 1), 4000);   /* shorter: the backoff */
+}
+
+static void test_notify_reminder_one_per_interval(void **state)
+{
+    const int64_t s = 1000000000LL, a = 100 * s, every = 2 * s; /* anchor 100 s, every 2 s */
+    (void)state;
+    assert_false(wd_notify_reminder_due(a, every, 0, a));               /* just opened */
+    assert_false(wd_notify_reminder_due(a, every, 0, a + every - 1));
+    assert_true(wd_notify_reminder_due(a, every, 0, a + every));        /* the first */
+    assert_false(wd_notify_reminder_due(a, every, a + every, a + every + 1)); /* sent */
+    assert_false(wd_notify_reminder_due(a, every, a + 3 * s, a + 5 * s - 1)); /* late: */
+    assert_true(wd_notify_reminder_due(a, every, a + 3 * s, a + 5 * s)); /* every after it */
+    assert_true(wd_notify_reminder_due(a, every, a + 2 * s, a + 40 * s)); /* after a pause: one */
+    assert_false(wd_notify_reminder_due(a, every, a + 40 * s, a + 41 * s)); /* not one per missed */
+    assert_false(wd_notify_reminder_due(a, every, a - 5 * s, a + 1 * s)); /* before the anchor: none */
+    assert_true(wd_notify_reminder_due(a, every, a - 5 * s, a + every));
+    assert_false(wd_notify_reminder_due(a, every, 0, a - 3 * s));       /* clock behind the anchor */
+    assert_false(wd_notify_reminder_due(a, 0, 0, a + 100 * s));         /* 0: never */
+}
+
 static void test_notify_classify_retries_only_what_may_pass(void **state)
 {
     (void)state;
@@ -194,6 +230,8 @@ int main(void)
         cmocka_unit_test(test_notify_routes_default_to_the_playbook),
         cmocka_unit_test(test_notify_routes_are_configurable),
         cmocka_unit_test(test_notify_backoff_doubles_with_equal_jitter),
+        cmocka_unit_test(test_notify_retry_after_is_honoured_up_to_the_cap),
+        cmocka_unit_test(test_notify_reminder_one_per_interval),
         cmocka_unit_test(test_notify_classify_retries_only_what_may_pass),
         cmocka_unit_test(test_notify_slack_payload),
         cmocka_unit_test(test_notify_pagerduty_payloads),
