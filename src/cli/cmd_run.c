@@ -719,6 +719,12 @@ static void kafka_turn(struct run *r)
 {
     bool ok = r->kafka == NULL || cli_kafka_run_turn(r->kafka, cli_wall_ns());
     batch_end(r);
+    uint64_t msgs;
+    size_t parts;
+    if (ok && r->kafka != NULL && cli_kafka_run_caught_up(r->kafka, &msgs, &parts)) {
+        run_log("INFO", "kafka caught up partitions=%zu messages=%" PRIu64 " events=%" PRIu64,
+                parts, msgs, r->events);
+    }
     if (!ok) {
         r->stop = true;
         r->rc = CLI_FAIL;

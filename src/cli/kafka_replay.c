@@ -52,8 +52,9 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void on_caught_up(void *ctx, enum wd_kafka_topic t, int32_t p)
+static void on_caught_up(void *ctx, enum wd_kafka_topic t, int32_t p, int64_t end)
 {
+    (void)end; /* the loop below stops once every partition ended, then drains the merge */
     struct kreplay *r = ctx;
     uint32_t s = source_of(t, p);
     if (s < MAX_TP && r->open[s] && !r->ended[s]) {

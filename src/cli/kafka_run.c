@@ -38,6 +38,8 @@ struct tp_pos {
     enum wd_kafka_topic topic;
     int32_t partition;
     int64_t next; /* the next offset to process; -1: none processed yet */
+    int64_t read;   /* the latest offset read (polled); -1: none */
+    int64_t eof_at; /* its end as last said by the bus; -1: not said */
     bool assigned;
 };
 
@@ -50,11 +52,16 @@ struct cli_kafka_run {
     uint32_t n_free;
     struct tp_pos pos[MAX_TP];
     size_t n_pos;
+    uint16_t pos_of[WD_MERGE_MAX_SOURCES]; /* merge source -> 1 + index in pos; 0: none */
+    bool eof_said;     /* an end was said during the last poll */
+    bool caught_up_said; /* "caught up" was said since the last assignment */
+    uint64_t messages; /* read from the bus and processed, since the start */
     struct tp_pos restored[MAX_TP]; /* offsets from the snapshot */
     size_t n_restored;
     char key[200]; /* "kafka:GROUP" */
     FILE *mem;     /* the outputs are written here, then produced */
     char membuf[4 * 8192 + 512];
+    char iobuf[8192]; /* mem's stdio buffer: flushed into membuf by sink */
     const char *cur_key; /* the message key of the event being processed */
     size_t cur_key_len;
     uint64_t since_checkpoint;
@@ -77,6 +84,7 @@ static void sink(void *ctx, const char *type)
 {
     struct cli_kafka_run *k = ctx;
     struct wd_error err = {0};
+    (void)fflush(k->mem); /* membuf holds the record only once flushed */
     long n = ftell(k->mem);
     rewind(k->mem);
     if (n <= 0) {
@@ -111,6 +119,14 @@ static struct tp_pos *find_pos(struct tp_pos *v, size_t n, enum wd_kafka_topic t
 static uint32_t source_of(enum wd_kafka_topic t, int32_t p)
 {
     return (uint32_t)p * WD_KT_INPUTS + (uint32_t)t;
+}
+
+/* The position of an assigned partition (every one has a merge source). */
+static struct tp_pos *pos_of(struct cli_kafka_run *k, enum wd_kafka_topic t, int32_t p)
+{
+    uint32_t s = source_of(t, p);
+    return p >= 0 && s < WD_MERGE_MAX_SOURCES && k->pos_of[s] != 0 ? &k->pos[k->pos_of[s] - 1u]
+                                                                    : NULL;
 }
 
 /* The assigned partitions' positions that are known, for a commit. */
@@ -232,10 +248,14 @@ static void on_assigned(void *ctx, struct wd_kafka_tp *tps, size_t n)
             p = &k->pos[k->n_pos++];
             *p = (struct tp_pos){.topic = tps[i].topic, .partition = tps[i].partition, .next = -1};
         }
-        if (p == NULL || wd_merge_open(k->m, source_of(tps[i].topic, tps[i].partition)) != WD_OK) {
+        uint32_t src = source_of(tps[i].topic, tps[i].partition);
+        if (p == NULL || wd_merge_open(k->m, src) != WD_OK) {
             continue;
         }
+        k->pos_of[src] = (uint16_t)(p - k->pos + 1);
         p->assigned = true;
+        p->read = p->eof_at = -1;
+        k->caught_up_said = false;
         if (r != NULL && r->next >= 0) {
             tps[i].offset = p->next = r->next; /* our durable position wins */
         }
@@ -248,6 +268,9 @@ static void on_assigned(void *ctx, struct wd_kafka_tp *tps, size_t n)
                     wd_kafka_topic_name(k->k, tps[i].topic), tps[i].partition);
         }
     }
+    char ts[40];
+    wd_time_format_utc(cli_wall_ns(), ts, sizeof ts);
+    fprintf(stderr, "%s INFO run kafka assigned partitions=%zu\n", ts, n);
 }
 
 static void put_back(void *ctx, uint64_t h)
@@ -275,10 +298,59 @@ static void on_revoked(void *ctx, const struct wd_kafka_tp *tps, size_t n)
     fprintf(stderr, "warden: kafka: %zu partitions revoked\n", n);
 }
 
-static void on_caught_up(void *ctx, enum wd_kafka_topic t, int32_t p)
+/* Said during the poll, before the batch's earlier messages of the same
+ * partition are pushed (a push makes a source not caught up): the end is
+ * applied to the merge after the batch, unless a message at or past it was
+ * read (apply_ends). */
+static void on_caught_up(void *ctx, enum wd_kafka_topic t, int32_t p, int64_t end)
 {
     struct cli_kafka_run *k = ctx;
-    wd_merge_caught_up(k->m, source_of(t, p));
+    struct tp_pos *pos = pos_of(k, t, p);
+    if (pos != NULL && pos->assigned) {
+        pos->eof_at = end;
+        k->eof_said = true;
+    }
+}
+
+static void apply_ends(struct cli_kafka_run *k)
+{
+    for (size_t i = 0; i < k->n_pos; i++) {
+        struct tp_pos *p = &k->pos[i];
+        if (p->assigned && p->eof_at >= 0) {
+            if (p->read < p->eof_at) {
+                wd_merge_caught_up(k->m, source_of(p->topic, p->partition));
+            } else {
+                p->eof_at = -1; /* read past it: not at the end any more */
+            }
+        }
+    }
+    k->eof_said = false;
+}
+
+bool cli_kafka_run_caught_up(struct cli_kafka_run *k, uint64_t *messages, size_t *partitions)
+{
+    struct wd_merge_stats ms;
+    size_t n = 0;
+    if (k->caught_up_said) {
+        return false;
+    }
+    for (size_t i = 0; i < k->n_pos; i++) {
+        const struct tp_pos *p = &k->pos[i];
+        if (p->assigned) {
+            if (p->eof_at < 0 || p->read >= p->eof_at) {
+                return false;
+            }
+            n++;
+        }
+    }
+    wd_merge_get_stats(k->m, &ms);
+    if (n == 0 || ms.held > 0) {
+        return false;
+    }
+    k->caught_up_said = true;
+    *messages = k->messages;
+    *partitions = n;
+    return true;
 }
 
 /* ---- events ------------------------------------------------------------------------ */
@@ -344,12 +416,13 @@ static bool process(struct cli_kafka_run *k, uint64_t h)
     k->env.out->offset = -1;
     k->cur_key = NULL;
     k->cur_key_len = 0;
-    struct tp_pos *p = find_pos(k->pos, k->n_pos, msg->topic, msg->partition);
+    struct tp_pos *p = pos_of(k, msg->topic, msg->partition);
     if (p != NULL) {
         p->next = msg->offset + 1;
     }
     put_back(k, h);
     k->since_checkpoint++;
+    k->messages++;
     return st == WD_OK;
 }
 
@@ -366,6 +439,10 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
             if (k->n_free == 0 && wd_merge_pop_any(k->m, &it)) {
                 k->failed |= !process(k, it.handle); /* full: the earliest goes now */
             }
+            struct tp_pos *p = pos_of(k, batch[i].topic, batch[i].partition);
+            if (p != NULL && batch[i].offset > p->read) {
+                p->read = batch[i].offset;
+            }
             uint32_t h = k->free_idx[--k->n_free];
             k->held[h] = batch[i];
             if (wd_merge_push(k->m, source_of(batch[i].topic, batch[i].partition), has_ts, ts,
@@ -373,6 +450,9 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
                 k->held[h].raw = batch[i].raw;
                 put_back(k, h); /* a partition past the bound: said once at assignment */
             }
+        }
+        if (k->eof_said) {
+            apply_ends(k);
         }
         while (!k->failed && wd_merge_pop(k->m, now_ns, &it)) {
             k->failed |= !process(k, it.handle);
@@ -492,7 +572,9 @@ int cli_kafka_run_new(const struct wd_config *cfg, const struct cli_kafka_env *e
         cli_errorf("kafka: out of memory");
         goto fail;
     }
-    setvbuf(k->mem, NULL, _IONBF, 0);
+    /* Buffered: unbuffered, each character of an output was a call into
+     * fmemopen's cookie (most of the time of an event with an output). */
+    setvbuf(k->mem, k->iobuf, _IOFBF, sizeof k->iobuf);
     k->env = *env;
     k->lag_said = -1;
     k->max_wait_s = (double)cfg->kafka.max_wait_ms / 1000.0;

@@ -59,6 +59,12 @@ int cli_kafka_run_fd(struct cli_kafka_run *k);
  * when one is due. false when an event failed (the daemon stops). */
 bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns);
 /* Milliseconds until the merge's next deadline (-1: none). */
+/* True once after each assignment, when every assigned partition is at
+ * its end (nothing more to read) and the merge holds nothing: then
+ * *messages is the count of bus messages processed since the start and
+ * *partitions the count assigned. */
+bool cli_kafka_run_caught_up(struct cli_kafka_run *k, uint64_t *messages, size_t *partitions);
+
 int cli_kafka_run_timeout_ms(const struct cli_kafka_run *k, int64_t now_ns);
 /* Once a second: the bus's health and lag as system events (the
  * bus_failure detector) and into *lag_out (total messages behind). */

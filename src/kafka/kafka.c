@@ -548,7 +548,8 @@ size_t wd_kafka_poll(struct wd_kafka *k, struct wd_kafka_msg *msgs, size_t max, 
         int role = m->rkt != NULL ? topic_role(k, rd_kafka_topic_name(m->rkt)) : -1;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (role >= 0 && k->hooks.caught_up != NULL) {
-                k->hooks.caught_up(k->hooks.ctx, (enum wd_kafka_topic)role, m->partition);
+                k->hooks.caught_up(k->hooks.ctx, (enum wd_kafka_topic)role, m->partition,
+                                  m->offset);
             }
             rd_kafka_message_destroy(m);
             continue;

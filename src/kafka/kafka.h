@@ -65,8 +65,10 @@ struct wd_kafka_hooks {
      * durable and commits (wd_kafka_commit) now; what it held of them
      * is to be dropped. */
     void (*revoked)(void *ctx, const struct wd_kafka_tp *tps, size_t n);
-    /* The end of a partition was reached (nothing more to read now). */
-    void (*caught_up)(void *ctx, enum wd_kafka_topic topic, int32_t partition);
+    /* The end of a partition was reached (nothing more to read now): end
+     * is its next offset. Said during wd_kafka_poll, before the owner has
+     * seen the messages of the same batch (all below end). */
+    void (*caught_up)(void *ctx, enum wd_kafka_topic topic, int32_t partition, int64_t end);
     void *ctx;
 };
 
