@@ -52,7 +52,8 @@ struct wd_notify_target {
  * page; severity P3 route unless target->mask is given). text: the human
  * message (NULL: the playbook's template for the kind, rendered from inc).
  * Channels not configured are skipped. A notification held back by a
- * silence (see the SILENCE HOOK in enqueue.c) is queued as `held` and never
+ * silence (`warden silence`; silenced() in enqueue.c asks
+ * wd_store_silence_active) is queued as `held` and never
  * sent. *queued (optional) receives the number of rows queued to send.
  * Returns the store's status; nothing is queued on failure.
  */
