@@ -44,23 +44,9 @@ runs=${2:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 command -v kcat >/dev/null 2>&1 || { echo "kafka_bench: kcat is missing: apt-get install kcat" >&2; exit 2; }
-cd "$root"
-if [ -z "${NO_BUILD-}" ]; then
-    cmake --preset release >/dev/null
-    cmake --build build -j2 --target warden bench_decode kafka_mock >/dev/null
-fi
-warden=$root/build/warden
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kafka_bench.XXXXXX")
-pids=
-mpid=
-cleanup() {
-    for p in $pids $mpid; do kill -KILL "$p" 2>/dev/null || true; done
-    [ -n "${KEEP-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$tmp"
+bench=kafka_bench
+. "$root/bench/lib.sh"
+bench_start warden bench_decode kafka_mock
 
 "$root/build/bench/bench_decode" --dump --events "$events" >s.jsonl
 n=$(wc -l <s.jsonl)
@@ -117,14 +103,6 @@ done
 [ "$held" -eq "$n" ] || { echo "kafka_bench: the cluster holds $held messages of $n" >&2; exit 1; }
 echo "session: $n events, $(wc -c <s.jsonl) bytes; $parts partitions per topic (mock cluster, 1 broker); $(nproc) CPUs"
 
-nowf() { date +%s.%N; }
-log_time() { # FILE PATTERN: the time (s since the epoch) of the first log line matching PATTERN
-    t=$(grep -m1 -- "$2" "$1" | cut -d' ' -f1)
-    date -u -d "$(echo "$t" | sed 's/T/ /; s/Z$//')" +%s.%N
-}
-rate() { echo "$1 $2 $3" | awk '{ printf "%.0f", $1 / ($3 - $2) }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-pct() { echo "$1 $2" | awk '{ printf "%.1f", 100 * $1 / $2 }'; }
 
 # Each phase sets W (events/s, launch to end) and R (events/s, from the
 # assignment of the partitions to the end: the group join, ~3 s on the mock
@@ -199,7 +177,6 @@ while [ "$i" -le "$runs" ]; do
     printf "$hdr" "$i" $row
     i=$((i + 1))
 done
-col() { awk -v c="$1" '{ print $c }' results | median; }
 meds=
 for k in 1 2 3 4 5 6; do meds="$meds $(col "$k")"; done
 # shellcheck disable=SC2059,SC2086

@@ -32,45 +32,14 @@ runs=${2:-5}
 filler=${3:-2000000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-cd "$root"
-if [ -z "${NO_BUILD-}" ]; then
-    cmake --preset release >/dev/null
-    cmake --build build -j2 --target warden >/dev/null
-fi
-warden=$root/build/warden
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/notify_bench.XXXXXX")
-pids=
-cleanup() {
-    for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
-    [ -n "${KEEP-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$tmp"
+bench=notify_bench
+. "$root/bench/lib.sh"
+bench_start warden
 
 /usr/bin/python3 "$root/bench/notify_bench.py" gen "$crossings" "$filler" >w.jsonl
 n=$(wc -l <w.jsonl)
 echo "workload (b): $n events ($crossings crossings); $(nproc) CPUs"
 
-nowf() { date +%s.%N; }
-log_time() { # FILE PATTERN: the time (s since the epoch) of the first matching log line
-    t=$(grep -m1 -- "$2" "$1" | cut -d' ' -f1)
-    date -u -d "$(echo "$t" | sed 's/T/ /; s/Z$//')" +%s.%N
-}
-wait_for() { # FILE PATTERN TIMEOUT_S
-    _w=0
-    while ! grep -q -- "$2" "$1" 2>/dev/null; do
-        _w=$((_w + 1))
-        if [ "$_w" -gt $(($3 * 50)) ]; then
-            echo "notify_bench: timed out waiting for '$2' in $1" >&2
-            tail -5 "$1" >&2
-            exit 1
-        fi
-        sleep 0.02
-    done
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 phase_latency() { # DIR: sets LS50 LS99 LP50 LP99 (ms)
     mkdir "$1"

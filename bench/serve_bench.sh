@@ -46,22 +46,9 @@ if ! command -v wrk >/dev/null 2>&1; then
     fi
 fi
 
-cd "$root"
-if [ -z "${NO_BUILD-}" ]; then
-    cmake --preset release >/dev/null
-    cmake --build build -j2 --target warden bench_decode >/dev/null
-fi
-warden=$root/build/warden
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/serve_bench.XXXXXX")
-pids=
-cleanup() {
-    for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
-    [ -n "${KEEP-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$tmp"
+bench=serve_bench
+. "$root/bench/lib.sh"
+bench_start warden bench_decode
 
 cat >c.yaml <<EOF
 tokens:
@@ -71,26 +58,6 @@ EOF
 n=$(wc -l <s.jsonl)
 echo "session: $n events, $(wc -c <s.jsonl) bytes; $(nproc) CPUs; wrk -t$wt -c$wc x2"
 
-nowf() { date +%s.%N; }
-# log_time FILE PATTERN: the wall-clock time (s since the epoch) of the
-# first log line matching PATTERN.
-log_time() {
-    t=$(grep -m1 -- "$2" "$1" | cut -d' ' -f1)
-    date -u -d "$(echo "$t" | sed 's/T/ /; s/Z$//')" +%s.%N
-}
-wait_for() { # FILE PATTERN TIMEOUT_S
-    _w=0
-    while ! grep -q -- "$2" "$1" 2>/dev/null; do
-        _w=$((_w + 1))
-        if [ "$_w" -gt $(($3 * 50)) ]; then
-            echo "serve_bench: timed out waiting for '$2' in $1" >&2
-            cat "$1" >&2
-            exit 1
-        fi
-        sleep 0.02
-    done
-}
-rate() { echo "$1 $2 $3" | awk '{ printf "%.0f", $1 / ($3 - $2) }'; }
 # to_ms VALUE: wrk's 1.10ms / 424.00us / 1.02s in ms
 to_ms() {
     echo "$1" | awk '/us$/ { sub(/us$/, ""); printf "%.3f", $0 / 1000; next }
@@ -105,7 +72,6 @@ wrk_field() { # FILE rps|p50|p99|n
     n) awk '/requests in/ { print $1 }' "$1" ;;
     esac
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 phase_replay() { # DIR: sets R to events/s
     mkdir "$1"
@@ -186,7 +152,6 @@ wrk_cols() {
         printf '%s %s %s ' "$(wrk_field "$1/$f" rps)" "$(wrk_field "$1/$f" p50)" "$(wrk_field "$1/$f" p99)"
     done
 }
-pct() { echo "$1 $2" | awk '{ printf "%.1f", 100 * $1 / $2 }'; }
 i=1
 while [ "$i" -le "$runs" ]; do
     phase_replay "a$i"
@@ -203,7 +168,6 @@ while [ "$i" -le "$runs" ]; do
     printf "$hdr" "$i" $row
     i=$((i + 1))
 done
-col() { awk -v c="$1" '{ print $c }' results | median; }
 meds=
 for k in $(seq 1 19); do meds="$meds $(col "$k")"; done
 # shellcheck disable=SC2059,SC2086
