@@ -472,6 +472,9 @@ static void tick(struct run *r)
     }
     (void)cli_notify_alerts(&r->notify, &r->out, r->events, now); /* the sender's, written here */
     r->ticks++;
+    if (r->kafka != NULL && r->serve.m != NULL) {
+        cli_kafka_run_metrics(r->kafka, r->serve.m); /* lag per partition, the merge */
+    }
     metrics_update(r, true);
     pthread_mutex_unlock(&r->mu);
     cli_notify_poke(&r->notify); /* and what the API changed */
@@ -733,16 +736,9 @@ static void kafka_turn(struct run *r)
 
 static void kafka_tick(struct run *r)
 {
-    uint64_t lag = 0;
     if (r->kafka != NULL) {
-        (void)cli_kafka_run_tick(r->kafka, cli_wall_ns(), &lag);
+        (void)cli_kafka_run_tick(r->kafka, cli_wall_ns());
         batch_end(r);
-        if (r->serve.m != NULL && r->mhttp != NULL) {
-            wd_http_lock(r->mhttp);
-            wd_metrics_set_consumer_lag(r->serve.m, lag);
-            cli_kafka_run_metrics(r->kafka, r->serve.m);
-            wd_http_unlock(r->mhttp);
-        }
     }
 }
 

@@ -490,7 +490,7 @@ static void add_lag(void *ctx, const struct wd_kafka_lag_row *row)
     }
 }
 
-bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns, uint64_t *lag_out)
+bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns)
 {
     struct wd_kafka_health h;
     char json[400];
@@ -525,7 +525,6 @@ bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns, uint64_t *lag_o
     for (size_t i = 0; i < k->n_lags; i++) {
         s.total += k->lags[i].lag > 0 ? k->lags[i].lag : 0;
     }
-    *lag_out = (uint64_t)s.total;
     if (s.total != k->lag_said) {
         snprintf(json, sizeof json,
                  "{\"type\":\"metric\",\"ts\":%" PRId64 ",\"name\":\"consumer_lag\",\"value\":%" PRId64

@@ -66,9 +66,10 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns);
 bool cli_kafka_run_caught_up(struct cli_kafka_run *k, uint64_t *messages, size_t *partitions);
 
 int cli_kafka_run_timeout_ms(const struct cli_kafka_run *k, int64_t now_ns);
-/* Once a second: the bus's health and lag as system events (the
- * bus_failure detector) and into *lag_out (total messages behind). */
-bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns, uint64_t *lag_out);
+/* Once a second: the bus's health and its total lag as system events (the
+ * bus_failure detector; the daemon's metrics take the lag from its
+ * `consumer_lag` event like any other). */
+bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns);
 
 /* The event time of a message for the merge: its top-level "ts"
  * (nanoseconds or RFC 3339), parsed with toks (jsmntok_t[WD_DECODE_MAX_TOKENS]). false when it has none or is over WD_DECODE_MAX_LINE (the
