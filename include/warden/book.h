@@ -117,7 +117,8 @@ uint32_t wd_book_account_slots(const struct wd_book *b);
  * between. */
 uint64_t wd_book_changes(const struct wd_book *b);
 
-/* Positions in creation order, including flat ones (qty == 0). */
+/* Positions in creation order, including flat ones (qty == 0) and the
+ * zero tombstones of dropped accounts (whose account is then absent). */
 size_t wd_book_position_count(const struct wd_book *b);
 const struct wd_position *wd_book_position(const struct wd_book *b, size_t i);
 
@@ -144,7 +145,8 @@ int64_t wd_book_last_ts(const struct wd_book *b);
 uint64_t wd_book_events(const struct wd_book *b);
 
 /* Appends the book's state (figures, positions, marks, day) to w. Names
- * are written as strings, so a snapshot does not depend on interned ids. */
+ * are written as strings, so a snapshot does not depend on interned ids.
+ * The tombstones of dropped accounts are not written. */
 void wd_book_save(const struct wd_book *b, struct wd_wbuf *w);
 
 /* Replaces the book's state with one written by wd_book_save, interning
@@ -153,5 +155,62 @@ void wd_book_save(const struct wd_book *b, struct wd_wbuf *w);
  * then in an unspecified state and must be discarded. */
 enum wd_status wd_book_load(struct wd_book *b, struct wd_rbuf *r,
                             struct wd_error *err) WD_MUST_USE;
+
+/* ---- account handover (wd_engine_save_accounts / _drop_accounts / _load_accounts) ----
+ *
+ * Rules (docs/internals/ENGINE.md, "Account handover"): a dropped account
+ * is absent (wd_book_account gives NULL) and its positions stay as zero
+ * tombstones (qty, cost, mtm, realized all 0), reused if it comes back;
+ * the firm's level figures lose the account's, and the firm's peak loses
+ * the account's peak (raised to the firm's equity if that would put it
+ * below). A load adds them back the same way. */
+
+/* Appends the book part of an account record: this book's day, then the
+ * figures of the present accounts with want[id] (want has
+ * wd_book_account_slots entries), all their positions (flat ones too) and
+ * the marks of the symbols they hold. Names, not ids. On allocation
+ * failure w->st becomes WD_ENOMEM. */
+void wd_book_save_accounts(const struct wd_book *b, const bool *want, struct wd_wbuf *w);
+
+/* Forgets account id as if never seen (see above). A no-op if absent. */
+void wd_book_drop_account(struct wd_book *b, uint32_t account);
+
+struct wd_book_record_sums;
+
+/* What checking the book part of an account record found: its names in
+ * scratch tables (the ids are the record's own), its day. Caller-owned. */
+struct wd_book_record {
+    struct wd_intern accounts, symbols; /* the record's names, in record order */
+    struct wd_intern positions;         /* "account:symbol" by record ids */
+    int64_t day, day_start_ns, day_end_ns;
+    uint32_t new_positions;             /* positions this book would have to create */
+    struct wd_book_record_sums *sums;   /* internal, by record account id */
+};
+
+enum wd_status wd_book_record_init(struct wd_book_record *rec) WD_MUST_USE;
+void wd_book_record_destroy(struct wd_book_record *rec);
+
+/* Reads and checks the book part of an account record at r, changing
+ * nothing in b: WD_EINVAL (malformed: bad names, repeats, figures that do
+ * not hold the book's identities or do not add up to their positions, a
+ * bad day), WD_ERANGE (a figure would overflow here), WD_EFULL (more
+ * positions or names than allowed), WD_ENOMEM. */
+enum wd_status wd_book_check_accounts(const struct wd_book *b, struct wd_rbuf *r,
+                                      struct wd_book_record *rec,
+                                      struct wd_error *err) WD_MUST_USE;
+
+/* Interns the checked record's names and makes room for its positions:
+ * WD_ENOMEM (or WD_EFULL) leaves the figures, accounts and positions as
+ * they were (the name tables may have grown). */
+enum wd_status wd_book_reserve_accounts(struct wd_book *b,
+                                        const struct wd_book_record *rec) WD_MUST_USE;
+
+/* Loads the checked and reserved book part at r (the same bytes the check
+ * read): each account replaces this book's state for it; positions are
+ * revalued at this book's marks (a symbol it has no mark for takes the
+ * record's); the day rule: a book with no day or an earlier one first
+ * rolls to the record's day, a book on a later day sets the accounts'
+ * day-open to their equity now. Cannot fail. */
+void wd_book_load_accounts(struct wd_book *b, struct wd_rbuf *r, const struct wd_book_record *rec);
 
 #endif /* WD_CORE_BOOK_H */

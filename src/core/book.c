@@ -9,6 +9,8 @@
  * locals and range-checked before anything is stored, so an event that
  * would overflow leaves the book as it was. Pure: no I/O, no clock.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -813,9 +815,96 @@ static void save_name(struct wd_wbuf *w, const struct wd_intern *t, uint32_t id)
     wd_w_bytes(w, n, strlen(n));
 }
 
+/* One account's entry: name, figures, flags. */
+static void save_account(struct wd_wbuf *w, const struct wd_book *b, uint32_t id)
+{
+    const struct acct_state *a = &b->accts[id];
+    save_name(w, b->accounts, id);
+    save_figures(w, &a->f);
+    wd_w_u8(w, (uint8_t)((a->had_fill ? 1u : 0u) | (a->saw_account_event ? 2u : 0u)));
+}
+
+/* One symbol's marks: name, mid, trade, fill, which of them it has. */
+static void save_symbol(struct wd_wbuf *w, const struct wd_book *b, uint32_t sym)
+{
+    const struct sym_state *sy = &b->syms[sym];
+    save_name(w, b->symbols, sym);
+    wd_w_i64(w, sy->mid);
+    wd_w_i64(w, sy->trade);
+    wd_w_i64(w, sy->fill);
+    wd_w_u8(w, (uint8_t)sy->flags);
+}
+
+static void save_position(struct wd_wbuf *w, const struct wd_book *b, const struct wd_position *p)
+{
+    save_name(w, b->accounts, p->account);
+    save_name(w, b->symbols, p->symbol);
+    wd_w_i64(w, p->qty);
+    wd_w_i64(w, p->cost);
+    wd_w_i64(w, p->mtm);
+    wd_w_i64(w, p->realized);
+}
+
+/* Whether the sections below take account id: present, and wanted (want
+ * NULL: every present account). */
+static bool taken(const struct wd_book *b, const bool *want, uint32_t id)
+{
+    return id < b->n_accts && b->accts[id].present && (want == NULL || want[id]);
+}
+
+/* The accounts, symbols and positions sections, shared by the whole
+ * snapshot (want NULL: every present account, every symbol with a mark)
+ * and the account handover (want[id] for id < n_accts: those accounts and
+ * the marks of the symbols they hold). The positions of absent accounts
+ * (dropped ones, all zero) are never written. */
+static void save_sections(const struct wd_book *b, const bool *want, struct wd_wbuf *w)
+{
+    uint32_t n = 0, nsym = b->n_syms < wd_intern_count(b->symbols) ? b->n_syms
+                                                                      : wd_intern_count(b->symbols);
+    uint8_t *held = NULL;
+    if (want != NULL && nsym > 0 && (held = calloc(nsym, 1)) == NULL) {
+        w->st = WD_ENOMEM;
+        return;
+    }
+    for (uint32_t i = 0; i < b->n_accts; i++) {
+        n += taken(b, want, i) ? 1u : 0u;
+    }
+    wd_w_u32(w, n);
+    for (uint32_t i = 0; i < b->n_accts; i++) {
+        if (taken(b, want, i)) {
+            save_account(w, b, i);
+        }
+    }
+    uint32_t np = 0;
+    for (uint32_t i = 0; i < b->n_pos; i++) {
+        if (taken(b, want, b->pos[i].account)) {
+            np++;
+            if (held != NULL && b->pos[i].symbol < nsym) {
+                held[b->pos[i].symbol] = 1;
+            }
+        }
+    }
+    n = 0;
+    for (uint32_t i = 0; i < nsym; i++) {
+        n += b->syms[i].flags != 0 && (want == NULL || held[i]) ? 1u : 0u;
+    }
+    wd_w_u32(w, n);
+    for (uint32_t i = 0; i < nsym; i++) {
+        if (b->syms[i].flags != 0 && (want == NULL || held[i])) {
+            save_symbol(w, b, i);
+        }
+    }
+    free(held);
+    wd_w_u32(w, np);
+    for (uint32_t i = 0; i < b->n_pos; i++) {
+        if (taken(b, want, b->pos[i].account)) {
+            save_position(w, b, &b->pos[i]);
+        }
+    }
+}
+
 void wd_book_save(const struct wd_book *b, struct wd_wbuf *w)
 {
-    uint32_t n;
     wd_w_u32(w, BOOK_MAGIC);
     wd_w_u32(w, BOOK_VERSION);
     save_figures(w, &b->firm);
@@ -824,46 +913,7 @@ void wd_book_save(const struct wd_book *b, struct wd_wbuf *w)
     wd_w_i64(w, b->day_end_ns);
     wd_w_i64(w, b->last_ts);
     wd_w_u64(w, b->events);
-    n = 0;
-    for (uint32_t i = 0; i < b->n_accts; i++) {
-        n += b->accts[i].present ? 1u : 0u;
-    }
-    wd_w_u32(w, n);
-    for (uint32_t i = 0; i < b->n_accts; i++) {
-        const struct acct_state *a = &b->accts[i];
-        if (!a->present) {
-            continue;
-        }
-        save_name(w, b->accounts, i);
-        save_figures(w, &a->f);
-        wd_w_u8(w, (uint8_t)((a->had_fill ? 1u : 0u) | (a->saw_account_event ? 2u : 0u)));
-    }
-    n = 0;
-    for (uint32_t i = 0; i < b->n_syms && i < wd_intern_count(b->symbols); i++) {
-        n += b->syms[i].flags != 0 ? 1u : 0u;
-    }
-    wd_w_u32(w, n);
-    for (uint32_t i = 0; i < b->n_syms && i < wd_intern_count(b->symbols); i++) {
-        const struct sym_state *sy = &b->syms[i];
-        if (sy->flags == 0) {
-            continue;
-        }
-        save_name(w, b->symbols, i);
-        wd_w_i64(w, sy->mid);
-        wd_w_i64(w, sy->trade);
-        wd_w_i64(w, sy->fill);
-        wd_w_u8(w, (uint8_t)sy->flags);
-    }
-    wd_w_u32(w, b->n_pos);
-    for (uint32_t i = 0; i < b->n_pos; i++) {
-        const struct wd_position *p = &b->pos[i];
-        save_name(w, b->accounts, p->account);
-        save_name(w, b->symbols, p->symbol);
-        wd_w_i64(w, p->qty);
-        wd_w_i64(w, p->cost);
-        wd_w_i64(w, p->mtm);
-        wd_w_i64(w, p->realized);
-    }
+    save_sections(b, NULL, w);
 }
 
 static enum wd_status load_name(struct wd_rbuf *r, struct wd_intern *t, uint32_t *id)
@@ -874,6 +924,24 @@ static enum wd_status load_name(struct wd_rbuf *r, struct wd_intern *t, uint32_t
         return WD_EINVAL;
     }
     return wd_intern_get(t, p, n, id);
+}
+
+/* A symbol's marks as save_symbol wrote them (after its name). */
+static void load_marks(struct wd_rbuf *r, struct sym_state *sy)
+{
+    sy->mid = wd_r_i64(r);
+    sy->trade = wd_r_i64(r);
+    sy->fill = wd_r_i64(r);
+    sy->flags = wd_r_u8(r) & (HAS_QUOTE | HAS_TRADE | HAS_FILL);
+}
+
+/* A position's figures as save_position wrote them (after its names). */
+static void load_position_values(struct wd_rbuf *r, struct wd_position *p)
+{
+    p->qty = wd_r_i64(r);
+    p->cost = wd_r_i64(r);
+    p->mtm = wd_r_i64(r);
+    p->realized = wd_r_i64(r);
 }
 
 enum wd_status wd_book_load(struct wd_book *b, struct wd_rbuf *r, struct wd_error *err)
@@ -918,11 +986,7 @@ enum wd_status wd_book_load(struct wd_book *b, struct wd_rbuf *r, struct wd_erro
             (st = ensure_symbol(b, sym)) != WD_OK) {
             goto bad;
         }
-        struct sym_state *sy = &b->syms[sym];
-        sy->mid = wd_r_i64(r);
-        sy->trade = wd_r_i64(r);
-        sy->fill = wd_r_i64(r);
-        sy->flags = wd_r_u8(r) & (HAS_QUOTE | HAS_TRADE | HAS_FILL);
+        load_marks(r, &b->syms[sym]);
     }
     n = wd_r_u32(r);
     for (uint32_t k = 0; k < n && !r->bad; k++) {
@@ -933,10 +997,7 @@ enum wd_status wd_book_load(struct wd_book *b, struct wd_rbuf *r, struct wd_erro
             (st = get_position(b, id, sym, &p)) != WD_OK) {
             goto bad;
         }
-        p->qty = wd_r_i64(r);
-        p->cost = wd_r_i64(r);
-        p->mtm = wd_r_i64(r);
-        p->realized = wd_r_i64(r);
+        load_position_values(r, p);
         if (id >= b->n_accts || !b->accts[id].present) {
             st = WD_EINVAL;
             goto bad;
@@ -960,4 +1021,429 @@ enum wd_status wd_book_load(struct wd_book *b, struct wd_rbuf *r, struct wd_erro
 bad:
     return wd_error_set(err, st == WD_OK ? WD_EINVAL : st, "book snapshot is damaged (%s)",
                         wd_status_str(st));
+}
+
+/* ---- account handover ---------------------------------------------------------------- */
+
+/* The book part of an account record (wd_engine_save_accounts):
+ *     day, day_start_ns, day_end_ns      the saving book's day
+ *     accounts, symbols, positions       save_sections, for the wanted accounts
+ * Loading is in three steps so that it is all or nothing: check (reads,
+ * changes nothing: EINVAL, EFULL), reserve (interns names, grows tables:
+ * ENOMEM, nothing visible), load (cannot fail). */
+
+void wd_book_save_accounts(const struct wd_book *b, const bool *want, struct wd_wbuf *w)
+{
+    wd_w_i64(w, b->day);
+    wd_w_i64(w, b->day_start_ns);
+    wd_w_i64(w, b->day_end_ns);
+    save_sections(b, want, w);
+}
+
+/* f -= g over the level figures, in 128 bits (both are sums over accounts
+ * of figures that fit, so the difference does); peak moves with them. */
+static void figures_sub(struct wd_figures *f, const struct wd_figures *g, int sign)
+{
+    f->capital = (wd_fix)((wd_i128)f->capital + sign * (wd_i128)g->capital);
+    f->cash = (wd_fix)((wd_i128)f->cash + sign * (wd_i128)g->cash);
+    f->realized = (wd_fix)((wd_i128)f->realized + sign * (wd_i128)g->realized);
+    f->commission = (wd_fix)((wd_i128)f->commission + sign * (wd_i128)g->commission);
+    f->mtm = (wd_fix)((wd_i128)f->mtm + sign * (wd_i128)g->mtm);
+    f->gross = (wd_fix)((wd_i128)f->gross + sign * (wd_i128)g->gross);
+    f->cost = (wd_fix)((wd_i128)f->cost + sign * (wd_i128)g->cost);
+    f->day_open = (wd_fix)((wd_i128)f->day_open + sign * (wd_i128)g->day_open);
+    f->peak = (wd_fix)((wd_i128)f->peak + sign * (wd_i128)g->peak);
+}
+
+void wd_book_drop_account(struct wd_book *b, uint32_t account)
+{
+    if (account >= b->n_accts || !b->accts[account].present) {
+        return;
+    }
+    struct acct_state *a = &b->accts[account];
+    figures_sub(&b->firm, &a->f, -1);
+    refresh(b, &b->firm);
+    for (uint32_t i = 0; i < b->n_pos; i++) {
+        struct wd_position *p = &b->pos[i];
+        if (p->account == account) {
+            p->qty = p->cost = p->mtm = p->realized = 0;
+        }
+    }
+    memset(a, 0, sizeof *a);
+}
+
+enum wd_status wd_book_record_init(struct wd_book_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    if (wd_intern_init(&rec->accounts, 100000u) != WD_OK ||
+        wd_intern_init(&rec->symbols, 1000000u) != WD_OK ||
+        wd_intern_init(&rec->positions, DEFAULT_MAX_POSITIONS) != WD_OK) {
+        wd_book_record_destroy(rec);
+        return WD_ENOMEM;
+    }
+    return WD_OK;
+}
+
+void wd_book_record_destroy(struct wd_book_record *rec)
+{
+    wd_intern_destroy(&rec->accounts);
+    wd_intern_destroy(&rec->symbols);
+    wd_intern_destroy(&rec->positions);
+    free(rec->sums);
+    rec->sums = NULL;
+}
+
+/* A name read from r into t (a record's scratch table): WD_EINVAL for a bad
+ * or repeated one (*id then undefined). */
+static enum wd_status record_name(struct wd_rbuf *r, struct wd_intern *t, const char **p,
+                                  size_t *n, uint32_t *id)
+{
+    *p = wd_r_bytes(r, WD_INTERN_NAME_MAX, n);
+    if (r->bad || *n == 0) {
+        return WD_EINVAL;
+    }
+    uint32_t before = wd_intern_count(t);
+    enum wd_status st = wd_intern_get(t, *p, *n, id);
+    if (st == WD_OK && wd_intern_count(t) == before) {
+        return WD_EINVAL; /* twice in one record */
+    }
+    return st == WD_EFULL ? WD_EINVAL : st;
+}
+
+/* The key of a position in a record's positions table. */
+static void pos_key(uint32_t acct, uint32_t sym, char *buf, size_t cap, size_t *n)
+{
+    int k = snprintf(buf, cap, "%u:%u", acct, sym);
+    *n = k > 0 ? (size_t)k : 0u;
+}
+
+/* Per record account: what the check computed. */
+struct wd_book_record_sums {
+    wd_i128 mtm, cost, gross, realized; /* over its positions, as recorded */
+    wd_i128 new_mtm, new_gross;          /* revalued at this book's marks */
+    struct wd_figures f;                 /* as recorded */
+};
+
+/* The mark a loaded position of sym is valued at: this book's, else the
+ * record's (rec_sym: the record's marks). */
+static bool handover_mark(const struct wd_book *b, uint32_t sym, const struct sym_state *rec_sym,
+                          wd_fix *mark)
+{
+    if (sym != WD_NO_ID && sym < b->n_syms && sym_mark(&b->syms[sym], mark)) {
+        return true;
+    }
+    return sym_mark(rec_sym, mark);
+}
+
+/* Whether the recorded figures hold the book's identities. */
+static bool figures_sane(const struct wd_figures *f)
+{
+    return f->capital > 0 && f->commission >= 0 && f->gross >= 0 && f->peak >= f->equity &&
+           (wd_i128)f->equity == (wd_i128)f->cash + f->mtm &&
+           (wd_i128)f->cash == (wd_i128)f->capital + f->realized - f->cost &&
+           f->drawdown >= 0.0 && f->max_drawdown >= f->drawdown && isfinite(f->max_drawdown);
+}
+
+static enum wd_status count_new_names(const struct wd_intern *mine, const struct wd_intern *rec)
+{
+    uint32_t fresh = 0, id;
+    for (uint32_t i = 0; i < wd_intern_count(rec); i++) {
+        const char *n = wd_intern_name(rec, i);
+        fresh += wd_intern_find(mine, n, strlen(n), &id) == WD_OK ? 0u : 1u;
+    }
+    return (uint64_t)wd_intern_count(mine) + fresh > mine->max_names ? WD_EFULL : WD_OK;
+}
+
+enum wd_status wd_book_check_accounts(const struct wd_book *b, struct wd_rbuf *r,
+                                      struct wd_book_record *rec, struct wd_error *err)
+{
+    enum wd_status st = WD_OK;
+    const char *np;
+    size_t nn;
+    uint32_t rid, sid, n;
+    rec->day = wd_r_i64(r);
+    rec->day_start_ns = wd_r_i64(r);
+    rec->day_end_ns = wd_r_i64(r);
+    if (rec->day != INT64_MIN) {
+        int64_t s, e;
+        if (r->bad || rec->day_start_ns >= rec->day_end_ns ||
+            wd_tz_local_day(b->tz, rec->day_start_ns, &s, &e) != rec->day ||
+            s != rec->day_start_ns || e != rec->day_end_ns) {
+            return wd_error_set(err, WD_EINVAL, "account record: bad day");
+        }
+    }
+    n = wd_r_u32(r);
+    if (r->bad || n > r->len) {
+        return wd_error_set(err, WD_EINVAL, "account record: truncated");
+    }
+    rec->sums = calloc(n ? n : 1u, sizeof *rec->sums);
+    if (rec->sums == NULL) {
+        return wd_error_set(err, WD_ENOMEM, "out of memory");
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        if ((st = record_name(r, &rec->accounts, &np, &nn, &rid)) != WD_OK) {
+            return wd_error_set(err, st, "account record: bad or repeated account #%u", k + 1u);
+        }
+        load_figures(r, &rec->sums[rid].f);
+        if (wd_r_u8(r) > 3u || r->bad || !figures_sane(&rec->sums[rid].f)) {
+            return wd_error_set(err, WD_EINVAL, "account record: account %.*s: bad figures",
+                                (int)nn, np);
+        }
+    }
+    n = wd_r_u32(r);
+    if (r->bad || n > r->len) {
+        return wd_error_set(err, WD_EINVAL, "account record: truncated");
+    }
+    struct sym_state *marks = calloc(n ? n : 1u, sizeof *marks);
+    if (marks == NULL) {
+        return wd_error_set(err, WD_ENOMEM, "out of memory");
+    }
+    for (uint32_t k = 0; k < n && st == WD_OK; k++) {
+        if ((st = record_name(r, &rec->symbols, &np, &nn, &sid)) != WD_OK) {
+            wd_error_set(err, st, "account record: bad or repeated symbol #%u", k + 1u);
+            break;
+        }
+        uint8_t fl = 0;
+        load_marks(r, &marks[sid]);
+        fl = (uint8_t)marks[sid].flags;
+        if (r->bad || fl == 0 || marks[sid].mid < 0 || marks[sid].trade < 0 ||
+            marks[sid].fill < 0) {
+            st = wd_error_set(err, WD_EINVAL, "account record: symbol %.*s: bad marks", (int)nn,
+                              np);
+        }
+    }
+    n = st == WD_OK ? wd_r_u32(r) : 0u;
+    if (st == WD_OK && (r->bad || n > r->len)) {
+        st = wd_error_set(err, WD_EINVAL, "account record: truncated");
+    }
+    for (uint32_t k = 0; k < n && st == WD_OK; k++) {
+        const char *ap, *sp;
+        size_t an, sn, kn;
+        char key[32];
+        uint32_t pid, mine_a, mine_s;
+        struct wd_position p;
+        ap = wd_r_bytes(r, WD_INTERN_NAME_MAX, &an);
+        sp = wd_r_bytes(r, WD_INTERN_NAME_MAX, &sn);
+        load_position_values(r, &p);
+        if (r->bad || wd_intern_find(&rec->accounts, ap, an, &rid) != WD_OK ||
+            wd_intern_find(&rec->symbols, sp, sn, &sid) != WD_OK) {
+            st = wd_error_set(err, WD_EINVAL, "account record: position #%u: unknown account or "
+                                              "symbol", k + 1u);
+            break;
+        }
+        pos_key(rid, sid, key, sizeof key, &kn);
+        uint32_t before = wd_intern_count(&rec->positions);
+        if ((st = wd_intern_get(&rec->positions, key, kn, &pid)) != WD_OK ||
+            wd_intern_count(&rec->positions) == before) {
+            st = wd_error_set(err, st == WD_ENOMEM ? WD_ENOMEM : WD_EINVAL,
+                              "account record: position %.*s %.*s twice", (int)an, ap, (int)sn, sp);
+            break;
+        }
+        /* Existing here (a tombstone, or the account's own) or new. */
+        if (wd_intern_find(b->accounts, ap, an, &mine_a) != WD_OK ||
+            wd_intern_find(b->symbols, sp, sn, &mine_s) != WD_OK ||
+            wd_book_find_position(b, mine_a, mine_s) == NULL) {
+            rec->new_positions++;
+            mine_s = wd_intern_find(b->symbols, sp, sn, &mine_s) == WD_OK ? mine_s : WD_NO_ID;
+        }
+        wd_fix mark = 0;
+        wd_i128 m = 0;
+        if (handover_mark(b, mine_s, &marks[sid], &mark)) {
+            m = mul_round(p.qty, mark);
+        }
+        struct wd_book_record_sums *s = &rec->sums[rid];
+        s->mtm += p.mtm;
+        s->cost += p.cost;
+        s->gross += p.mtm < 0 ? -(wd_i128)p.mtm : p.mtm;
+        s->realized += p.realized;
+        s->new_mtm += m;
+        s->new_gross += m < 0 ? -m : m;
+        if (!fits(m) || (p.qty == 0 && (p.cost != 0 || p.mtm != 0))) {
+            st = wd_error_set(err, WD_EINVAL, "account record: position %.*s %.*s: bad figures",
+                              (int)an, ap, (int)sn, sp);
+        }
+    }
+    free(marks);
+    if (st != WD_OK) {
+        return st;
+    }
+    /* The positions add up to their accounts' figures; revalued here, the
+     * accounts and the firm stay in range. */
+    wd_i128 firm[9] = {b->firm.capital, b->firm.cash,     b->firm.realized,
+                       b->firm.commission, b->firm.mtm,   b->firm.gross,
+                       b->firm.cost,    b->firm.day_open, b->firm.peak};
+    for (uint32_t i = 0; i < wd_intern_count(&rec->accounts); i++) {
+        const struct wd_book_record_sums *s = &rec->sums[i];
+        const struct wd_figures *f = &s->f;
+        const char *name = wd_intern_name(&rec->accounts, i);
+        if (s->mtm != f->mtm || s->cost != f->cost || s->gross != f->gross ||
+            s->realized != f->realized) {
+            return wd_error_set(err, WD_EINVAL,
+                                "account record: account %s: positions do not add up", name);
+        }
+        wd_i128 eq = (wd_i128)f->cash + s->new_mtm;
+        if (!fits(s->new_mtm) || !fits(s->new_gross) || !fits(eq)) {
+            return wd_error_set(err, WD_ERANGE, "account record: account %s out of range here",
+                                name);
+        }
+        const struct wd_figures *old = NULL;
+        if (wd_intern_find(b->accounts, name, strlen(name), &rid) == WD_OK) {
+            old = wd_book_account(b, rid);
+        }
+        const wd_fix add[9] = {f->capital, f->cash, f->realized, f->commission, (wd_fix)s->new_mtm,
+                               (wd_fix)s->new_gross, f->cost, f->day_open, f->peak};
+        const wd_fix sub[9] = {old ? old->capital : 0,    old ? old->cash : 0,
+                               old ? old->realized : 0,   old ? old->commission : 0,
+                               old ? old->mtm : 0,        old ? old->gross : 0,
+                               old ? old->cost : 0,       old ? old->day_open : 0,
+                               old ? old->peak : 0};
+        for (int k = 0; k < 9; k++) {
+            firm[k] += (wd_i128)add[k] - sub[k];
+        }
+        /* An equity above the recorded peak raises it, and a later day's
+         * open is the equity: both within eq, which fits. */
+        firm[7] += eq > f->day_open ? eq - f->day_open : 0;
+        firm[8] += eq > f->peak ? eq - f->peak : 0;
+    }
+    for (int k = 0; k < 9; k++) {
+        if (!fits(firm[k]) || !fits(firm[1] + firm[4])) {
+            return wd_error_set(err, WD_ERANGE, "account record: the firm's figures would "
+                                                "overflow");
+        }
+    }
+    if ((uint64_t)b->n_pos + rec->new_positions > b->max_positions) {
+        return wd_error_set(err, WD_EFULL, "account record: %u more positions than the %u "
+                            "allowed", (unsigned)(b->n_pos + rec->new_positions - b->max_positions),
+                            b->max_positions);
+    }
+    if (count_new_names(b->accounts, &rec->accounts) != WD_OK ||
+        count_new_names(b->symbols, &rec->symbols) != WD_OK) {
+        return wd_error_set(err, WD_EFULL, "account record: too many account or symbol names");
+    }
+    return WD_OK;
+}
+
+enum wd_status wd_book_reserve_accounts(struct wd_book *b, const struct wd_book_record *rec)
+{
+    enum wd_status st = WD_OK;
+    uint32_t id;
+    for (uint32_t i = 0; i < wd_intern_count(&rec->accounts) && st == WD_OK; i++) {
+        const char *n = wd_intern_name(&rec->accounts, i);
+        if ((st = wd_intern_get(b->accounts, n, strlen(n), &id)) == WD_OK) {
+            st = ensure_account_slot(b, id);
+        }
+    }
+    for (uint32_t i = 0; i < wd_intern_count(&rec->symbols) && st == WD_OK; i++) {
+        const char *n = wd_intern_name(&rec->symbols, i);
+        if ((st = wd_intern_get(b->symbols, n, strlen(n), &id)) == WD_OK) {
+            st = ensure_symbol(b, id);
+        }
+    }
+    if (st != WD_OK) {
+        return st;
+    }
+    /* A day roll at load needs its undo room; new positions their slots. */
+    if (b->n_saved < b->n_accts) {
+        wd_fix *ns = realloc(b->saved_day_open, (size_t)b->n_accts * sizeof *ns);
+        if (ns == NULL) {
+            return WD_ENOMEM;
+        }
+        b->saved_day_open = ns;
+        b->n_saved = b->n_accts;
+    }
+    uint32_t need = b->n_pos + rec->new_positions;
+    while ((uint64_t)need * 2u > b->pos_mask + 1u) {
+        if ((st = grow_pos_slots(b)) != WD_OK) {
+            return st;
+        }
+    }
+    if (need > b->cap_pos) {
+        struct wd_position *np = realloc(b->pos, (size_t)need * sizeof *np);
+        if (np == NULL) {
+            return WD_ENOMEM;
+        }
+        b->pos = np;
+        b->cap_pos = need;
+    }
+    return WD_OK;
+}
+
+/* Reads a name the reserve step interned: its id in t. */
+static uint32_t known_name(struct wd_rbuf *r, const struct wd_intern *t)
+{
+    size_t n;
+    uint32_t id = WD_NO_ID;
+    const char *p = wd_r_bytes(r, WD_INTERN_NAME_MAX, &n);
+    return wd_intern_find(t, p, n, &id) == WD_OK ? id : WD_NO_ID; /* always found */
+}
+
+void wd_book_load_accounts(struct wd_book *b, struct wd_rbuf *r, const struct wd_book_record *rec)
+{
+    struct day_undo undo;
+    uint32_t n, id, sym;
+    (void)wd_r_i64(r);
+    (void)wd_r_i64(r);
+    (void)wd_r_i64(r);
+    /* A book behind the record's day moves to it first, as if an event of
+     * that day had come (its own accounts' day-open become their equity);
+     * a book already past it treats the accounts as rolled (below). */
+    if (rec->day != INT64_MIN && (b->day == INT64_MIN || b->day < rec->day)) {
+        (void)roll_day(b, rec->day_start_ns, &undo); /* room reserved: cannot fail */
+    }
+    bool rolled_here = rec->day != INT64_MIN && b->day > rec->day;
+    n = wd_r_u32(r);
+    for (uint32_t k = 0; k < n; k++) {
+        id = known_name(r, b->accounts);
+        wd_book_drop_account(b, id); /* replaced, never summed */
+        struct acct_state *a = &b->accts[id];
+        load_figures(r, &a->f);
+        uint8_t fl = wd_r_u8(r);
+        a->present = true;
+        a->had_fill = (fl & 1u) != 0;
+        a->saw_account_event = (fl & 2u) != 0;
+        a->f.mtm = a->f.gross = 0; /* revalued with the positions below */
+    }
+    n = wd_r_u32(r);
+    for (uint32_t k = 0; k < n; k++) {
+        struct sym_state rs;
+        sym = known_name(r, b->symbols);
+        load_marks(r, &rs);
+        struct sym_state *s = &b->syms[sym];
+        if (s->flags == 0) { /* this book has no mark for it: the record's */
+            s->mid = rs.mid;
+            s->trade = rs.trade;
+            s->fill = rs.fill;
+            s->flags = rs.flags;
+        }
+    }
+    n = wd_r_u32(r);
+    for (uint32_t k = 0; k < n; k++) {
+        struct wd_position *p;
+        id = known_name(r, b->accounts);
+        sym = known_name(r, b->symbols);
+        (void)get_position(b, id, sym, &p); /* room reserved: cannot fail */
+        load_position_values(r, p);
+        wd_fix mark = 0;
+        (void)sym_mark(&b->syms[sym], &mark);
+        p->mtm = (wd_fix)mul_round(p->qty, mark); /* checked to fit */
+        struct wd_figures *f = &b->accts[id].f;
+        f->mtm += p->mtm;
+        f->gross += p->mtm < 0 ? -p->mtm : p->mtm;
+    }
+    for (uint32_t i = 0; i < wd_intern_count(&rec->accounts); i++) {
+        const char *name = wd_intern_name(&rec->accounts, i);
+        if (wd_intern_find(b->accounts, name, strlen(name), &id) != WD_OK) {
+            continue; /* never: reserved */
+        }
+        struct wd_figures *f = &b->accts[id].f;
+        f->equity = f->cash + f->mtm;
+        if (rolled_here) {
+            f->day_open = f->equity;
+        }
+        refresh(b, f);
+        figures_sub(&b->firm, f, +1);
+    }
+    refresh(b, &b->firm);
+    b->created_account = WD_NO_ID;
+    b->created_position = false;
 }
