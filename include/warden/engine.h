@@ -173,6 +173,57 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w);
 enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
                               struct wd_error *err) WD_MUST_USE;
 
+/* ---- account handover (Kafka scale-out, docs/KAFKA.md) ------------------------------
+ *
+ * When a partition moves from instance X to instance Y, X saves the state
+ * of the partition's accounts and drops them, Y loads it: no fill lost or
+ * counted twice. Rules in docs/internals/ENGINE.md, "Account handover". */
+
+/* Which accounts: true for the account named `account` (NUL-terminated,
+ * valid during the call). */
+typedef bool (*wd_account_pred)(void *ctx, const char *account);
+
+/* Appends the event-derived state of every account for which
+ * want(ctx, name) is true (and that the engine knows, i.e. the book has it
+ * present): its figures (capital, cash, realized, commission, mtm, gross,
+ * cost, equity, day-open, peak, drawdowns), its positions (with their
+ * open-order quantities and unauthorized marks), its open orders, its
+ * kill-switch latches and PSR window, and the marks of the symbols it
+ * holds. Stamped with the book's day. Trading states are not included (the
+ * caller carries them); order-rate windows restart empty; the rejected-
+ * intent ring has no account and is not moved. Names, not interned ids.
+ * On allocation failure w->st becomes WD_ENOMEM. */
+void wd_engine_save_accounts(const struct wd_engine *e, wd_account_pred want, void *ctx,
+                             struct wd_wbuf *w);
+
+/* Forgets those accounts as if they had never been seen: their figures
+ * leave the firm's (the firm's peak loses the account's peak), their
+ * positions are flat and zero (kept as tombstones: wd_book_position still
+ * lists them, with an absent account), their open orders are gone (a
+ * later fill or ack for one is one for an order the engine never saw),
+ * their latches re-armed and PSR windows empty, their order-rate windows
+ * empty. The firm's figures stay the sum of the remaining accounts; the
+ * firm's own latches, PSR window and drawdown history stay. Their trading
+ * states stay (the caller decides). wd_book_account gives NULL for them
+ * until they appear again (an event, or a load). */
+void wd_engine_drop_accounts(struct wd_engine *e, wd_account_pred want, void *ctx);
+
+/* Loads accounts written by wd_engine_save_accounts (by this or another
+ * engine with the same configuration): each replaces that account's state
+ * here (as if dropped first), and the firm's figures take it in (peak:
+ * plus the account's). Positions are valued at this engine's marks (a
+ * symbol with none here takes the record's). Day: an engine with no day
+ * yet or an earlier one rolls to the record's day first; an engine on a
+ * later day sets the accounts' day-open to their equity at load (as if the
+ * day had rolled). *n gets the number of accounts loaded. All or nothing:
+ * WD_EINVAL for a malformed record (truncated, garbage, figures that do
+ * not add up, an order id open here for another account), WD_ERANGE for
+ * figures that would overflow here, WD_EFULL (too many positions, orders
+ * or names) and WD_ENOMEM leave the engine's state unchanged (on WD_ENOMEM
+ * its name tables and side tables may have grown). */
+enum wd_status wd_engine_load_accounts(struct wd_engine *e, const void *data, size_t len,
+                                       size_t *n, struct wd_error *err) WD_MUST_USE;
+
 /* The notional of an account's open orders (sum of remaining qty x order
  * price, saturated at INT64_MAX): what max_gross_exposure counts besides
  * the positions. 0 for an unknown account. */

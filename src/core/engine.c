@@ -2427,7 +2427,7 @@ static void save_kills(struct wd_wbuf *w, const struct kill_state *k)
     }
 }
 
-static enum wd_status load_kills(struct wd_engine *e, struct wd_rbuf *r, struct kill_state *k)
+static enum wd_status load_kills(const struct wd_engine *e, struct wd_rbuf *r, struct kill_state *k)
 {
     uint8_t fl = wd_r_u8(r);
     k->pnl_on = (fl & 1u) != 0;
@@ -2650,22 +2650,82 @@ static enum wd_status load_detectors(struct wd_rbuf *r, struct detectors *d)
     return r->bad ? WD_EINVAL : WD_OK;
 }
 
+static const struct kill_state k_no_kills; /* an account without side state */
+
+/* Whether a section takes account id (want NULL: every one). */
+static bool wants(const bool *want, uint32_t id) { return want == NULL || want[id]; }
+
+/* The kill-switch latches and PSR windows per account: every account with
+ * side state (want NULL), or the wanted ones (by account id, book slots). */
+static void save_kill_section(struct wd_wbuf *w, const struct wd_engine *e, const bool *want)
+{
+    uint32_t n = 0, end = want == NULL ? e->n_ax : wd_book_account_slots(e->book);
+    end = end < wd_intern_count(&e->accounts) ? end : wd_intern_count(&e->accounts);
+    for (uint32_t i = 0; i < end; i++) {
+        n += wants(want, i) ? 1u : 0u;
+    }
+    wd_w_u32(w, n);
+    for (uint32_t i = 0; i < end; i++) {
+        if (wants(want, i)) {
+            save_str(w, wd_intern_name(&e->accounts, i));
+            save_kills(w, i < e->n_ax ? &e->ax[i].ks : &k_no_kills);
+        }
+    }
+}
+
+static void save_order(struct wd_wbuf *w, const struct wd_engine *e, const struct order *o)
+{
+    wd_w_bytes(w, o->id, o->id_len);
+    save_str(w, wd_intern_name(&e->accounts, o->account));
+    save_str(w, wd_intern_name(&e->symbols, o->symbol));
+    wd_w_u8(w, (uint8_t)((o->side > 0 ? 1u : 0u) | (o->acked ? 2u : 0u)));
+    wd_w_i64(w, o->remaining);
+    wd_w_i64(w, o->price);
+    wd_w_i64(w, o->intent_ns);
+}
+
+static void save_order_section(struct wd_wbuf *w, const struct wd_engine *e, const bool *want)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i <= e->orders.mask; i++) {
+        const struct order *o = &e->orders.slots[i];
+        n += o->slot == SLOT_USED && wants(want, o->account) ? 1u : 0u;
+    }
+    wd_w_u32(w, n);
+    for (uint32_t i = 0; i <= e->orders.mask; i++) {
+        const struct order *o = &e->orders.slots[i];
+        if (o->slot == SLOT_USED && wants(want, o->account)) {
+            save_order(w, e, o);
+        }
+    }
+}
+
+/* Positions marked by unauthorized fills, by name. */
+static void save_unauth_section(struct wd_wbuf *w, const struct wd_engine *e, const bool *want)
+{
+    uint32_t nu = 0;
+    for (uint32_t i = 0; i < e->det.n_unauth; i++) {
+        const struct wd_position *p = wd_book_position(e->book, i);
+        nu += e->det.unauth[i] != 0 && p != NULL && wants(want, p->account) ? 1u : 0u;
+    }
+    wd_w_u32(w, nu);
+    for (uint32_t i = 0; i < e->det.n_unauth; i++) {
+        const struct wd_position *p = wd_book_position(e->book, i);
+        if (e->det.unauth[i] != 0 && p != NULL && wants(want, p->account)) {
+            save_str(w, wd_intern_name(&e->accounts, p->account));
+            save_str(w, wd_intern_name(&e->symbols, p->symbol));
+        }
+    }
+}
+
 void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
 {
     wd_w_u32(w, ENGINE_MAGIC);
     wd_w_u32(w, ENGINE_VERSION);
     wd_book_save(e->book, w);
     save_kills(w, &e->firm_ks);
+    save_kill_section(w, e, NULL);
     uint32_t n = 0;
-    for (uint32_t i = 0; i < e->n_ax && i < wd_intern_count(&e->accounts); i++) {
-        n++;
-    }
-    wd_w_u32(w, n);
-    for (uint32_t i = 0; i < n; i++) {
-        save_str(w, wd_intern_name(&e->accounts, i));
-        save_kills(w, &e->ax[i].ks);
-    }
-    n = 0;
     for (uint32_t i = 0; i < e->n_sx && i < wd_intern_count(&e->symbols); i++) {
         n += e->sx[i].quote_ts != 0 || e->sx[i].listed ? 1u : 0u;
     }
@@ -2680,20 +2740,7 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
             save_bars(w, e->sx[i].bars);
         }
     }
-    wd_w_u32(w, e->orders.used);
-    for (uint32_t i = 0; i <= e->orders.mask; i++) {
-        const struct order *o = &e->orders.slots[i];
-        if (o->slot != SLOT_USED) {
-            continue;
-        }
-        wd_w_bytes(w, o->id, o->id_len);
-        save_str(w, wd_intern_name(&e->accounts, o->account));
-        save_str(w, wd_intern_name(&e->symbols, o->symbol));
-        wd_w_u8(w, (uint8_t)((o->side > 0 ? 1u : 0u) | (o->acked ? 2u : 0u)));
-        wd_w_i64(w, o->remaining);
-        wd_w_i64(w, o->price);
-        wd_w_i64(w, o->intent_ns);
-    }
+    save_order_section(w, e, NULL);
     /* Rejected intents still remembered, oldest first. */
     const struct rej_ring *rr = &e->rejected;
     wd_w_u32(w, rr->count);
@@ -2703,19 +2750,52 @@ void wd_engine_save(const struct wd_engine *e, struct wd_wbuf *w)
         save_str(w, x->reason < RS_COUNT ? k_reasons[x->reason] : "");
     }
     save_detectors(w, &e->det);
-    /* Positions marked by unauthorized fills, by name. */
-    uint32_t nu = 0;
-    for (uint32_t i = 0; i < e->det.n_unauth; i++) {
-        nu += e->det.unauth[i] != 0 ? 1u : 0u;
-    }
-    wd_w_u32(w, nu);
-    for (uint32_t i = 0; i < e->det.n_unauth; i++) {
-        const struct wd_position *p = wd_book_position(e->book, i);
-        if (e->det.unauth[i] != 0 && p != NULL) {
-            save_str(w, wd_intern_name(&e->accounts, p->account));
-            save_str(w, wd_intern_name(&e->symbols, p->symbol));
-        }
-    }
+    save_unauth_section(w, e, NULL);
+}
+
+/* An order as save_order wrote it; names are views into the buffer. */
+struct order_rec {
+    struct wd_str id, account, symbol;
+    uint8_t flags;
+    wd_fix remaining, price;
+    int64_t intent_ns;
+};
+
+/* false: malformed (never saved so). */
+static bool read_order(struct wd_rbuf *r, struct order_rec *o)
+{
+    size_t n;
+    o->id.ptr = wd_r_bytes(r, ORDER_ID_MAX, &n);
+    o->id.len = (uint32_t)n;
+    o->account.ptr = wd_r_bytes(r, WD_INTERN_NAME_MAX, &n);
+    o->account.len = (uint32_t)n;
+    o->symbol.ptr = wd_r_bytes(r, WD_INTERN_NAME_MAX, &n);
+    o->symbol.len = (uint32_t)n;
+    o->flags = wd_r_u8(r);
+    o->remaining = wd_r_i64(r);
+    o->price = wd_r_i64(r);
+    o->intent_ns = wd_r_i64(r);
+    bool acked = (o->flags & 2u) != 0;
+    return !r->bad && o->id.len > 0 && o->account.len > 0 && o->symbol.len > 0 &&
+           o->remaining >= 0 && !(o->remaining == 0 && acked) && o->price >= 0;
+}
+
+/* Opens a read order (its slot from om_upsert) for account id, symbol sym:
+ * its exposure joins the account's and its position's. */
+static enum wd_status open_order(struct wd_engine *e, struct order *o, const struct order_rec *rec,
+                                 uint32_t id, uint32_t sym)
+{
+    o->account = id;
+    o->symbol = sym;
+    o->side = (rec->flags & 1u) ? 1 : -1;
+    o->remaining = rec->remaining;
+    o->price = rec->price;
+    o->intent_ns = rec->intent_ns;
+    o->acked = (rec->flags & 2u) != 0;
+    e->ax[id].open_notional += notional(o->remaining, o->price);
+    const struct wd_position *p = wd_book_find_position(e->book, id, sym);
+    o->pos = p != NULL ? wd_book_position_index(e->book, p) : NO_POS;
+    return po_add(e, o, o->remaining);
 }
 
 static enum wd_status read_name(struct wd_rbuf *r, struct wd_intern *t, uint32_t *id)
@@ -2769,41 +2849,24 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
     }
     n = wd_r_u32(&r);
     for (uint32_t k = 0; k < n && !r.bad; k++) {
-        size_t idn;
-        const char *idp = wd_r_bytes(&r, ORDER_ID_MAX, &idn);
+        struct order_rec orec;
         struct order *o;
-        if (r.bad || idn == 0 || (st = read_name(&r, &e->accounts, &id)) != WD_OK ||
-            (st = read_name(&r, &e->symbols, &sym)) != WD_OK || (st = ensure_acct(e, id)) != WD_OK ||
-            (st = ensure_sym(e, sym)) != WD_OK) {
-            st = st == WD_OK ? WD_EINVAL : st;
+        bool dup;
+        if (!read_order(&r, &orec)) {
+            st = WD_EINVAL;
             goto bad;
         }
-        struct wd_str sid = {idp, (uint32_t)idn};
-        bool dup;
-        if ((st = om_upsert(&e->orders, sid, &o, &dup)) != WD_OK) {
+        if ((st = wd_intern_get(&e->accounts, orec.account.ptr, orec.account.len, &id)) != WD_OK ||
+            (st = wd_intern_get(&e->symbols, orec.symbol.ptr, orec.symbol.len, &sym)) != WD_OK ||
+            (st = ensure_acct(e, id)) != WD_OK || (st = ensure_sym(e, sym)) != WD_OK ||
+            (st = om_upsert(&e->orders, orec.id, &o, &dup)) != WD_OK) {
             goto bad;
         }
         if (dup) {
             st = WD_EINVAL;
             goto bad;
         }
-        o->account = id;
-        o->symbol = sym;
-        uint8_t fl = wd_r_u8(&r);
-        o->side = (fl & 1u) ? 1 : -1;
-        o->remaining = wd_r_i64(&r);
-        o->price = wd_r_i64(&r);
-        o->intent_ns = wd_r_i64(&r);
-        o->acked = (fl & 2u) != 0;
-        if (o->remaining < 0 || (o->remaining == 0 && o->acked) || o->price < 0) {
-            /* never saved so */
-            st = WD_EINVAL;
-            goto bad;
-        }
-        e->ax[id].open_notional += notional(o->remaining, o->price);
-        const struct wd_position *p = wd_book_find_position(e->book, id, sym);
-        o->pos = p != NULL ? wd_book_position_index(e->book, p) : NO_POS;
-        if ((st = po_add(e, o, o->remaining)) != WD_OK) {
+        if ((st = open_order(e, o, &orec, id, sym)) != WD_OK) {
             goto bad;
         }
     }
@@ -2851,4 +2914,339 @@ enum wd_status wd_engine_load(struct wd_engine *e, const void *data, size_t len,
 bad:
     return wd_error_set(err, st == WD_OK ? WD_EINVAL : st, "engine snapshot is damaged (%s)",
                         wd_status_str(st));
+}
+
+/* ---- account handover ------------------------------------------------------------------- */
+
+/* An account record (docs/internals/ENGINE.md, "Account handover"):
+ *     magic, version
+ *     the book part (wd_book_save_accounts)
+ *     kill-switch latches and PSR windows   save_kill_section
+ *     open orders                           save_order_section
+ *     unauthorized marks                    save_unauth_section
+ * each section written by the same code as the whole snapshot's, for the
+ * wanted accounts only. */
+#define ACCT_MAGIC 0x43414457u /* "WDAC" */
+#define ACCT_VERSION 1u
+
+/* By account id (book slots): the present accounts want(ctx, name) takes. */
+static bool *wanted(const struct wd_engine *e, wd_account_pred want, void *ctx)
+{
+    uint32_t n = wd_book_account_slots(e->book);
+    bool *v = calloc(n ? n : 1u, sizeof *v);
+    for (uint32_t id = 0; v != NULL && id < n; id++) {
+        v[id] = wd_book_account(e->book, id) != NULL &&
+                want(ctx, wd_intern_name(&e->accounts, id));
+    }
+    return v;
+}
+
+void wd_engine_save_accounts(const struct wd_engine *e, wd_account_pred want, void *ctx,
+                             struct wd_wbuf *w)
+{
+    bool *v = wanted(e, want, ctx);
+    if (v == NULL) {
+        w->st = WD_ENOMEM;
+        return;
+    }
+    wd_w_u32(w, ACCT_MAGIC);
+    wd_w_u32(w, ACCT_VERSION);
+    wd_book_save_accounts(e->book, v, w);
+    save_kill_section(w, e, v);
+    save_order_section(w, e, v);
+    save_unauth_section(w, e, v);
+    free(v);
+}
+
+/* A set of account ids: v[id] for id < n, or the single id `only` when v
+ * is NULL. */
+struct acct_set {
+    const bool *v;
+    uint32_t n, only;
+};
+
+static bool in_set(const struct acct_set *s, uint32_t id)
+{
+    return s->v != NULL ? id < s->n && s->v[id] : id == s->only;
+}
+
+/* Forgets the accounts of s: their open orders, the open quantities and
+ * marks of their positions, their side state (rate window, latches, PSR
+ * window; the scope reference stays), their book state. */
+static void drop_set(struct wd_engine *e, const struct acct_set *s)
+{
+    for (uint32_t i = 0; i <= e->orders.mask; i++) {
+        struct order *o = &e->orders.slots[i];
+        if (o->slot == SLOT_USED && in_set(s, o->account)) {
+            om_remove(&e->orders, o);
+        }
+    }
+    for (size_t i = 0; i < wd_book_position_count(e->book); i++) {
+        if (in_set(s, wd_book_position(e->book, i)->account)) {
+            if (i < e->n_po) {
+                e->po[i] = (struct pos_open){0, 0};
+            }
+            if (i < e->det.n_unauth) {
+                e->det.unauth[i] = 0;
+            }
+        }
+    }
+    for (uint32_t id = 0; id < wd_book_account_slots(e->book) || id < e->n_ax; id++) {
+        if (!in_set(s, id)) {
+            continue;
+        }
+        if (id < e->n_ax) {
+            struct acct_x *ax = &e->ax[id];
+            ax->open_notional = 0;
+            ax->rate_head = ax->rate_count = 0;
+            kill_state_free(&ax->ks);
+            memset(&ax->ks, 0, sizeof ax->ks);
+        }
+        wd_book_drop_account(e->book, id);
+    }
+}
+
+void wd_engine_drop_accounts(struct wd_engine *e, wd_account_pred want, void *ctx)
+{
+    bool *v = wanted(e, want, ctx);
+    if (v != NULL) {
+        struct acct_set s = {v, wd_book_account_slots(e->book), 0};
+        drop_set(e, &s);
+        free(v);
+        return;
+    }
+    /* Out of memory for the set: one account at a time. */
+    for (uint32_t id = 0; id < wd_book_account_slots(e->book); id++) {
+        if (wd_book_account(e->book, id) != NULL && want(ctx, wd_intern_name(&e->accounts, id))) {
+            struct acct_set s = {NULL, 0, id};
+            drop_set(e, &s);
+        }
+    }
+}
+
+/* The engine sections of an account record, checked against the record's
+ * book part (rec) and this engine, changing nothing: the number of orders
+ * it opens in *n_orders, whether it marks positions in *n_unauth. */
+static enum wd_status check_sections(const struct wd_engine *e, struct wd_rbuf *r,
+                                     const struct wd_book_record *rec, struct wd_intern *ids,
+                                     uint32_t *n_orders, uint32_t *n_unauth, struct wd_error *err)
+{
+    uint32_t n = wd_r_u32(r), rid, sid, before;
+    for (uint32_t k = 0; k < n; k++) {
+        size_t len;
+        const char *p = wd_r_bytes(r, WD_INTERN_NAME_MAX, &len);
+        struct kill_state tmp = {0};
+        enum wd_status st = r->bad ? WD_EINVAL : load_kills(e, r, &tmp);
+        kill_state_free(&tmp);
+        if (st != WD_OK || wd_intern_find(&rec->accounts, p, len, &rid) != WD_OK) {
+            return wd_error_set(err, st == WD_ENOMEM ? st : WD_EINVAL,
+                                "account record: bad kill-switch entry #%u", k + 1u);
+        }
+    }
+    n = wd_r_u32(r);
+    if (r->bad || n > r->len) {
+        return wd_error_set(err, WD_EINVAL, "account record: truncated");
+    }
+    /* Orders open here for the record's accounts leave before it loads. */
+    uint32_t leaving = 0;
+    for (uint32_t i = 0; i <= e->orders.mask; i++) {
+        const struct order *o = &e->orders.slots[i];
+        const char *an = o->slot == SLOT_USED ? wd_intern_name(&e->accounts, o->account) : NULL;
+        leaving += an != NULL && wd_intern_find(&rec->accounts, an, strlen(an), &rid) == WD_OK;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        struct order_rec o;
+        if (!read_order(r, &o) || wd_intern_find(&rec->accounts, o.account.ptr, o.account.len,
+                                                 &rid) != WD_OK) {
+            return wd_error_set(err, WD_EINVAL, "account record: bad order #%u", k + 1u);
+        }
+        before = wd_intern_count(ids);
+        enum wd_status st = wd_intern_get(ids, o.id.ptr, o.id.len, &sid);
+        if (st != WD_OK || wd_intern_count(ids) == before) {
+            return wd_error_set(err, st == WD_ENOMEM ? st : WD_EINVAL,
+                                "account record: order %.*s twice", (int)o.id.len, o.id.ptr);
+        }
+        const struct order *mine = om_find(&e->orders, o.id);
+        const char *an = mine != NULL ? wd_intern_name(&e->accounts, mine->account) : NULL;
+        if (an != NULL && wd_intern_find(&rec->accounts, an, strlen(an), &rid) != WD_OK) {
+            return wd_error_set(err, WD_EINVAL,
+                                "account record: order %.*s is open here for account %s",
+                                (int)o.id.len, o.id.ptr, an);
+        }
+    }
+    if ((uint64_t)e->orders.used - leaving + n > e->orders.max) {
+        return wd_error_set(err, WD_EFULL, "account record: more open orders than the %u allowed",
+                            e->orders.max);
+    }
+    *n_orders = n;
+    n = wd_r_u32(r);
+    for (uint32_t k = 0; k < n; k++) {
+        size_t an, sn, kn;
+        char key[32];
+        const char *ap = wd_r_bytes(r, WD_INTERN_NAME_MAX, &an);
+        const char *sp = wd_r_bytes(r, WD_INTERN_NAME_MAX, &sn);
+        uint32_t pid;
+        if (r->bad || wd_intern_find(&rec->accounts, ap, an, &rid) != WD_OK ||
+            wd_intern_find(&rec->symbols, sp, sn, &sid) != WD_OK) {
+            return wd_error_set(err, WD_EINVAL, "account record: bad unauthorized mark #%u", k + 1u);
+        }
+        int kl = snprintf(key, sizeof key, "%u:%u", rid, sid);
+        kn = kl > 0 ? (size_t)kl : 0u;
+        if (wd_intern_find(&rec->positions, key, kn, &pid) != WD_OK) {
+            return wd_error_set(err, WD_EINVAL, "account record: unauthorized mark #%u: no such "
+                                "position", k + 1u);
+        }
+    }
+    *n_unauth = n;
+    if (r->bad || r->pos != r->len) {
+        return wd_error_set(err, WD_EINVAL, "account record: %s",
+                            r->bad ? "truncated" : "trailing bytes");
+    }
+    return WD_OK;
+}
+
+/* Reads a name the book's reserve step interned into t. */
+static uint32_t interned(struct wd_rbuf *r, const struct wd_intern *t)
+{
+    size_t n;
+    uint32_t id = WD_NO_ID;
+    const char *p = wd_r_bytes(r, WD_INTERN_NAME_MAX, &n);
+    return wd_intern_find(t, p, n, &id) == WD_OK ? id : WD_NO_ID;
+}
+
+enum wd_status wd_engine_load_accounts(struct wd_engine *e, const void *data, size_t len,
+                                       size_t *n, struct wd_error *err)
+{
+    struct wd_rbuf r, book_at, kills_at, orders_at;
+    struct wd_book_record rec;
+    struct wd_intern ids;
+    struct kill_state *ks = NULL;
+    bool *set = NULL;
+    uint32_t n_orders = 0, n_unauth = 0, nacc = 0, id, sym;
+    enum wd_status st;
+    *n = 0;
+    wd_rbuf_init(&r, data, len);
+    if (wd_r_u32(&r) != ACCT_MAGIC || wd_r_u32(&r) != ACCT_VERSION) {
+        return wd_error_set(err, WD_EINVAL, "not an account record (magic or version)");
+    }
+    if (wd_book_record_init(&rec) != WD_OK) {
+        return wd_error_set(err, WD_ENOMEM, "out of memory");
+    }
+    if (wd_intern_init(&ids, e->orders.max) != WD_OK) {
+        wd_book_record_destroy(&rec);
+        return wd_error_set(err, WD_ENOMEM, "out of memory");
+    }
+    /* 1. Check everything; nothing changes. */
+    book_at = r;
+    if ((st = wd_book_check_accounts(e->book, &r, &rec, err)) != WD_OK) {
+        goto out;
+    }
+    kills_at = r;
+    if ((st = check_sections(e, &r, &rec, &ids, &n_orders, &n_unauth, err)) != WD_OK) {
+        goto out;
+    }
+    /* 2. Make room: interned names, grown tables, the PSR windows read;
+     * nothing visible changes. */
+    nacc = wd_intern_count(&rec.accounts);
+    ks = calloc(nacc ? nacc : 1u, sizeof *ks);
+    if (ks == NULL || (st = wd_book_reserve_accounts(e->book, &rec)) != WD_OK) {
+        st = wd_error_set(err, ks == NULL ? WD_ENOMEM : st, "account record: %s",
+                          wd_status_str(ks == NULL ? WD_ENOMEM : st));
+        goto out;
+    }
+    r = kills_at;
+    uint32_t nk = wd_r_u32(&r);
+    for (uint32_t k = 0; k < nk; k++) {
+        size_t nl;
+        const char *p = wd_r_bytes(&r, WD_INTERN_NAME_MAX, &nl);
+        uint32_t rid = 0;
+        if (wd_intern_find(&rec.accounts, p, nl, &rid) != WD_OK ||
+            (st = load_kills(e, &r, &ks[rid])) != WD_OK) {
+            st = wd_error_set(err, WD_ENOMEM, "out of memory"); /* checked: only memory */
+            goto out;
+        }
+    }
+    orders_at = r;
+    uint32_t slots = wd_book_account_slots(e->book), max_id = 0, max_sym = 0;
+    set = calloc(slots ? slots : 1u, sizeof *set);
+    if (set == NULL) {
+        st = wd_error_set(err, WD_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < nacc; i++) {
+        const char *name = wd_intern_name(&rec.accounts, i);
+        if (wd_intern_find(&e->accounts, name, strlen(name), &id) == WD_OK) {
+            set[id] = true;
+            max_id = id > max_id ? id : max_id;
+        }
+    }
+    for (uint32_t i = 0; i < wd_intern_count(&rec.symbols); i++) {
+        const char *name = wd_intern_name(&rec.symbols, i);
+        if (wd_intern_find(&e->symbols, name, strlen(name), &sym) == WD_OK && sym > max_sym) {
+            max_sym = sym;
+        }
+    }
+    uint32_t pos_after = (uint32_t)wd_book_position_count(e->book) + rec.new_positions;
+    uint32_t slots_needed = e->orders.used + e->orders.tombs + n_orders;
+    uint32_t nslots = e->orders.mask + 1u;
+    while ((uint64_t)slots_needed * 2u > nslots) {
+        nslots *= 2u;
+    }
+    if ((nslots != e->orders.mask + 1u && (st = om_rehash(&e->orders, nslots)) != WD_OK) ||
+        (pos_after > 0 && (st = wd__array_grow((void **)&e->po, &e->n_po, pos_after,
+                                               sizeof *e->po)) != WD_OK) ||
+        (n_unauth > 0 && (st = wd__array_grow((void **)&e->det.unauth, &e->det.n_unauth,
+                                              pos_after, 1u)) != WD_OK) ||
+        (nacc > 0 && (st = ensure_sym(e, max_sym)) != WD_OK) ||
+        (nacc > 0 && (st = ensure_acct(e, max_id)) != WD_OK)) {
+        st = wd_error_set(err, st, "account record: %s", wd_status_str(st));
+        goto out;
+    }
+
+    /* 3. Apply: cannot fail. The record's accounts are dropped first, so a
+     * load replaces, never sums. */
+    struct acct_set s = {set, slots, 0};
+    drop_set(e, &s);
+    r = book_at;
+    wd_book_load_accounts(e->book, &r, &rec);
+    for (uint32_t i = 0; i < nacc; i++) {
+        const char *name = wd_intern_name(&rec.accounts, i);
+        if (wd_intern_find(&e->accounts, name, strlen(name), &id) == WD_OK) {
+            e->ax[id].ks = ks[i]; /* seen 0: evaluated at the next event */
+            ks[i] = (struct kill_state){0};
+        }
+    }
+    r = orders_at;
+    uint32_t no = wd_r_u32(&r);
+    for (uint32_t k = 0; k < no; k++) {
+        struct order_rec orec;
+        struct order *o;
+        bool found;
+        (void)read_order(&r, &orec);
+        if (wd_intern_find(&e->accounts, orec.account.ptr, orec.account.len, &id) == WD_OK &&
+            wd_intern_find(&e->symbols, orec.symbol.ptr, orec.symbol.len, &sym) == WD_OK &&
+            om_upsert(&e->orders, orec.id, &o, &found) == WD_OK) {
+            (void)open_order(e, o, &orec, id, sym); /* po has room */
+        }
+    }
+    uint32_t nu = wd_r_u32(&r);
+    for (uint32_t k = 0; k < nu; k++) {
+        id = interned(&r, &e->accounts);
+        sym = interned(&r, &e->symbols);
+        const struct wd_position *p = wd_book_find_position(e->book, id, sym);
+        if (p != NULL) {
+            e->det.unauth[wd_book_position_index(e->book, p)] = 1;
+        }
+    }
+    *n = nacc;
+    st = WD_OK;
+out:
+    for (uint32_t i = 0; ks != NULL && i < nacc; i++) {
+        kill_state_free(&ks[i]);
+    }
+    free(ks);
+    free(set);
+    wd_intern_destroy(&ids);
+    wd_book_record_destroy(&rec);
+    return st;
 }
