@@ -138,6 +138,15 @@ rows() {
     grep -cxFf - m.txt)" = 8 ] && ok || bad "GET kafka/lag's lag is not /metrics': $(cat lag.json)"
 [ "$(api GET /api/v1/kafka/lag "")" = 401 ] && grep -q '"error"' api.out && ok ||
     bad "GET kafka/lag without a token: not 401: $(cat api.out)"
+# The dashboard's Kafka lag panel shows the 8 rows (Debian's chromium, when installed).
+browser=$(command -v chromium chromium-browser | head -1)
+if [ -n "$browser" ]; then
+    timeout 60 "$browser" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$PWD/chrome" \
+        --virtual-time-budget=6000 --dump-dom "http://$A/incidents#token=$VIEW" >dash.html 2>dash.err
+    [ "$(grep -o '<tr><td class="mono">[a-z_]*</td><td>[01]</td><td>[0-9-]*</td><td>[0-9]*</td><td>0</td></tr>' dash.html | wc -l)" = 8 ] &&
+        grep -q "<tr><td class=\"mono\">exec_reports</td><td>$P</td><td>10</td><td>10</td><td>0</td></tr>" dash.html &&
+        ok || bad "the dashboard's Kafka lag panel: $(grep -o '<section id="lag">.\{0,900\}' dash.html) $(head -c 300 dash.err)"
+fi
 # ---- end of GET /api/v1/kafka/lag --------------------------------------------
 
 # `warden replay --kafka`: history from the bus, in event time across the
