@@ -119,10 +119,12 @@ struct wd_config {
     struct {
         char *brokers, *group; /* "localhost:9092", "algo_trade_consumer" */
         char *topic_market_events, *topic_order_intents, *topic_exec_reports,
-            *topic_system_events, *topic_risk_decisions, *topic_control, *topic_incidents;
+            *topic_system_events, *topic_risk_decisions, *topic_control, *topic_incidents,
+            *topic_state; /* the accounts' handover records ("warden_state") */
         struct wd_config_kv *properties; /* librdkafka properties (security, tuning) */
         size_t n_properties;
         int64_t max_wait_ms; /* event-time merge: longest hold for a lagging topic (50) */
+        int64_t backlog_wait_ms; /* ... for a partition known to have unread messages (5000) */
     } kafka;
 
     /* The on-call rotation and the escalation chain (oncall:, escalation:):

@@ -11,7 +11,13 @@
  * an item queued, or is caught up (it said so: nothing more to read now),
  * or has already been read past that time. Otherwise it waits, but at most
  * max_wait after it arrived: a lagging source delays the others by a
- * bounded time, never indefinitely. Ties go to the lower source number.
+ * bounded time, never indefinitely. A source known to have unread items
+ * (behind: its log end is past what was read, or nothing has been heard
+ * of it since it opened) is waited for longer, at most backlog_wait: while
+ * a backlog is caught up, the sources are fetched unevenly, and max_wait
+ * (tens of milliseconds, for a live topic a little late) would let an
+ * ack or fill go before an intent still unread. Ties go to the lower
+ * source number.
  *
  * Pure: the caller gives the time (now_ns) at each call; no clock, no I/O.
  * The item payload is the caller's (an opaque handle). Bounded: at most
@@ -36,7 +42,8 @@ struct wd_merge_item {
 
 struct wd_merge_stats {
     uint64_t released;       /* items popped */
-    uint64_t released_late;  /* of which after waiting max_wait for a lagging source */
+    uint64_t released_late;  /* of which after waiting max_wait (or backlog_wait) for a
+                                lagging source */
     uint64_t reordered;      /* of which popped before an item pushed earlier */
     uint64_t held;           /* items held now */
     uint64_t held_max;       /* the most held at once */
@@ -45,9 +52,10 @@ struct wd_merge_stats {
 struct wd_merge;
 
 /* A merge holding at most max_items (>= 1), waiting at most max_wait_ns
- * (>= 0; 0: arrival order across sources) for a lagging source. From
- * malloc; WD_EINVAL, WD_ENOMEM. */
-enum wd_status wd_merge_new(uint32_t max_items, int64_t max_wait_ns,
+ * (>= 0; 0: arrival order across sources) for a lagging source and at
+ * most backlog_wait_ns (>= 0) for one behind. From malloc; WD_EINVAL,
+ * WD_ENOMEM. */
+enum wd_status wd_merge_new(uint32_t max_items, int64_t max_wait_ns, int64_t backlog_wait_ns,
                             struct wd_merge **out) WD_MUST_USE;
 void wd_merge_free(struct wd_merge *m); /* NULL: no-op */
 
@@ -72,6 +80,16 @@ enum wd_status wd_merge_push(struct wd_merge *m, uint32_t source, bool has_ts, i
  * it. */
 void wd_merge_caught_up(struct wd_merge *m, uint32_t source);
 
+/* Whether the source is behind (the caller knows it has unread items: its
+ * log end is past what was read). A source opened is behind until it
+ * delivers an item or says it is caught up. A source holding items is
+ * never waited for, behind or not. */
+void wd_merge_behind(struct wd_merge *m, uint32_t source, bool behind);
+
+/* Items held of one source (for flow control: the caller pauses a source
+ * that holds too many, so that the others can be read). */
+uint32_t wd_merge_held(const struct wd_merge *m, uint32_t source);
+
 /* Pops the next item due at now_ns into *out; false when none is due. */
 bool wd_merge_pop(struct wd_merge *m, int64_t now_ns, struct wd_merge_item *out);
 
@@ -79,8 +97,9 @@ bool wd_merge_pop(struct wd_merge *m, int64_t now_ns, struct wd_merge_item *out)
  * false when empty. */
 bool wd_merge_pop_any(struct wd_merge *m, struct wd_merge_item *out);
 
-/* When the earliest held item becomes due at the latest (its arrival +
- * max_wait); INT64_MAX when nothing is held. */
+/* When the next item becomes due at the latest (the earliest held item's
+ * arrival + max_wait or backlog_wait, or its arrival when nothing holds it
+ * back); INT64_MAX when nothing is held. */
 int64_t wd_merge_deadline(const struct wd_merge *m);
 
 void wd_merge_get_stats(const struct wd_merge *m, struct wd_merge_stats *out);

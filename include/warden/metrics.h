@@ -110,7 +110,8 @@ void wd_metrics_clear_partition_lag(struct wd_metrics *m);
 struct wd_metrics_merge {
     bool on;
     uint64_t held, held_max, released_late;
-    double max_wait_seconds;
+    uint64_t paused; /* partitions paused now (flow control while catching up) */
+    double max_wait_seconds, backlog_wait_seconds;
 };
 void wd_metrics_set_merge(struct wd_metrics *m, const struct wd_metrics_merge *merge);
 

@@ -1689,6 +1689,7 @@ static const struct field topic_fields[] = {
     TOPIC("risk_decisions", topic_risk_decisions),
     TOPIC("control", topic_control),
     TOPIC("incidents", topic_incidents),
+    TOPIC("state", topic_state),
 #undef TOPIC
     {.key = NULL, .kind = K_END},
 };
@@ -1779,6 +1780,9 @@ static const struct field kafka_fields[] = {
     {.key = "properties", .kind = K_CUSTOM, .fn = properties_fn},
     {.key = "max_wait_ms", .kind = K_I64, .off = offsetof(struct wd_config, kafka.max_wait_ms),
      .lo = 0, .hi = 60000, .expect = "a whole number of milliseconds from 0 to 60000"},
+    {.key = "backlog_wait_ms", .kind = K_I64,
+     .off = offsetof(struct wd_config, kafka.backlog_wait_ms), .lo = 0, .hi = 600000,
+     .expect = "a whole number of milliseconds from 0 to 600000"},
     {.key = NULL, .kind = K_END},
 };
 
@@ -2205,6 +2209,7 @@ static const size_t owned_strings[] = {
     OFF(kafka.topic_risk_decisions),
     OFF(kafka.topic_control),
     OFF(kafka.topic_incidents),
+    OFF(kafka.topic_state),
 };
 
 static bool dup_str(char **dst, const char *src)

@@ -216,7 +216,7 @@ int cli_kafka_replay(const struct wd_config *cfg, const char *topics, int64_t fr
     int rc = CLI_FAIL;
     if (r == NULL || (r->held = calloc(HELD_MAX, sizeof *r->held)) == NULL ||
         (r->free_idx = calloc(HELD_MAX, sizeof *r->free_idx)) == NULL ||
-        wd_merge_new(HELD_MAX, WAIT_ALL_NS, &r->m) != WD_OK) {
+        wd_merge_new(HELD_MAX, WAIT_ALL_NS, WAIT_ALL_NS, &r->m) != WD_OK) {
         cli_errorf("replay: out of memory");
         goto out;
     }

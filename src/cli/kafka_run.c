@@ -41,6 +41,7 @@ struct tp_pos {
     int64_t read;   /* the latest offset read (polled); -1: none */
     int64_t eof_at; /* its end as last said by the bus; -1: not said */
     bool assigned;
+    bool paused; /* holds its share of the merge: not fetched (flow) */
 };
 
 struct cli_kafka_run {
@@ -73,7 +74,8 @@ struct cli_kafka_run {
     int64_t lag_said;
     struct wd_kafka_lag_row lags[MAX_TP]; /* each assigned partition's, at the last tick */
     size_t n_lags;
-    double max_wait_s;
+    double max_wait_s, backlog_wait_s;
+    uint64_t paused; /* partitions paused now */
     uint64_t synth_no;
     jsmntok_t toks[WD_DECODE_MAX_TOKENS];
 };
@@ -254,6 +256,8 @@ static void on_assigned(void *ctx, struct wd_kafka_tp *tps, size_t n)
         }
         k->pos_of[src] = (uint16_t)(p - k->pos + 1);
         p->assigned = true;
+        k->paused -= p->paused ? 1u : 0u;
+        p->paused = false;
         p->read = p->eof_at = -1;
         k->caught_up_said = false;
         if (r != NULL && r->next >= 0) {
@@ -280,9 +284,23 @@ static void put_back(void *ctx, uint64_t h)
     k->free_idx[k->n_free++] = (uint32_t)h;
 }
 
+static void set_paused(struct cli_kafka_run *k, const struct wd_kafka_tp *tps, size_t n,
+                       bool pause);
+
 static void on_revoked(void *ctx, const struct wd_kafka_tp *tps, size_t n)
 {
     struct cli_kafka_run *k = ctx;
+    static struct wd_kafka_tp paused[MAX_TP];
+    size_t np = 0;
+    /* Not left paused for whoever gets them next (librdkafka keeps an
+     * application's pause on the partition). */
+    for (size_t i = 0; i < n; i++) {
+        struct tp_pos *p = find_pos(k->pos, k->n_pos, tps[i].topic, tps[i].partition);
+        if (p != NULL && p->paused) {
+            paused[np++] = tps[i];
+        }
+    }
+    set_paused(k, paused, np, false);
     /* Held messages of these partitions are dropped: their new owner reads
      * them again from the offsets committed here. */
     for (size_t i = 0; i < n; i++) {
@@ -325,6 +343,67 @@ static void apply_ends(struct cli_kafka_run *k)
         }
     }
     k->eof_said = false;
+}
+
+/* Pauses or resumes partitions, and says so on the positions. */
+static void set_paused(struct cli_kafka_run *k, const struct wd_kafka_tp *tps, size_t n,
+                       bool pause)
+{
+    struct wd_error err = {0};
+    if (n == 0) {
+        return;
+    }
+    if (wd_kafka_pause(k->k, tps, n, pause, &err) != WD_OK) {
+        fprintf(stderr, "warden: %s\n", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct tp_pos *p = find_pos(k->pos, k->n_pos, tps[i].topic, tps[i].partition);
+        if (p != NULL && p->paused != pause) {
+            p->paused = pause;
+            k->paused = pause ? k->paused + 1u : k->paused - 1u;
+        }
+    }
+}
+
+/* After each read (issue 7 point 2 while a backlog is caught up):
+ * - a partition is behind when its log end (as librdkafka last fetched
+ *   it) is past what was read: the merge waits for it up to
+ *   backlog_wait_ms, not max_wait_ms, so that a fill fetched early does
+ *   not go before its intent still unread on another partition;
+ * - a partition holding its share of the merge (the pool over the
+ *   assigned partitions) is paused until it holds half of that, so that
+ *   the merge never fills up with the partitions librdkafka happens to
+ *   fetch first and librdkafka fetches the others. */
+static void flow(struct cli_kafka_run *k)
+{
+    static struct wd_kafka_tp to_pause[MAX_TP], to_resume[MAX_TP];
+    size_t np = 0, nr = 0, assigned = 0;
+    for (size_t i = 0; i < k->n_pos; i++) {
+        assigned += k->pos[i].assigned ? 1u : 0u;
+    }
+    uint32_t share = (HELD_MAX - BATCH) / (uint32_t)(assigned > 0 ? assigned : 1u);
+    for (size_t i = 0; i < k->n_pos; i++) {
+        struct tp_pos *p = &k->pos[i];
+        if (!p->assigned) {
+            continue;
+        }
+        uint32_t src = source_of(p->topic, p->partition);
+        uint32_t held = wd_merge_held(k->m, src);
+        struct wd_kafka_tp tp = {.topic = p->topic, .partition = p->partition, .offset = -1};
+        if (!p->paused && held >= share) {
+            to_pause[np++] = tp;
+        } else if (p->paused && held <= share / 2u) {
+            to_resume[nr++] = tp;
+        }
+        bool at_end = p->eof_at >= 0 && p->read < p->eof_at;
+        if (p->read >= 0 && !at_end) {
+            int64_t high = wd_kafka_high(k->k, p->topic, p->partition);
+            wd_merge_behind(k->m, src, high > p->read + 1);
+        }
+    }
+    set_paused(k, to_pause, np, true);
+    set_paused(k, to_resume, nr, false);
 }
 
 bool cli_kafka_run_caught_up(struct cli_kafka_run *k, uint64_t *messages, size_t *partitions)
@@ -454,10 +533,14 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
         if (k->eof_said) {
             apply_ends(k);
         }
+        flow(k);
         while (!k->failed && wd_merge_pop(k->m, now_ns, &it)) {
             k->failed |= !process(k, it.handle);
         }
     } while (n == BATCH && !k->failed);
+    if (k->paused > 0) {
+        flow(k); /* what was released may let a paused partition go again */
+    }
     if (k->since_checkpoint >= CHECKPOINT_EVENTS ||
         (k->since_checkpoint > 0 && now_ns - k->last_checkpoint_ns >= CHECKPOINT_NS)) {
         (void)checkpoint(k, now_ns, false, false);
@@ -552,7 +635,9 @@ void cli_kafka_run_metrics(const struct cli_kafka_run *k, struct wd_metrics *m)
                                                        .held = ms.held,
                                                        .held_max = ms.held_max,
                                                        .released_late = ms.released_late,
-                                                       .max_wait_seconds = k->max_wait_s});
+                                                       .paused = k->paused,
+                                                       .max_wait_seconds = k->max_wait_s,
+                                                       .backlog_wait_seconds = k->backlog_wait_s});
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
@@ -566,7 +651,8 @@ int cli_kafka_run_new(const struct wd_config *cfg, const struct cli_kafka_env *e
     *out = NULL;
     if (k == NULL || (k->held = calloc(HELD_MAX, sizeof *k->held)) == NULL ||
         (k->free_idx = calloc(HELD_MAX, sizeof *k->free_idx)) == NULL ||
-        wd_merge_new(HELD_MAX, cfg->kafka.max_wait_ms * 1000000LL, &k->m) != WD_OK ||
+        wd_merge_new(HELD_MAX, cfg->kafka.max_wait_ms * 1000000LL,
+                     cfg->kafka.backlog_wait_ms * 1000000LL, &k->m) != WD_OK ||
         (k->mem = fmemopen(k->membuf, sizeof k->membuf, "w")) == NULL) {
         cli_errorf("kafka: out of memory");
         goto fail;
@@ -577,6 +663,7 @@ int cli_kafka_run_new(const struct wd_config *cfg, const struct cli_kafka_env *e
     k->env = *env;
     k->lag_said = -1;
     k->max_wait_s = (double)cfg->kafka.max_wait_ms / 1000.0;
+    k->backlog_wait_s = (double)cfg->kafka.backlog_wait_ms / 1000.0;
     for (uint32_t i = 0; i < HELD_MAX; i++) {
         k->free_idx[i] = HELD_MAX - 1u - i;
     }

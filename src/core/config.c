@@ -60,6 +60,7 @@ enum wd_status wd_config_init(struct wd_config *cfg)
     cfg->detect.unknown_fills = true;
     wd_oncall_config_init(&cfg->oncall);
     cfg->kafka.max_wait_ms = 50;
+    cfg->kafka.backlog_wait_ms = 5000;
     if (set(&cfg->session.tz, "America/New_York") != WD_OK ||
         set(&cfg->store.path, "./var/warden.db") != WD_OK ||
         set(&cfg->http.metrics_listen, "127.0.0.1:8000") != WD_OK ||
@@ -72,7 +73,8 @@ enum wd_status wd_config_init(struct wd_config *cfg)
         set(&cfg->kafka.topic_system_events, "system_events") != WD_OK ||
         set(&cfg->kafka.topic_risk_decisions, "risk_decisions") != WD_OK ||
         set(&cfg->kafka.topic_control, "control") != WD_OK ||
-        set(&cfg->kafka.topic_incidents, "incidents") != WD_OK) {
+        set(&cfg->kafka.topic_incidents, "incidents") != WD_OK ||
+        set(&cfg->kafka.topic_state, "warden_state") != WD_OK) {
         return WD_ENOMEM;
     }
     return WD_OK;
@@ -114,6 +116,7 @@ void wd_config_destroy(struct wd_config *cfg)
     free(cfg->kafka.topic_risk_decisions);
     free(cfg->kafka.topic_control);
     free(cfg->kafka.topic_incidents);
+    free(cfg->kafka.topic_state);
     for (size_t i = 0; i < cfg->kafka.n_properties; i++) {
         free(cfg->kafka.properties[i].key);
         free(cfg->kafka.properties[i].value);

@@ -22,6 +22,7 @@ struct source {
     bool open;
     bool seen;      /* something was pushed since it opened */
     bool caught_up; /* nothing more to read for now */
+    bool behind;    /* known to have unread items */
     int64_t last_ts; /* the latest time pushed (the source's watermark) */
     uint32_t head, tail, n;
 };
@@ -29,17 +30,18 @@ struct source {
 struct wd_merge {
     struct slot *pool;
     uint32_t cap, free_head;
-    int64_t max_wait_ns;
+    int64_t max_wait_ns, backlog_wait_ns;
     uint64_t seq;
     struct source src[WD_MERGE_MAX_SOURCES];
     uint32_t n_src; /* sources[0, n_src) may be open */
     struct wd_merge_stats stats;
 };
 
-enum wd_status wd_merge_new(uint32_t max_items, int64_t max_wait_ns, struct wd_merge **out)
+enum wd_status wd_merge_new(uint32_t max_items, int64_t max_wait_ns, int64_t backlog_wait_ns,
+                            struct wd_merge **out)
 {
     *out = NULL;
-    if (max_items == 0 || max_wait_ns < 0) {
+    if (max_items == 0 || max_wait_ns < 0 || backlog_wait_ns < 0) {
         return WD_EINVAL;
     }
     struct wd_merge *m = calloc(1, sizeof *m);
@@ -49,6 +51,7 @@ enum wd_status wd_merge_new(uint32_t max_items, int64_t max_wait_ns, struct wd_m
     }
     m->cap = max_items;
     m->max_wait_ns = max_wait_ns;
+    m->backlog_wait_ns = backlog_wait_ns;
     for (uint32_t i = 0; i < max_items; i++) {
         m->pool[i].next = i + 1 < max_items ? i + 1 : NIL;
     }
@@ -75,7 +78,7 @@ enum wd_status wd_merge_open(struct wd_merge *m, uint32_t source)
     }
     struct source *s = &m->src[source];
     if (!s->open) {
-        *s = (struct source){.open = true, .head = NIL, .tail = NIL};
+        *s = (struct source){.open = true, .behind = true, .head = NIL, .tail = NIL};
         if (source >= m->n_src) {
             m->n_src = source + 1;
         }
@@ -137,6 +140,7 @@ enum wd_status wd_merge_push(struct wd_merge *m, uint32_t source, bool has_ts, i
         ts_ns = m->pool[s->tail].it.ts_ns;
     }
     s->caught_up = false;
+    s->behind = false; /* heard of: the caller says again if it is still behind */
     uint32_t i = m->free_head;
     m->free_head = m->pool[i].next;
     m->pool[i] = (struct slot){
@@ -160,7 +164,23 @@ void wd_merge_caught_up(struct wd_merge *m, uint32_t source)
 {
     if (source < WD_MERGE_MAX_SOURCES && m->src[source].open) {
         m->src[source].caught_up = true;
+        m->src[source].behind = false;
     }
+}
+
+void wd_merge_behind(struct wd_merge *m, uint32_t source, bool behind)
+{
+    if (source < WD_MERGE_MAX_SOURCES && m->src[source].open) {
+        m->src[source].behind = behind;
+        if (behind) {
+            m->src[source].caught_up = false;
+        }
+    }
+}
+
+uint32_t wd_merge_held(const struct wd_merge *m, uint32_t source)
+{
+    return source < WD_MERGE_MAX_SOURCES && m->src[source].open ? m->src[source].n : 0;
 }
 
 /* The source whose head is earliest (ties: the lower source), NIL if none. */
@@ -177,17 +197,23 @@ static uint32_t earliest(const struct wd_merge *m)
     return best;
 }
 
-/* Whether another source could still deliver something earlier than ts. */
-static bool someone_lags(const struct wd_merge *m, uint32_t except, int64_t ts)
+/* How long an item read at arrived_ns with time ts may wait for another
+ * source that could still deliver something earlier: 0 when none could,
+ * else max_wait, or backlog_wait when one of them is behind. */
+static int64_t wait_for(const struct wd_merge *m, uint32_t except, int64_t ts, bool *lags)
 {
+    int64_t w = 0;
+    *lags = false;
     for (uint32_t k = 0; k < m->n_src; k++) {
         const struct source *s = &m->src[k];
         if (k != except && s->open && s->head == NIL && !s->caught_up &&
             (!s->seen || s->last_ts < ts)) {
-            return true;
+            int64_t b = s->behind ? m->backlog_wait_ns : m->max_wait_ns;
+            w = b > w ? b : w;
+            *lags = true;
         }
     }
-    return false;
+    return w;
 }
 
 static void take(struct wd_merge *m, uint32_t k, bool late, struct wd_merge_item *out)
@@ -212,8 +238,9 @@ bool wd_merge_pop(struct wd_merge *m, int64_t now_ns, struct wd_merge_item *out)
         return false;
     }
     const struct wd_merge_item *h = &m->pool[m->src[k].head].it;
-    bool lags = someone_lags(m, k, h->ts_ns);
-    if (lags && now_ns - h->arrived_ns < m->max_wait_ns) {
+    bool lags;
+    int64_t w = wait_for(m, k, h->ts_ns, &lags);
+    if (lags && now_ns - h->arrived_ns < w) {
         return false;
     }
     take(m, k, lags, out);
@@ -232,16 +259,16 @@ bool wd_merge_pop_any(struct wd_merge *m, struct wd_merge_item *out)
 
 int64_t wd_merge_deadline(const struct wd_merge *m)
 {
-    int64_t d = INT64_MAX;
-    for (uint32_t k = 0; k < m->n_src; k++) {
-        const struct source *s = &m->src[k];
-        if (s->open && s->head != NIL) {
-            int64_t a = m->pool[s->head].it.arrived_ns;
-            int64_t due = a > INT64_MAX - m->max_wait_ns ? INT64_MAX : a + m->max_wait_ns;
-            d = due < d ? due : d;
-        }
+    uint32_t k = earliest(m);
+    if (k == NIL) {
+        return INT64_MAX;
     }
-    return d;
+    /* Only the earliest head can go next: another head's deadline passing
+     * releases nothing (waking then would spin until this one). */
+    const struct wd_merge_item *h = &m->pool[m->src[k].head].it;
+    bool lags;
+    int64_t w = wait_for(m, k, h->ts_ns, &lags);
+    return h->arrived_ns > INT64_MAX - w ? INT64_MAX : h->arrived_ns + w;
 }
 
 void wd_merge_get_stats(const struct wd_merge *m, struct wd_merge_stats *out)

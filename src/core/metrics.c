@@ -503,6 +503,14 @@ static void plain(struct out *o, const char *name, const char *type, const char 
     put(o, "\n");
 }
 
+static void plain_gauge(struct out *o, const char *name, const char *help, double v)
+{
+    header(o, name, "gauge", help);
+    series_start(o, name, NULL, NULL, NULL, NULL);
+    put_double(o, v);
+    put(o, "\n");
+}
+
 /* Kafka's series: the lag of each partition under the total's name (its
  * header is the total's, just above), and the merge's figures. Nothing
  * when the input is not Kafka. */
@@ -526,11 +534,16 @@ static void kafka(struct out *o, const struct wd_metrics *m)
     plain(o, "warden_kafka_merge_released_late_total", "counter",
           "Events the merge released after waiting its longest for a lagging partition.",
           m->merge.released_late);
-    static const char wait[] = "warden_kafka_merge_max_wait_seconds";
-    header(o, wait, "gauge", "The longest the merge holds an event for a lagging partition.");
-    series_start(o, wait, NULL, NULL, NULL, NULL);
-    put_double(o, m->merge.max_wait_seconds);
-    put(o, "\n");
+    plain(o, "warden_kafka_partitions_paused", "gauge",
+          "Partitions not fetched now: they hold their share of the merge while others catch up.",
+          m->merge.paused);
+    plain_gauge(o, "warden_kafka_merge_max_wait_seconds",
+                "The longest the merge holds an event for a lagging partition.",
+                m->merge.max_wait_seconds);
+    plain_gauge(o, "warden_kafka_merge_backlog_wait_seconds",
+                "The longest the merge holds an event for a partition known to have unread "
+                "events.",
+                m->merge.backlog_wait_seconds);
 }
 
 enum wd_status wd_metrics_render(const struct wd_metrics *m, struct wd_render_buf *out)

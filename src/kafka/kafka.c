@@ -249,6 +249,20 @@ static int64_t stats_hi(const struct wd_kafka *k, const char *topic, int32_t par
     return -1;
 }
 
+/* The watermarks librdkafka cached from its fetches (-1: unknown); the
+ * high one from its statistics when the fetches gave none. Returns hi. */
+static int64_t cached_watermarks(const struct wd_kafka *k, const char *topic, int32_t partition,
+                                 int64_t *lo, int64_t *hi)
+{
+    *lo = *hi = -1;
+    if (rd_kafka_get_watermark_offsets(k->c, topic, partition, lo, hi) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        *hi < 0) {
+        *hi = stats_hi(k, topic, partition);
+    }
+    return *hi;
+}
+
 static size_t to_tps(const struct wd_kafka *k, const rd_kafka_topic_partition_list_t *l,
                      struct wd_kafka_tp *tps)
 {
@@ -661,13 +675,11 @@ size_t wd_kafka_lag(struct wd_kafka *k, bool query, int timeout_ms, wd_kafka_lag
     }
     for (int i = 0; i < l->cnt; i++) {
         int64_t lo = -1, hi = -1, pos = l->elems[i].offset >= 0 ? l->elems[i].offset : -1;
-        rd_kafka_resp_err_t e =
-            query ? rd_kafka_query_watermark_offsets(k->c, l->elems[i].topic,
-                                                     l->elems[i].partition, &lo, &hi, timeout_ms)
-                  : rd_kafka_get_watermark_offsets(k->c, l->elems[i].topic,
-                                                   l->elems[i].partition, &lo, &hi);
-        if (e != RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0) {
-            hi = stats_hi(k, l->elems[i].topic, l->elems[i].partition);
+        if (!query || rd_kafka_query_watermark_offsets(k->c, l->elems[i].topic,
+                                                       l->elems[i].partition, &lo, &hi,
+                                                       timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0) {
+            (void)cached_watermarks(k, l->elems[i].topic, l->elems[i].partition, &lo, &hi);
         }
         int64_t lag = hi >= 0 && pos >= 0 ? (hi > pos ? hi - pos : 0) : hi >= 0 && lo >= 0 ? hi - lo : -1;
         lag_row(fn, ctx, l->elems[i].topic, l->elems[i].partition, pos, hi, lag);
@@ -675,6 +687,29 @@ size_t wd_kafka_lag(struct wd_kafka *k, bool query, int timeout_ms, wd_kafka_lag
     }
     rd_kafka_topic_partition_list_destroy(l);
     return n;
+}
+
+enum wd_status wd_kafka_pause(struct wd_kafka *k, const struct wd_kafka_tp *tps, size_t n,
+                              bool pause, struct wd_error *err)
+{
+    if (n == 0) {
+        return WD_OK;
+    }
+    rd_kafka_topic_partition_list_t *l = to_list(k, tps, n);
+    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(k->c, l)
+                                  : rd_kafka_resume_partitions(k->c, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return wd_error_set(err, WD_EIO, "kafka: %s: %s", pause ? "pause" : "resume",
+                            rd_kafka_err2str(e));
+    }
+    return WD_OK;
+}
+
+int64_t wd_kafka_high(const struct wd_kafka *k, enum wd_kafka_topic topic, int32_t partition)
+{
+    int64_t lo, hi;
+    return topic < WD_KT_INPUTS ? cached_watermarks(k, k->names[topic], partition, &lo, &hi) : -1;
 }
 
 /* Adds every partition of topic to l (offset set to offset), from the

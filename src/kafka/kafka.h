@@ -126,6 +126,19 @@ enum wd_status wd_kafka_produce(struct wd_kafka *k, enum wd_kafka_topic topic, c
  * if some are still queued. */
 enum wd_status wd_kafka_flush(struct wd_kafka *k, int timeout_ms, struct wd_error *err) WD_MUST_USE;
 
+/* Pauses (pause true) or resumes fetching these assigned partitions
+ * (flow control: a partition far ahead of the others is paused so that
+ * the others are fetched). Messages of a paused partition already fetched
+ * are dropped by librdkafka and fetched again after the last one handed
+ * up. WD_EIO. */
+enum wd_status wd_kafka_pause(struct wd_kafka *k, const struct wd_kafka_tp *tps, size_t n,
+                              bool pause, struct wd_error *err) WD_MUST_USE;
+
+/* The high watermark (log end) of an input partition as librdkafka last
+ * learnt it from a fetch (no request), else from its statistics; -1 when
+ * unknown. */
+int64_t wd_kafka_high(const struct wd_kafka *k, enum wd_kafka_topic topic, int32_t partition);
+
 /* Commits these next-to-read offsets for the group (synchronously when
  * sync). Nothing for a group-less consumer. */
 enum wd_status wd_kafka_commit(struct wd_kafka *k, const struct wd_kafka_tp *tps, size_t n,

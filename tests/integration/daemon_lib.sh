@@ -100,3 +100,15 @@ api() {
     fi
 }
 
+# kafka_mock_start MOCK BROKERS PARTITIONS: librdkafka's mock cluster
+# (tests/tools/kafka_mock) in the background, its commands on fd 3 (the
+# fifo ctl: `echo "down 1" >&3`); sets mpid and B (the bootstrap address).
+# Exits the test when it does not start.
+kafka_mock_start() {
+    mkfifo ctl
+    "$1" "$2" "$3" <ctl >mock.out 2>mock.err &
+    mpid=$!
+    exec 3>ctl
+    wait_for mock.out bootstrap || { echo "FAIL: no mock cluster: $(cat mock.err)"; exit 1; }
+    B=$(awk '/^bootstrap/{print $2}' mock.out)
+}

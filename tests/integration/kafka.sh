@@ -13,12 +13,7 @@ mpid=
 pid2=
 trap 'kill -KILL $pid $pid2 $mpid 2>/dev/null; rm -rf "$tmp"' EXIT
 
-mkfifo ctl
-"$mock" 1 2 <ctl >mock.out 2>mock.err &
-mpid=$!
-exec 3>ctl
-wait_for mock.out bootstrap || { echo "FAIL: no mock cluster"; exit 1; }
-B=$(awk '/^bootstrap/{print $2}' mock.out)
+kafka_mock_start "$mock" 1 2
 cat >c.yaml <<EOF2
 capital: 1000
 session: {tz: UTC, open: "00:00", close: "23:59", days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun]}

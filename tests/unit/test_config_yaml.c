@@ -154,6 +154,8 @@ static void assert_defaults(const struct wd_config *c)
     assert_string_equal(c->kafka.topic_risk_decisions, "risk_decisions");
     assert_string_equal(c->kafka.topic_control, "control");
     assert_string_equal(c->kafka.topic_incidents, "incidents");
+    assert_string_equal(c->kafka.topic_state, "warden_state");
+    assert_int_equal(c->kafka.backlog_wait_ms, 5000);
 }
 
 /* A temporary directory with files in it, removed by tmp_cleanup. */
@@ -1020,10 +1022,14 @@ static void test_config_yaml_kafka_properties_and_max_wait(void **state)
     struct fixture *fx = *state;
     expect_ok(fx, "kafka:\n"
                   "  max_wait_ms: 250\n"
+                  "  backlog_wait_ms: 0\n"
+                  "  topics: {state: ops.warden_state}\n"
                   "  properties: {security.protocol: SASL_SSL, sasl.password: \"s3cr3t\",\n"
                   "               statistics.interval.ms: 1000}\n");
     assert_true(fx->cfg.has_kafka);
     assert_int_equal(fx->cfg.kafka.max_wait_ms, 250);
+    assert_int_equal(fx->cfg.kafka.backlog_wait_ms, 0);
+    assert_string_equal(fx->cfg.kafka.topic_state, "ops.warden_state");
     assert_int_equal(fx->cfg.kafka.n_properties, 3);
     assert_string_equal(fx->cfg.kafka.properties[0].key, "security.protocol");
     assert_string_equal(fx->cfg.kafka.properties[0].value, "SASL_SSL");
@@ -1034,12 +1040,15 @@ static void test_config_yaml_kafka_properties_and_max_wait(void **state)
                     "  properties:\n"
                     "    group.id: other\n"
                     "    sasl.password: [s3cr3t]\n"
-                    "  max_wait_ms: 60001\n",
-                    3, 3u, "kafka.properties.group.id: set by kafka.group, not here",
+                    "  max_wait_ms: 60001\n"
+                    "  backlog_wait_ms: -1\n",
+                    4, 3u, "kafka.properties.group.id: set by kafka.group, not here",
                     4u, "kafka.properties.sasl.password: expected a value (text, number or "
                         "true/false), got a list",
                     5u, "kafka.max_wait_ms: expected a whole number of milliseconds from 0 "
-                        "to 60000, got 60001");
+                        "to 60000, got 60001",
+                    6u, "kafka.backlog_wait_ms: expected a whole number of milliseconds from 0 "
+                        "to 600000, got -1");
     /* The refused file changed nothing; the defaults are 50 ms, none. */
     assert_int_equal(fx->cfg.kafka.max_wait_ms, 250);
     struct wd_config d;
@@ -1057,9 +1066,10 @@ static void test_config_struct_layout_is_the_one_the_loader_copies(void **state)
     (void)state;
 #if defined(__x86_64__) || defined(__aarch64__)
     /* + store.chain_key_file, kafka.properties, kafka.max_wait_ms, + oncall,
+     * + kafka.topic_state, kafka.backlog_wait_ms,
      * + notify (both fixed-size: no memory) */
     assert_int_equal(sizeof(struct wd_config),
-                     480 + sizeof(struct wd_oncall_config) + sizeof(struct wd_notify_config));
+                     496 + sizeof(struct wd_oncall_config) + sizeof(struct wd_notify_config));
 #else
     skip();
 #endif

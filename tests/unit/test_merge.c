@@ -18,11 +18,18 @@
 #define MS 1000000LL
 enum { MARKET = 0, INTENTS = 1, EXECS = 2, SYSTEM = 3 };
 
-static struct wd_merge *mk(uint32_t cap, int64_t wait_ms)
+static struct wd_merge *mk2(uint32_t cap, int64_t wait_ms, int64_t backlog_ms)
 {
     struct wd_merge *m = NULL;
-    assert_int_equal(wd_merge_new(cap, wait_ms * MS, &m), WD_OK);
+    assert_int_equal(wd_merge_new(cap, wait_ms * MS, backlog_ms * MS, &m), WD_OK);
     return m;
+}
+
+/* The backlog wait equal to the wait: a source opened and not yet heard
+ * of is waited for as any lagging one. */
+static struct wd_merge *mk(uint32_t cap, int64_t wait_ms)
+{
+    return mk2(cap, wait_ms, wait_ms);
 }
 
 static void push(struct wd_merge *m, uint32_t src, int64_t ts, int64_t now, uint64_t h)
@@ -202,8 +209,11 @@ static void test_merge_bounds_and_deadline(void **state)
     push(m, EXECS, 10, 7 * MS, 2);
     assert_int_equal(wd_merge_push(m, MARKET, true, 30, 8 * MS, 3), WD_EFULL);
     assert_int_equal(wd_merge_push(m, WD_MERGE_MAX_SOURCES, true, 30, 8 * MS, 3), WD_ERANGE);
-    assert_int_equal(wd_merge_deadline(m), 35 * MS);
-    assert_string_equal(drain(m, 8 * MS), ""); /* waits for SYSTEM */
+    /* The earliest head (EXECS, ts 10, read at 7 ms) goes next: its
+     * deadline, not MARKET's earlier one (35 ms), which would wake the
+     * caller with nothing due. */
+    assert_int_equal(wd_merge_deadline(m), 37 * MS);
+    assert_string_equal(drain(m, 36 * MS), ""); /* waits for SYSTEM */
     assert_true(wd_merge_pop_any(m, &it));
     assert_int_equal(it.handle, 2);
     assert_int_equal(it.ts_ns, 10);
@@ -211,11 +221,77 @@ static void test_merge_bounds_and_deadline(void **state)
     assert_int_equal(it.arrived_ns, 7 * MS);
     assert_string_equal(drain(m, 35 * MS), "1");
     struct wd_merge *bad = NULL;
-    assert_int_equal(wd_merge_new(0, 0, &bad), WD_EINVAL);
-    assert_int_equal(wd_merge_new(1, -1, &bad), WD_EINVAL);
+    assert_int_equal(wd_merge_new(0, 0, 0, &bad), WD_EINVAL);
+    assert_int_equal(wd_merge_new(1, -1, 0, &bad), WD_EINVAL);
+    assert_int_equal(wd_merge_new(1, 0, -1, &bad), WD_EINVAL);
     assert_null(bad);
     wd_merge_free(m);
     wd_merge_free(NULL);
+}
+
+/* Catching up a backlog: the exec reports' partition is fetched first,
+ * the intents' not yet. An intents source never heard of since it opened,
+ * or said behind (its log end past what was read), is waited for up to
+ * backlog_wait, not max_wait: the fill does not go before its intent. */
+static void test_merge_behind_source_is_waited_for_up_to_backlog_wait(void **state)
+{
+    (void)state;
+    struct wd_merge *m = mk2(16, 50, 5000);
+    assert_int_equal(wd_merge_open(m, INTENTS), WD_OK); /* behind until heard of */
+    push(m, EXECS, 2000, 0, 2);                           /* the fill, ts 2000 */
+    assert_int_equal(wd_merge_deadline(m), 5000 * MS);
+    assert_string_equal(drain(m, 50 * MS), "");
+    assert_string_equal(drain(m, 4999 * MS), "");
+    push(m, INTENTS, 1000, 4999 * MS, 1); /* the intent arrives */
+    /* Heard of, and no longer said behind: the ordinary wait (the intents
+     * were read up to 1000 < 2000), counted from the fill's arrival, is
+     * over: the intent, then the fill. */
+    assert_string_equal(drain(m, 4999 * MS), "1,2");
+    /* Said behind again (read 1000, its log end further): 5 s again. */
+    wd_merge_behind(m, INTENTS, true);
+    push(m, EXECS, 3000, 6000 * MS, 3);
+    assert_int_equal(wd_merge_held(m, EXECS), 1);
+    assert_int_equal(wd_merge_held(m, INTENTS), 0);
+    assert_string_equal(drain(m, 6100 * MS), "");
+    assert_int_equal(wd_merge_deadline(m), 11000 * MS);
+    wd_merge_behind(m, INTENTS, false);
+    assert_int_equal(wd_merge_deadline(m), 6050 * MS);
+    assert_string_equal(drain(m, 6100 * MS), "3");
+    struct wd_merge_stats st;
+    wd_merge_get_stats(m, &st);
+    assert_int_equal(st.released, 3);
+    assert_int_equal(st.released_late, 2);
+    wd_merge_free(m);
+}
+
+/* A behind source that says it is at its end, or was told not behind
+ * before it delivered anything, is not waited for beyond max_wait; one at
+ * its end not at all; an unknown source is never held in. */
+static void test_merge_behind_cleared_by_caught_up_or_caller(void **state)
+{
+    (void)state;
+    struct wd_merge *m = mk2(16, 50, 5000);
+    assert_int_equal(wd_merge_open(m, INTENTS), WD_OK);
+    assert_int_equal(wd_merge_open(m, SYSTEM), WD_OK);
+    wd_merge_caught_up(m, SYSTEM);
+    wd_merge_behind(m, INTENTS, false);
+    push(m, EXECS, 2000, 0, 7);
+    assert_int_equal(wd_merge_deadline(m), 50 * MS);
+    assert_string_equal(drain(m, 49 * MS), "");
+    assert_string_equal(drain(m, 50 * MS), "7");
+    wd_merge_caught_up(m, INTENTS);
+    push(m, EXECS, 2100, 60 * MS, 8);
+    assert_int_equal(wd_merge_deadline(m), 60 * MS);
+    assert_string_equal(drain(m, 60 * MS), "8");
+    /* Behind set on a source at its end: it is no longer at its end. */
+    wd_merge_behind(m, SYSTEM, true);
+    push(m, EXECS, 2200, 70 * MS, 9);
+    assert_string_equal(drain(m, 4000 * MS), "");
+    assert_string_equal(drain(m, 5070 * MS), "9");
+    wd_merge_behind(m, 999, true); /* not open: nothing */
+    assert_int_equal(wd_merge_held(m, 999), 0);
+    assert_int_equal(wd_merge_held(m, WD_MERGE_MAX_SOURCES), 0);
+    wd_merge_free(m);
 }
 
 int main(void)
@@ -229,6 +305,8 @@ int main(void)
         cmocka_unit_test(test_merge_keeps_order_within_a_source),
         cmocka_unit_test(test_merge_close_drops_and_stops_waiting),
         cmocka_unit_test(test_merge_bounds_and_deadline),
+        cmocka_unit_test(test_merge_behind_source_is_waited_for_up_to_backlog_wait),
+        cmocka_unit_test(test_merge_behind_cleared_by_caught_up_or_caller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -295,8 +295,9 @@ static void test_metrics_kafka_partition_lag_and_merge(void **state)
     assert_int_equal(wd_metrics_set_partition_lag(m, "", 0, 1), WD_EINVAL);
     assert_int_equal(wd_metrics_set_partition_lag(m, "x", -1, 1), WD_EINVAL);
     wd_metrics_set_merge(m, &(struct wd_metrics_merge){.on = true, .held = 3, .held_max = 9,
-                                                       .released_late = 2,
-                                                       .max_wait_seconds = 0.05});
+                                                       .released_late = 2, .paused = 4,
+                                                       .max_wait_seconds = 0.05,
+                                                       .backlog_wait_seconds = 5});
     struct wd_render_buf b;
     wd_render_buf_init(&b, 0);
     assert_int_equal(wd_metrics_render(m, &b), WD_OK);
@@ -312,6 +313,9 @@ static void test_metrics_kafka_partition_lag_and_merge(void **state)
     assert_non_null(strstr(b.data, "\nwarden_kafka_merge_released_late_total 2\n"));
     assert_non_null(strstr(b.data, "# TYPE warden_kafka_merge_max_wait_seconds gauge\n"
                                    "warden_kafka_merge_max_wait_seconds 0.05\n"));
+    assert_non_null(strstr(b.data, "\nwarden_kafka_partitions_paused 4\n"));
+    assert_non_null(strstr(b.data, "# TYPE warden_kafka_merge_backlog_wait_seconds gauge\n"
+                                   "warden_kafka_merge_backlog_wait_seconds 5\n"));
     wd_render_buf_destroy(&b);
     wd_metrics_clear_partition_lag(m);
     assert_int_equal(wd_metrics_set_partition_lag(m, "order_intents", 1, 4), WD_OK);
