@@ -745,7 +745,10 @@ size_t cli_kafka_run_lag_rows(const struct cli_kafka_run *k, struct wd_kafka_lag
         *merge = (struct cli_kafka_merge){.held = ms.held,
                                           .held_max = ms.held_max,
                                           .released_late = ms.released_late,
-                                          .max_wait_ms = (int64_t)(k->max_wait_s * 1000.0 + 0.5)};
+                                          .paused = k->paused,
+                                          .max_wait_ms = (int64_t)(k->max_wait_s * 1000.0 + 0.5),
+                                          .backlog_wait_ms =
+                                              (int64_t)(k->backlog_wait_s * 1000.0 + 0.5)};
     }
     return n;
 }

@@ -409,8 +409,12 @@ int cli_serve_kafka_lag(const struct cli_serve_lag *l, int64_t open, int64_t clo
     jw_int(&w, (int64_t)l->merge.held_max);
     jw_key(&w, "released_late");
     jw_int(&w, (int64_t)l->merge.released_late);
+    jw_key(&w, "paused");
+    jw_int(&w, (int64_t)l->merge.paused);
     jw_key(&w, "max_wait_ms");
     jw_int(&w, l->merge.max_wait_ms);
+    jw_key(&w, "backlog_wait_ms");
+    jw_int(&w, l->merge.backlog_wait_ms);
     jw_obj_end(&w);
     jw_key(&w, "updated");
     if (l->updated_ns > 0) {

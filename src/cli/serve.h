@@ -115,7 +115,7 @@ void cli_serve_lag_take(struct cli_serve_lag *l, const struct cli_kafka_run *k, 
 /* GET kafka/lag: {group, partitions:[{topic, partition, position,
  * high_watermark, lag}] (null where unknown), total, open, close (the
  * bus_failure detector's thresholds), merge:{held, held_max,
- * released_late, max_wait_ms}, updated (RFC 3339 of the last tick, null
+ * released_late, paused, max_wait_ms, backlog_wait_ms}, updated (RFC 3339 of the last tick, null
  * before the first)}. l NULL or without rows: 404 with {"error":...},
  * Kafka is not configured. Returns the HTTP status. */
 int cli_serve_kafka_lag(const struct cli_serve_lag *l, int64_t open, int64_t close, FILE *out);

@@ -142,7 +142,7 @@ async function main() {
     // null as "-", a lag over the open threshold in red.
     await page.route("**/api/v1/kafka/lag", (r) => r.fulfill({ json: {
       group: "wardens", total: 1500, open: 1000, close: 100,
-      merge: { held: 3, held_max: 40, released_late: 2, max_wait_ms: 50 },
+      merge: { held: 3, held_max: 40, released_late: 2, paused: 1, max_wait_ms: 50, backlog_wait_ms: 5000 },
       updated: "2026-11-27T10:00:01.000Z",
       partitions: [
         { topic: "order_intents", partition: 1, position: 5, high_watermark: 1505, lag: 1500 },
@@ -158,6 +158,7 @@ async function main() {
     if (!(await page.locator("#lag-off").isHidden())) throw new Error("\"not configured\" shown with rows");
     const info = await page.locator("#lag-info").textContent();
     if (!info.includes("total 1500") || !info.includes("as of 2026-11-27 10:00:01") ||
+        !info.includes("partitions paused: 1") ||
         (await page.locator("#lag-info .over").textContent()) !== "total 1500") throw new Error(`lag summary: ${info}`);
     await page.unroute("**/api/v1/kafka/lag");
     console.log("e2e: the Kafka lag panel's rows: sorted, '-' for null, the lag over 1000 in red");

@@ -115,8 +115,9 @@ for t in exec_reports:10 market_events:2 order_intents:10 system_events:-; do
 done
 hm=$(sed -n 's/^warden_kafka_merge_held_max //p' m.txt)
 rl=$(sed -n 's/^warden_kafka_merge_released_late_total //p' m.txt)
-grep -qF "{\"group\":\"wardens\",\"partitions\":[$exp],\"total\":0,\"open\":1000,\"close\":100,\"merge\":{\"held\":0,\"held_max\":$hm,\"released_late\":$rl,\"max_wait_ms\":200},\"updated\":\"" lag.json &&
-    ok || bad "GET kafka/lag: $(cat lag.json), expected partitions [$exp] and merge held_max $hm released_late $rl"
+bw=$(sed -n 's/^warden_kafka_merge_backlog_wait_seconds \([0-9]*\)$/\1000/p' m.txt)
+grep -qF "{\"group\":\"wardens\",\"partitions\":[$exp],\"total\":0,\"open\":1000,\"close\":100,\"merge\":{\"held\":0,\"held_max\":$hm,\"released_late\":$rl,\"paused\":0,\"max_wait_ms\":200,\"backlog_wait_ms\":$bw},\"updated\":\"" lag.json &&
+    ok || bad "GET kafka/lag: $(cat lag.json), expected partitions [$exp] and merge held_max $hm released_late $rl backlog_wait_ms $bw"
 upd=$(sed -n 's/.*,"updated":"\(20[0-9-]*T[0-9:.]*Z\)"}$/\1/p' lag.json)
 [ -n "$upd" ] && [ $(($(date +%s) - $(date -u -d "$upd" +%s))) -le 3 ] && ok ||
     bad "GET kafka/lag: updated is not the last tick's RFC 3339 time: $(cat lag.json)"
