@@ -38,6 +38,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/kafka_run.h"
+#include "kafka/kafka.h"
 #include "cli/notify_cli.h"
 #include "cli/outputs.h"
 #include "cli/serve.h"
@@ -95,6 +96,9 @@ struct run {
     struct conn conns[MAX_CONNS];
     /* kafka (docs/KAFKA.md): src/cli/kafka_run.c */
     struct cli_kafka_run *kafka;
+    /* Its lag at the last tick, for the API's thread (under mu): the
+     * kafka run itself is the loop's alone. */
+    struct cli_serve_lag lag;
     bool input_given;
 
     /* Serving (docs/METRICS.md, docs/API.md, docs/internals/DAEMON.md): the
@@ -475,6 +479,9 @@ static void tick(struct run *r)
     if (r->kafka != NULL && r->serve.m != NULL) {
         cli_kafka_run_metrics(r->kafka, r->serve.m); /* lag per partition, the merge */
     }
+    if (r->kafka != NULL) {
+        cli_serve_lag_take(&r->lag, r->kafka, now); /* for GET kafka/lag */
+    }
     metrics_update(r, true);
     pthread_mutex_unlock(&r->mu);
     cli_notify_poke(&r->notify); /* and what the API changed */
@@ -708,6 +715,11 @@ static int kafka_start(struct run *r)
     if (rc != CLI_OK) {
         return rc;
     }
+    if ((r->lag.rows = calloc(CLI_KAFKA_LAG_MAX, sizeof *r->lag.rows)) == NULL) {
+        cli_errorf("out of memory");
+        return CLI_FAIL;
+    }
+    snprintf(r->lag.group, sizeof r->lag.group, "%s", r->cfg->kafka.group);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_KAFKA};
     if (epoll_ctl(r->ep, EPOLL_CTL_ADD, cli_kafka_run_fd(r->kafka), &ev) != 0) {
         cli_errorf("epoll: %s", strerror(errno));
@@ -933,6 +945,10 @@ static enum wd_status render_metrics(void *ctx, struct wd_render_buf *out)
 static int live(void *ctx, const char *what, FILE *out)
 {
     struct run *r = ctx; /* called from api_handle, mu held */
+    if (strcmp(what, "kafka/lag") == 0) {
+        return cli_serve_kafka_lag(&r->lag, r->cfg->detect.consumer_lag.open,
+                                   r->cfg->detect.consumer_lag.close, out);
+    }
     return cli_serve_live(r->engine, what, out);
 }
 
@@ -1173,6 +1189,7 @@ out:
     /* The servers first: no request may touch what is freed below. */
     wd_http_free(r.ahttp);
     wd_http_free(r.mhttp);
+    free(r.lag.rows);
     cli_notify_stop(&r.notify, r.store);
     if (r.serve.m != NULL) {
         cli_serve_destroy(&r.serve);

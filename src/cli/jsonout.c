@@ -120,6 +120,12 @@ void jw_bool(struct jw *w, bool v)
     fputs(v ? "true" : "false", w->out);
 }
 
+void jw_null(struct jw *w)
+{
+    before_value(w);
+    fputs("null", w->out);
+}
+
 void jw_finish(struct jw *w)
 {
     fputc('\n', w->out);

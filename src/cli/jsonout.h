@@ -36,6 +36,7 @@ void jw_fix(struct jw *w, wd_fix v);
 void jw_double(struct jw *w, double v);
 void jw_int(struct jw *w, int64_t v);
 void jw_bool(struct jw *w, bool v);
+void jw_null(struct jw *w);
 /* Ends the document with a newline. */
 void jw_finish(struct jw *w);
 

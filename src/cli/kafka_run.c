@@ -731,3 +731,24 @@ int cli_kafka_run_fd(struct cli_kafka_run *k)
 {
     return wd_kafka_fd(k->k);
 }
+
+_Static_assert(CLI_KAFKA_LAG_MAX == MAX_TP, "every assigned partition's lag fits");
+
+size_t cli_kafka_run_lag_rows(const struct cli_kafka_run *k, struct wd_kafka_lag_row *out,
+                              size_t max, struct cli_kafka_merge *merge)
+{
+    size_t n = k->n_lags < max ? k->n_lags : max;
+    memcpy(out, k->lags, n * sizeof *out);
+    if (merge != NULL) {
+        struct wd_merge_stats ms;
+        wd_merge_get_stats(k->m, &ms);
+        *merge = (struct cli_kafka_merge){.held = ms.held,
+                                          .held_max = ms.held_max,
+                                          .released_late = ms.released_late,
+                                          .paused = k->paused,
+                                          .max_wait_ms = (int64_t)(k->max_wait_s * 1000.0 + 0.5),
+                                          .backlog_wait_ms =
+                                              (int64_t)(k->backlog_wait_s * 1000.0 + 0.5)};
+    }
+    return n;
+}

@@ -95,4 +95,19 @@ int cli_kafka_replay(const struct wd_config *cfg, const char *topics, int64_t fr
 struct wd_metrics;
 void cli_kafka_run_metrics(const struct cli_kafka_run *k, struct wd_metrics *m);
 
+/* The lag rows of the last tick (cli_kafka_run_tick) copied into out (at
+ * most max; CLI_KAFKA_LAG_MAX holds every assigned partition), and, when
+ * merge is not NULL, the merge's figures now (those of
+ * cli_kafka_run_metrics) with its waits in milliseconds.
+ * Returns the count copied. Like every call here, on the loop's thread
+ * only: the daemon keeps the copy for the API's thread under its lock. */
+#define CLI_KAFKA_LAG_MAX 1024u
+struct wd_kafka_lag_row;
+struct cli_kafka_merge {
+    uint64_t held, held_max, released_late, paused; /* paused: partitions, now */
+    int64_t max_wait_ms, backlog_wait_ms;
+};
+size_t cli_kafka_run_lag_rows(const struct cli_kafka_run *k, struct wd_kafka_lag_row *out,
+                              size_t max, struct cli_kafka_merge *merge);
+
 #endif /* WD_CLI_KAFKA_RUN_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/jsonout.h"
+#include "kafka/kafka.h"
 #include "store/store.h"
 #include "warden/book.h"
 #include "warden/incident.h"
@@ -330,5 +331,99 @@ int cli_serve_live(struct wd_engine *engine, const char *what, FILE *out)
     }
     jw_obj_end(&w);
     jw_finish(&w);
+    return 200;
+}
+
+/* ---- the Kafka lag (GET kafka/lag) ------------------------------------------ */
+
+static int lag_row_cmp(const void *a, const void *b)
+{
+    const struct wd_kafka_lag_row *x = a, *y = b;
+    int c = strcmp(x->topic, y->topic);
+    return c != 0 ? c : (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+void cli_serve_lag_take(struct cli_serve_lag *l, const struct cli_kafka_run *k, int64_t now_ns)
+{
+    if (l->rows == NULL) {
+        return; /* not allocated: the API says it has none */
+    }
+    l->n = cli_kafka_run_lag_rows(k, l->rows, CLI_KAFKA_LAG_MAX, &l->merge);
+    qsort(l->rows, l->n, sizeof *l->rows, lag_row_cmp);
+    l->updated_ns = now_ns;
+}
+
+/* An offset or a lag; -1 (unknown) as null. */
+static void lag_int(struct jw *w, const char *key, int64_t v)
+{
+    jw_key(w, key);
+    if (v < 0) {
+        jw_null(w);
+    } else {
+        jw_int(w, v);
+    }
+}
+
+int cli_serve_kafka_lag(const struct cli_serve_lag *l, int64_t open, int64_t close, FILE *out)
+{
+    struct jw w;
+    int64_t total = 0;
+    jw_init(&w, out);
+    jw_obj_begin(&w);
+    if (l == NULL || l->rows == NULL) {
+        jw_key(&w, "error");
+        jw_str(&w, "Kafka is not configured: warden run reads no Kafka topics (no kafka "
+                   "section in the configuration, or --input other than kafka)");
+        jw_obj_end(&w);
+        return 404;
+    }
+    jw_key(&w, "group");
+    jw_str(&w, l->group);
+    jw_key(&w, "partitions");
+    jw_arr_begin(&w);
+    for (size_t i = 0; i < l->n; i++) {
+        const struct wd_kafka_lag_row *r = &l->rows[i];
+        jw_obj_begin(&w);
+        jw_key(&w, "topic");
+        jw_str(&w, r->topic);
+        jw_key(&w, "partition");
+        jw_int(&w, r->partition);
+        lag_int(&w, "position", r->position);
+        lag_int(&w, "high_watermark", r->high);
+        lag_int(&w, "lag", r->lag);
+        jw_obj_end(&w);
+        total += r->lag > 0 ? r->lag : 0;
+    }
+    jw_arr_end(&w);
+    jw_key(&w, "total");
+    jw_int(&w, total);
+    jw_key(&w, "open");
+    jw_int(&w, open);
+    jw_key(&w, "close");
+    jw_int(&w, close);
+    jw_key(&w, "merge");
+    jw_obj_begin(&w);
+    jw_key(&w, "held");
+    jw_int(&w, (int64_t)l->merge.held);
+    jw_key(&w, "held_max");
+    jw_int(&w, (int64_t)l->merge.held_max);
+    jw_key(&w, "released_late");
+    jw_int(&w, (int64_t)l->merge.released_late);
+    jw_key(&w, "paused");
+    jw_int(&w, (int64_t)l->merge.paused);
+    jw_key(&w, "max_wait_ms");
+    jw_int(&w, l->merge.max_wait_ms);
+    jw_key(&w, "backlog_wait_ms");
+    jw_int(&w, l->merge.backlog_wait_ms);
+    jw_obj_end(&w);
+    jw_key(&w, "updated");
+    if (l->updated_ns > 0) {
+        char ts[40];
+        wd_time_format_utc(l->updated_ns, ts, sizeof ts);
+        jw_str(&w, ts);
+    } else {
+        jw_null(&w);
+    }
+    jw_obj_end(&w);
     return 200;
 }

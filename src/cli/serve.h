@@ -2,7 +2,8 @@
  * What `warden run` serves besides its outputs: the metrics registry kept
  * up to date from the engine, the store and the event stream
  * (docs/METRICS.md), and the running engine's positions, pnl and drawdown
- * for the API (wd_api.live, docs/API.md).
+ * and the Kafka input's lag per partition for the API (wd_api.live,
+ * docs/API.md).
  *
  * Two figures the engine does not give are computed here from the events
  * (cli_serve_event, called for every decoded event before the engine sees
@@ -33,6 +34,8 @@
 #include "warden/event.h"
 #include "warden/metrics.h"
 #include "warden/status.h"
+
+#include "cli/kafka_run.h"
 
 #define CLI_SERVE_INTENTS 65536u  /* intent times kept for the latency (a power of 2) */
 #define CLI_SERVE_DECISIONS 1000u /* decisions in the rejection ratio */
@@ -92,5 +95,29 @@ enum wd_status cli_serve_tick(struct cli_serve *s, struct wd_engine *engine,
  * account's), the same keys as `warden positions|pnl|drawdown --json`.
  * Returns the HTTP status (200; 404 for another `what`). */
 int cli_serve_live(struct wd_engine *engine, const char *what, FILE *out);
+
+/* The Kafka lag the daemon keeps for the API (GET kafka/lag): a copy of
+ * the kafka run's rows at the last tick (cli_kafka_run_lag_rows), sorted
+ * by topic then partition, taken on the loop's thread under its lock and
+ * read by the API's thread under the same lock. */
+struct cli_serve_lag {
+    char group[256];
+    struct wd_kafka_lag_row *rows; /* CLI_KAFKA_LAG_MAX, from malloc; NULL: no Kafka input */
+    size_t n;
+    struct cli_kafka_merge merge;
+    int64_t updated_ns; /* the tick's time; 0: none yet */
+};
+
+/* Copies the run's rows and merge figures into l (rows allocated) at
+ * now_ns and sorts them (topic, partition). The loop's thread, lock held. */
+void cli_serve_lag_take(struct cli_serve_lag *l, const struct cli_kafka_run *k, int64_t now_ns);
+
+/* GET kafka/lag: {group, partitions:[{topic, partition, position,
+ * high_watermark, lag}] (null where unknown), total, open, close (the
+ * bus_failure detector's thresholds), merge:{held, held_max,
+ * released_late, paused, max_wait_ms, backlog_wait_ms}, updated (RFC 3339 of the last tick, null
+ * before the first)}. l NULL or without rows: 404 with {"error":...},
+ * Kafka is not configured. Returns the HTTP status. */
+int cli_serve_kafka_lag(const struct cli_serve_lag *l, int64_t open, int64_t close, FILE *out);
 
 #endif /* WD_CLI_SERVE_H */

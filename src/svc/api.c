@@ -1058,7 +1058,7 @@ static int live(struct req *q, const char *what)
 /* The live routes' names (the engine's figures, through api->live). */
 static bool live_route(const char *route, size_t n)
 {
-    static const char *const names[] = {"positions", "pnl", "drawdown"};
+    static const char *const names[] = {"positions", "pnl", "drawdown", "kafka/lag"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strlen(names[i]) == n && memcmp(route, names[i], n) == 0) {
             return true;

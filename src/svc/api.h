@@ -33,9 +33,11 @@ enum wd_api_role { WD_API_NONE = 0, WD_API_VIEWER, WD_API_RESPONDER, WD_API_RISK
 const char *wd_api_role_name(enum wd_api_role r);
 enum wd_api_role wd_api_role_parse(const char *s);
 
-/* What only the running engine knows (positions, pnl, drawdown): the
- * daemon sets this to write `what`'s JSON document to out and return the
- * HTTP status (200). Unset, those routes answer 503. */
+/* What only the running engine knows (positions, pnl, drawdown, and the
+ * Kafka input's lag, "kafka/lag"): the daemon sets this to write `what`'s
+ * JSON document to out and return the HTTP status (200; an error document
+ * {"error":...} with its status, e.g. 404 for kafka/lag without Kafka).
+ * Unset, those routes answer 503. */
 typedef int (*wd_api_live_fn)(void *ctx, const char *what, FILE *out);
 
 struct wd_api {
@@ -57,7 +59,8 @@ struct wd_api_response {
 };
 
 /* True when the request (method, path with an optional query) only reads
- * the store: every GET but the live routes (positions, pnl, drawdown) and
+ * the store: every GET but the live routes (positions, pnl, drawdown,
+ * kafka/lag) and
  * oncall (which reads the on-call zone, oncall_tz, that the daemon keeps). A
  * server may handle such requests on a connection to the store of their
  * own, without the lock that guards the engine (docs/internals/DAEMON.md). */

@@ -3,7 +3,8 @@
 // a kill-switch session fed into the followed file, the page at /incidents
 // driven in headless Chromium (Debian's, through playwright-core): the
 // token entered in the form, the HALTED banner and the P0 incident row
-// awaited, the incident opened and acknowledged from its page; then the
+// awaited, the Kafka lag panel's "Kafka is not configured" (no Kafka
+// input), the incident opened and acknowledged from its page; then the
 // API (GET /api/v1/incidents/{id}) must show status "acknowledged" and a
 // timeline entry by the token's name. Screenshots of the list page and of
 // the incident page after the acknowledgement go to $E2E_ARTIFACTS
@@ -132,6 +133,35 @@ async function main() {
     const row = page.locator("#incidents tbody tr", { has: page.locator(`a[href="/incidents/${id}"]`) });
     await row.locator(".sev.sev-P0").waitFor({ timeout: 15000 });
     console.log("e2e: list page shows the HALTED banner and the P0 incident");
+    // No Kafka input: the lag panel says so, its table hidden.
+    await page.locator("#lag-off", { hasText: "Kafka is not configured" }).waitFor({ timeout: 15000 });
+    if (await page.locator("#lag-table").isVisible()) throw new Error("the Kafka lag table is shown without Kafka");
+    console.log("e2e: the Kafka lag panel says Kafka is not configured");
+    // The panel with rows (this warden reads no Kafka: the API's document
+    // of docs/API.md given in its place): sorted by topic then partition,
+    // null as "-", a lag over the open threshold in red.
+    await page.route("**/api/v1/kafka/lag", (r) => r.fulfill({ json: {
+      group: "wardens", total: 1500, open: 1000, close: 100,
+      merge: { held: 3, held_max: 40, released_late: 2, paused: 1, max_wait_ms: 50, backlog_wait_ms: 5000 },
+      updated: "2026-11-27T10:00:01.000Z",
+      partitions: [
+        { topic: "order_intents", partition: 1, position: 5, high_watermark: 1505, lag: 1500 },
+        { topic: "exec_reports", partition: 0, position: null, high_watermark: 0, lag: null },
+        { topic: "order_intents", partition: 0, position: 10, high_watermark: 10, lag: 0 },
+      ] } }));
+    await page.locator("#lag-table tbody tr").nth(2).waitFor({ timeout: 15000 });
+    const cells = await page.locator("#lag-table tbody tr").evaluateAll((trs) =>
+      trs.map((tr) => [...tr.children].map((td) => td.textContent + (td.className ? `[${td.className}]` : "")).join(" ")));
+    const want = ["exec_reports[mono] 0 - 0 -", "order_intents[mono] 0 10 10 0",
+      "order_intents[mono] 1 5 1505 1500[over]"];
+    if (JSON.stringify(cells) !== JSON.stringify(want)) throw new Error(`lag rows ${JSON.stringify(cells)}, not ${JSON.stringify(want)}`);
+    if (!(await page.locator("#lag-off").isHidden())) throw new Error("\"not configured\" shown with rows");
+    const info = await page.locator("#lag-info").textContent();
+    if (!info.includes("total 1500") || !info.includes("as of 2026-11-27 10:00:01") ||
+        !info.includes("partitions paused: 1") ||
+        (await page.locator("#lag-info .over").textContent()) !== "total 1500") throw new Error(`lag summary: ${info}`);
+    await page.unroute("**/api/v1/kafka/lag");
+    console.log("e2e: the Kafka lag panel's rows: sorted, '-' for null, the lag over 1000 in red");
     await page.screenshot({ path: join(artifacts, "e2e-list.png"), fullPage: true });
 
     // The incident page, then Acknowledge.

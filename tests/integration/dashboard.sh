@@ -8,6 +8,7 @@
 #    down from;
 #  - with Debian's chromium installed: the page rendered headless with a
 #    viewer's token shows the halted scope's banner and the open incident,
+#    and the Kafka lag panel "Kafka is not configured" (no Kafka input),
 #    and the incident page its recovery checklist and timeline (else said,
 #    and skipped after every other check). SCREENSHOT_DIR=DIR keeps
 #    screenshots of both pages there; DASHBOARD_WINDOW=W,H sets the
@@ -56,7 +57,8 @@ grep -qi '^content-type: text/html; charset=utf-8' page.hdr && ok || bad "not te
 for want in '<title>warden: incidents</title>' 'id="banners"' 'id="c-equity"' 'id="c-pnl"' \
     'id="c-dd"' 'id="incidents"' 'id="d-criteria"' 'id="d-timeline"' 'id="f-ack"' \
     'id="f-status"' 'id="f-note"' 'id="f-resolve"' 'id="f-halt"' 'id="f-resume"' \
-    'sessionStorage' 'Authorization' '"/api/v1/"' '"polyline"' 'createElementNS' '@media'; do
+    'sessionStorage' 'Authorization' '"/api/v1/"' '"polyline"' 'createElementNS' '@media' \
+    'id="lag"' 'id="lag-table"' 'id="lag-off"' '"kafka/lag"'; do
     grep -qF -- "$want" page.out && ok || bad "the page has no '$want'"
 done
 grep -qiE 'https?://' page.out && bad "the page references another site: $(grep -oiE '.{20}https?://.{30}' page.out)" || ok
@@ -92,6 +94,10 @@ if [ -n "$browser" ]; then
     grep -qE 'class="sev sev-P0"' list.html && ok || bad "headless: no P0 severity"
     grep -qE '[0-9]+s (left|late)' list.html && ok || bad "headless: no SLA countdown"
     grep -q '<polyline points="[0-9]' list.html && ok || bad "headless: no chart line"
+    # No Kafka input: the lag panel says so instead of its table.
+    grep -q '<table id="lag-table" hidden="">' list.html &&
+        grep -q '<p class="dim" id="lag-off">Kafka is not configured: warden run reads no Kafka topics' list.html &&
+        ok || bad "headless: the Kafka lag panel does not say Kafka is not configured: $(grep -o '<section id="lag">.\{0,400\}' list.html)"
     [ -s list.png ] && ok || bad "headless: no screenshot: $(cat list.err)"
     shot "http://$A/incidents/$ID#token=$VIEW" incident
     grep -q 'type="checkbox"' incident.html && ok || bad "headless: no checklist on the incident page"

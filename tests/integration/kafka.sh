@@ -20,12 +20,13 @@ session: {tz: UTC, open: "00:00", close: "23:59", days: [Mon, Tue, Wed, Thu, Fri
 kafka: {brokers: "$B", group: wardens, max_wait_ms: 200,
         properties: {topic.metadata.refresh.interval.ms: 1000, reconnect.backoff.max.ms: 200,
                      session.timeout.ms: 6000, heartbeat.interval.ms: 500}}
+tokens: [{name: vic, role: viewer, token: $VIEW}]
 EOF2
 put() { printf 'acct1|%s\n' "$2" | kcat -P -b "$B" -t "$1" -K'|' 2>>kcat.err; }
 intent() { put order_intents "{\"type\":\"intent\",\"ts\":\"$(now)\",\"account\":\"acct1\",\"id\":\"$1\",\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":10,\"source\":\"s\"}"; }
 fill() { put exec_reports "{\"type\":\"fill\",\"ts\":\"$(now)\",\"account\":\"acct1\",\"id\":\"$1\",\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":10,\"price\":10}"; }
 q() { put market_events "{\"type\":\"quote\",\"ts\":\"$(now)\",\"account\":\"acct1\",\"symbol\":\"XYZ\",\"bid\":$1,\"ask\":$2}"; }
-start() { "$warden" run --config c.yaml --db "$1.db" --metrics-listen "${MET:-off}" --api-listen off >>"$1.out" 2>>"$1.err" & }
+start() { "$warden" run --config c.yaml --db "$1.db" --metrics-listen "${MET:-off}" --api-listen "${API:-off}" >>"$1.out" 2>>"$1.err" & }
 
 t0=$(now)
 # 1. Consume -> decide -> produce. Each intent is stamped first but
@@ -69,7 +70,7 @@ grep -q '^wardens  *system_events  *[01]  *-  *0  *-$' lag.txt && ok || bad "kaf
 [ "$(wc -l <lag.txt)" = 9 ] && ok || bad "kafka lag: not 8 partitions: $(cat lag.txt)"
 "$warden" kafka lag --config c.yaml --json | grep -q '"partition":[01],"current_offset":5,"log_end_offset":10,"lag":5}.*"total_lag":10}$' &&
     ok || bad "kafka lag --json: $("$warden" kafka lag --config c.yaml --json)"
-MET=127.0.0.1:0 start a; pid=$!
+MET=127.0.0.1:0 API=127.0.0.1:0 start a; pid=$!
 wait_for a.out '"id":"o10","verdict":"accept"' 300 && ok || bad "no decision for o10 after restart"
 grep -q 'resuming after event' a.err && ok || bad "the restart did not resume from the checkpoint"
 # The 10 new messages read, every partition at its end: the quote below
@@ -92,6 +93,57 @@ grep -q '^warden_kafka_merge_max_wait_seconds 0.2$' m.txt && grep -q '^warden_ka
     grep -q '^warden_kafka_merge_held_max [1-9]' m.txt && ok || bad "no merge metrics: $(grep merge m.txt)"
 [ -n "$late0" ] && grep -qx "$late0" m.txt && ok ||
     bad "the quote waited for a partition at its end: $late0, then $(grep released_late_total m.txt)"
+
+# ---- GET /api/v1/kafka/lag (issue 7 point 5) --------------------------------
+# The rows of the same ticks as /metrics above (nothing moves in between):
+# acct1's partition P holds the 10 intents, 10 fills and 2 quotes, all
+# read; the others are empty (position null: nothing read, none
+# committed). Then the same positions and log-end offsets as `warden kafka
+# lag` (the group's commits: the checkpoint is done), the same lag per
+# partition as /metrics, the merge's figures as /metrics'; no token: 401.
+A=$(sed -n 's/.* INFO run started .* api=\([^ ]*\).*/\1/p' a.err | tail -1)
+[ "$(api GET /api/v1/kafka/lag "$VIEW")" = 200 ] && ok || bad "GET kafka/lag: $(cat api.out)"
+cp api.out lag.json
+P=$(sed -n 's/.*"topic":"order_intents","partition":\([01]\),"position":10,.*/\1/p' lag.json)
+exp=
+for t in exec_reports:10 market_events:2 order_intents:10 system_events:-; do
+    for p in 0 1; do
+        n=${t#*:}
+        [ "$p" = "$P" ] && [ "$n" != - ] || n=
+        exp="$exp${exp:+,}{\"topic\":\"${t%:*}\",\"partition\":$p,\"position\":${n:-null},\"high_watermark\":${n:-0},\"lag\":0}"
+    done
+done
+hm=$(sed -n 's/^warden_kafka_merge_held_max //p' m.txt)
+rl=$(sed -n 's/^warden_kafka_merge_released_late_total //p' m.txt)
+bw=$(sed -n 's/^warden_kafka_merge_backlog_wait_seconds \([0-9]*\)$/\1000/p' m.txt)
+grep -qF "{\"group\":\"wardens\",\"partitions\":[$exp],\"total\":0,\"open\":1000,\"close\":100,\"merge\":{\"held\":0,\"held_max\":$hm,\"released_late\":$rl,\"paused\":0,\"max_wait_ms\":200,\"backlog_wait_ms\":$bw},\"updated\":\"" lag.json &&
+    ok || bad "GET kafka/lag: $(cat lag.json), expected partitions [$exp] and merge held_max $hm released_late $rl backlog_wait_ms $bw"
+upd=$(sed -n 's/.*,"updated":"\(20[0-9-]*T[0-9:.]*Z\)"}$/\1/p' lag.json)
+[ -n "$upd" ] && [ $(($(date +%s) - $(date -u -d "$upd" +%s))) -le 3 ] && ok ||
+    bad "GET kafka/lag: updated is not the last tick's RFC 3339 time: $(cat lag.json)"
+# rows FILE POSITION-KEY END-KEY: "topic partition position end" a line, -1 as null.
+rows() {
+    tr '{' '\n' <"$1" | sed -n "s/^\"topic\":\"\([a-z_]*\)\",\"partition\":\([0-9]*\),\"$2\":\([0-9-]*\|null\),\"$3\":\([0-9]*\),.*/\1 \2 \3 \4/p" |
+        sed 's/ -1 / null /' | sort
+}
+"$warden" kafka lag --config c.yaml --json >lagc.json 2>&1
+[ "$(rows lag.json position high_watermark)" = "$(rows lagc.json current_offset log_end_offset)" ] &&
+    [ "$(rows lag.json position high_watermark | wc -l)" = 8 ] && ok ||
+    bad "GET kafka/lag and warden kafka lag differ: $(cat lag.json lagc.json)"
+[ "$(tr '{' '\n' <lag.json | sed -n 's/^"topic":"\([a-z_]*\)","partition":\([0-9]*\),.*"lag":\([0-9]*\)}.*/warden_consumer_lag_messages{topic="\1",partition="\2"} \3/p' |
+    grep -cxFf - m.txt)" = 8 ] && ok || bad "GET kafka/lag's lag is not /metrics': $(cat lag.json)"
+[ "$(api GET /api/v1/kafka/lag "")" = 401 ] && grep -q '"error"' api.out && ok ||
+    bad "GET kafka/lag without a token: not 401: $(cat api.out)"
+# The dashboard's Kafka lag panel shows the 8 rows (Debian's chromium, when installed).
+browser=$(command -v chromium chromium-browser | head -1)
+if [ -n "$browser" ]; then
+    timeout 60 "$browser" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$PWD/chrome" \
+        --virtual-time-budget=6000 --dump-dom "http://$A/incidents#token=$VIEW" >dash.html 2>dash.err
+    [ "$(grep -o '<tr><td class="mono">[a-z_]*</td><td>[01]</td><td>[0-9-]*</td><td>[0-9]*</td><td>0</td></tr>' dash.html | wc -l)" = 8 ] &&
+        grep -q "<tr><td class=\"mono\">exec_reports</td><td>$P</td><td>10</td><td>10</td><td>0</td></tr>" dash.html &&
+        ok || bad "the dashboard's Kafka lag panel: $(grep -o '<section id="lag">.\{0,900\}' dash.html) $(head -c 300 dash.err)"
+fi
+# ---- end of GET /api/v1/kafka/lag --------------------------------------------
 
 # `warden replay --kafka`: history from the bus, in event time across the
 # topics (the fills written before their intents are not unauthorized),

@@ -8,7 +8,8 @@
 #  - the API: 401 without a token, 403 for a viewer's halt, a responder's
 #    halt seen by `warden status` (an offline read of the same store) and
 #    in the audit chain under the token's name, incidents after the
-#    kill-switch, pnl from the running engine, 413 over 64 KiB;
+#    kill-switch, pnl from the running engine, kafka/lag's 404 without
+#    Kafka, 413 over 64 KiB;
 #  - SIGTERM: exit 0.
 # Waits poll with a timeout; no fixed long sleeps.
 #
@@ -62,6 +63,10 @@ grep -q '"scenario":"kill_pnl"' api.out && ok || bad "the kill_pnl incident not 
 grep -q '"equity":940' api.out && ok || bad "pnl not from the live engine: $(cat api.out)"
 [ "$(api GET /api/v1/positions "$VIEW")" = 200 ] && grep -q '"symbol":"XYZ","qty":100' api.out && ok ||
     bad "GET positions: $(cat api.out)"
+# No Kafka input: GET kafka/lag says so, as the API's 404 error document.
+[ "$(api GET /api/v1/kafka/lag "$VIEW")" = 404 ] &&
+    [ "$(cat api.out)" = '{"error":"Kafka is not configured: warden run reads no Kafka topics (no kafka section in the configuration, or --input other than kafka)"}' ] &&
+    ok || bad "GET kafka/lag without Kafka: $(cat api.out)"
 head -c 70000 /dev/zero | tr '\0' ' ' >big.json
 [ "$(api POST /api/v1/halt "$RESP" @big.json)" = 413 ] && ok || bad "a 70 KB body: not 413"
 [ "$(api POST /api/v1/halt "$RESP" '{"scope":"firm","reason":"api test"}')" = 200 ] && ok ||

@@ -157,6 +157,11 @@ static void test_api_bodies_are_strict(void **state)
     free(big);
     assert_int_equal(req(&t, "GET", "/api/v1/nothing", VIEWER, NULL), 404);
     assert_int_equal(req(&t, "GET", "/api/v1/positions", VIEWER, NULL), 503);
+    /* The Kafka lag is the running daemon's too: under its lock, not a
+     * read of the store. */
+    assert_int_equal(req(&t, "GET", "/api/v1/kafka/lag", VIEWER, NULL), 503);
+    assert_false(wd_api_reads_store_only("GET", "/api/v1/kafka/lag"));
+    assert_true(wd_api_reads_store_only("GET", "/api/v1/kafka"));
     t_close(&t);
 }
 
