@@ -32,7 +32,17 @@
 #define FLUSH_MS 1000
 #define RETRY_NS 1000000000LL
 #define CLOSE_MS 2000
-#define SNAP_MAGIC 0x314f4b57u /* "WKO1": offsets, then the engine */
+#define SNAP_MAGIC 0x314f4b57u  /* "WKO1": offsets, then the engine */
+#define SNAP_MAGIC2 0x324f4b57u /* "WKO2": offsets, accounts' shards, then the engine */
+/* Handover (issue 7 point 4): each shard's accounts go to the state topic
+ * at most every HANDOVER_NS, and at each revocation and stop. */
+#define HANDOVER_NS 1000000000LL
+#define HANDOVER_MAGIC 0x31484b57u /* "WKH1" */
+#define MAX_SHARDS (WD_MERGE_MAX_SOURCES / WD_KT_INPUTS)
+#define STATE_READ_MS 10000
+#define MAX_ACCOUNTS 1000000u
+#define SHARD_NONE (-1)
+#define SHARD_LEAVING (-2)
 
 struct tp_pos {
     enum wd_kafka_topic topic;
@@ -44,9 +54,32 @@ struct tp_pos {
     bool paused; /* holds its share of the merge: not fetched (flow) */
 };
 
+/* A shard: partition N of every input topic (co-partitioned inputs keyed
+ * by account, the range assignor: one warden has all of them). */
+struct shard {
+    bool owned;
+    bool dirty;                /* a message processed since its last record */
+    int64_t rec[WD_KT_INPUTS]; /* the next offsets in its last durable record; -1 */
+    int64_t start[WD_KT_INPUTS]; /* at an assignment: where to read from; -1 group's */
+    int64_t pend[WD_KT_INPUTS];  /* offsets of the record being written */
+    bool pending;
+    void *got;                 /* at an assignment: its latest record read back */
+    size_t got_len;
+};
+
 struct cli_kafka_run {
     struct cli_kafka_env env;
     struct wd_kafka *k;
+    struct wd_kafka *reader; /* group-less: reads the state topic back */
+    struct wd_intern accts;  /* the message keys (accounts) seen */
+    bool accts_ok;
+    int32_t *acct_shard;     /* by id in accts: the shard it came on; SHARD_NONE */
+    uint32_t n_acct_shard;
+    struct shard shards[MAX_SHARDS];
+    int64_t last_handover_ns;
+    bool unrecorded; /* a shard is dirty: a handover is due HANDOVER_NS after the last */
+    bool assigned_once;
+    char group[128];
     struct wd_merge *m;
     struct wd_kafka_msg *held; /* indexed by merge handle */
     uint32_t *free_idx;
@@ -131,18 +164,333 @@ static struct tp_pos *pos_of(struct cli_kafka_run *k, enum wd_kafka_topic t, int
                                                                     : NULL;
 }
 
-/* The assigned partitions' positions that are known, for a commit. */
+/* What the group may have for a commit: for each assigned partition, the
+ * offset of its shard's last durable handover record (never further: a
+ * warden that gets the shard after a crash reads from the record's
+ * offsets, or the group's when it finds none). */
 static size_t positions(const struct cli_kafka_run *k, struct wd_kafka_tp *tps)
 {
     size_t n = 0;
     for (size_t i = 0; i < k->n_pos; i++) {
-        if (k->pos[i].assigned && k->pos[i].next >= 0) {
-            tps[n++] = (struct wd_kafka_tp){.topic = k->pos[i].topic,
-                                            .partition = k->pos[i].partition,
-                                            .offset = k->pos[i].next};
+        const struct tp_pos *p = &k->pos[i];
+        int64_t off = p->partition >= 0 && p->partition < MAX_SHARDS
+                          ? k->shards[p->partition].rec[p->topic]
+                          : -1;
+        if (p->assigned && off >= 0) {
+            tps[n++] = (struct wd_kafka_tp){.topic = p->topic, .partition = p->partition,
+                                            .offset = off};
         }
     }
     return n;
+}
+
+/* ---- accounts and their shards (the handover) ------------------------------ */
+
+/* The account a message is keyed by came on partition `shard`. */
+static void note_account(struct cli_kafka_run *k, const char *key, size_t len, int32_t shard)
+{
+    uint32_t id;
+    if (key == NULL || len == 0 || shard < 0 || shard >= MAX_SHARDS ||
+        wd_intern_get(&k->accts, key, len, &id) != WD_OK) {
+        return; /* unkeyed, or a key no account can have: not handed over */
+    }
+    if (id >= k->n_acct_shard) {
+        uint32_t n = k->n_acct_shard ? k->n_acct_shard * 2u : 64u;
+        while (n <= id) {
+            n *= 2u;
+        }
+        int32_t *v = realloc(k->acct_shard, n * sizeof *v);
+        if (v == NULL) {
+            return;
+        }
+        for (uint32_t i = k->n_acct_shard; i < n; i++) {
+            v[i] = SHARD_NONE;
+        }
+        k->acct_shard = v;
+        k->n_acct_shard = n;
+    }
+    k->acct_shard[id] = shard;
+}
+
+static int32_t shard_of(const struct cli_kafka_run *k, const char *name)
+{
+    uint32_t id;
+    return wd_intern_find(&k->accts, name, strlen(name), &id) == WD_OK && id < k->n_acct_shard
+               ? k->acct_shard[id]
+               : SHARD_NONE;
+}
+
+/* Which accounts: those of one shard, or (shard SHARD_NONE) those of the
+ * shards not owned. */
+struct which {
+    const struct cli_kafka_run *k;
+    int32_t shard;
+};
+
+static bool account_in(void *ctx, const char *name)
+{
+    const struct which *q = ctx;
+    int32_t s = shard_of(q->k, name);
+    if (q->shard == SHARD_NONE) {
+        return s >= 0 && !q->k->shards[s].owned;
+    }
+    return s == q->shard;
+}
+
+/* Forgets the accounts of q (engine and map); under the lock. */
+static void drop_accounts(struct cli_kafka_run *k, const struct which *q)
+{
+    struct which w = *q;
+    wd_engine_drop_accounts(k->env.engine(k->env.ctx), account_in, &w);
+    for (uint32_t id = 0; id < k->n_acct_shard && id < wd_intern_count(&k->accts); id++) {
+        int32_t s = k->acct_shard[id];
+        if (s != SHARD_NONE && (q->shard == SHARD_NONE ? s >= 0 && !k->shards[s].owned
+                                                       : s == q->shard)) {
+            k->acct_shard[id] = SHARD_NONE;
+        }
+    }
+}
+
+static void w_state(struct wd_wbuf *w, const struct wd_scope_state *st)
+{
+    wd_w_bytes(w, st->scope, strlen(st->scope));
+    wd_w_u8(w, (uint8_t)st->state);
+    wd_w_i64(w, st->since_ns);
+    wd_w_bytes(w, st->reason, strlen(st->reason));
+    wd_w_bytes(w, st->by, strlen(st->by));
+    wd_w_bytes(w, st->scenario, strlen(st->scenario));
+    wd_w_bytes(w, st->incident, strlen(st->incident));
+    wd_w_i64(w, st->ramp_until_ns);
+}
+
+static bool r_text(struct wd_rbuf *r, char *out, size_t cap)
+{
+    size_t n;
+    const char *p = wd_r_bytes(r, cap - 1u, &n);
+    if (p == NULL || r->bad) {
+        return false;
+    }
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return true;
+}
+
+static bool r_state(struct wd_rbuf *r, struct wd_scope_state *st)
+{
+    memset(st, 0, sizeof *st);
+    if (!r_text(r, st->scope, sizeof st->scope)) {
+        return false;
+    }
+    st->state = (enum wd_tstate)wd_r_u8(r);
+    st->since_ns = wd_r_i64(r);
+    bool ok = r_text(r, st->reason, sizeof st->reason) && r_text(r, st->by, sizeof st->by) &&
+              r_text(r, st->scenario, sizeof st->scenario) &&
+              r_text(r, st->incident, sizeof st->incident);
+    st->ramp_until_ns = wd_r_i64(r);
+    return ok && !r->bad && wd_tstate_name(st->state) != NULL;
+}
+
+/* One shard's record: its partitions' next offsets, its accounts' names,
+ * their trading states, then the engine's part (wd_engine_save_accounts);
+ * the offsets go to sh->pend. Under the lock. */
+static void put_record(struct cli_kafka_run *k, int32_t n, struct wd_wbuf *w)
+{
+    struct wd_engine *e = k->env.engine(k->env.ctx);
+    struct which q = {k, n};
+    struct shard *sh = &k->shards[n];
+    uint32_t count = 0;
+    wd_w_u32(w, HANDOVER_MAGIC);
+    wd_w_u32(w, (uint32_t)n);
+    for (int t = 0; t < WD_KT_INPUTS; t++) {
+        const struct tp_pos *p = find_pos(k->pos, k->n_pos, (enum wd_kafka_topic)t, n);
+        sh->pend[t] = p != NULL && p->next >= 0 ? p->next : sh->rec[t];
+        wd_w_i64(w, sh->pend[t]);
+    }
+    uint32_t n_names = wd_intern_count(&k->accts);
+    for (uint32_t id = 0; id < n_names && id < k->n_acct_shard; id++) {
+        count += k->acct_shard[id] == n ? 1u : 0u;
+    }
+    wd_w_u32(w, count);
+    for (uint32_t id = 0; id < n_names && id < k->n_acct_shard; id++) {
+        if (k->acct_shard[id] == n) {
+            const char *name = wd_intern_name(&k->accts, id);
+            wd_w_bytes(w, name, strlen(name));
+        }
+    }
+    count = 0;
+    for (size_t i = 0; i < wd_engine_state_count(e); i++) {
+        const struct wd_scope_state *st = wd_engine_state_at(e, i);
+        count += strncmp(st->scope, "account:", 8) == 0 && account_in(&q, st->scope + 8);
+    }
+    wd_w_u32(w, count);
+    for (size_t i = 0; i < wd_engine_state_count(e); i++) {
+        const struct wd_scope_state *st = wd_engine_state_at(e, i);
+        if (strncmp(st->scope, "account:", 8) == 0 && account_in(&q, st->scope + 8)) {
+            w_state(w, st);
+        }
+    }
+    wd_engine_save_accounts(e, account_in, &q, w);
+}
+
+/* Produces the records of the owned shards that are dirty (all owned
+ * ones with all true); they are durable once the producer is flushed.
+ * Under the lock. How many. */
+static size_t produce_records(struct cli_kafka_run *k, bool all)
+{
+    struct wd_error err = {0};
+    size_t n = 0;
+    for (int32_t i = 0; i < MAX_SHARDS; i++) {
+        struct shard *sh = &k->shards[i];
+        sh->pending = false;
+        if (!sh->owned || !(sh->dirty || all)) {
+            continue;
+        }
+        struct wd_wbuf w;
+        char key[160];
+        int kl = snprintf(key, sizeof key, "%s/%" PRId32, k->group, i);
+        wd_wbuf_init(&w);
+        put_record(k, i, &w);
+        if (w.st != WD_OK ||
+            wd_kafka_produce(k->k, WD_KT_STATE, key, (size_t)kl, (const char *)w.data, w.len,
+                             &err) != WD_OK) {
+            fprintf(stderr, "warden: kafka: handover record of shard %" PRId32 ": %s\n", i,
+                    w.st != WD_OK ? wd_status_str(w.st) : err.msg);
+        } else {
+            sh->pending = true;
+            n++;
+        }
+        wd_wbuf_free(&w);
+    }
+    return n;
+}
+
+/* The records produced are durable: their offsets may be committed. */
+static void records_durable(struct cli_kafka_run *k)
+{
+    k->unrecorded = false;
+    for (int32_t i = 0; i < MAX_SHARDS; i++) {
+        struct shard *sh = &k->shards[i];
+        if (sh->pending) {
+            memcpy(sh->rec, sh->pend, sizeof sh->rec);
+            sh->dirty = sh->pending = false;
+        }
+        k->unrecorded = k->unrecorded || (sh->owned && sh->dirty);
+    }
+}
+
+/* ---- records read back at an assignment ------------------------------------- */
+
+static void got_record(void *ctx, const char *key, size_t key_len, const void *value, size_t len)
+{
+    struct cli_kafka_run *k = ctx;
+    size_t gl = strlen(k->group);
+    char digits[16];
+    if (key == NULL || key_len <= gl + 1u || key_len - gl - 1u >= sizeof digits ||
+        memcmp(key, k->group, gl) != 0 || key[gl] != '/') {
+        return; /* another group's */
+    }
+    memcpy(digits, key + gl + 1, key_len - gl - 1u);
+    digits[key_len - gl - 1u] = '\0';
+    char *end;
+    long n = strtol(digits, &end, 10);
+    if (*end != '\0' || n < 0 || n >= MAX_SHARDS || !k->shards[n].owned) {
+        return;
+    }
+    void *copy = malloc(len + 1u);
+    if (copy == NULL) {
+        return;
+    }
+    memcpy(copy, value, len);
+    free(k->shards[n].got); /* the latest record wins */
+    k->shards[n].got = copy;
+    k->shards[n].got_len = len;
+}
+
+/* Takes shard n's record read back when it is at least as far as what
+ * this warden has of the shard (local[t]: -1 none): its accounts replace
+ * ours, the others of the shard are dropped, their trading states are set
+ * and stored, and its offsets are where to read from. false (nothing
+ * changed) when ours is further, or the record cannot be read. Under the
+ * lock. */
+static bool take_record(struct cli_kafka_run *k, int32_t n, const int64_t local[WD_KT_INPUTS])
+{
+    struct shard *sh = &k->shards[n];
+    struct wd_rbuf r;
+    struct wd_error err = {0};
+    int64_t off[WD_KT_INPUTS];
+    bool newer = true;
+    wd_rbuf_init(&r, sh->got, sh->got_len);
+    if (wd_r_u32(&r) != HANDOVER_MAGIC || wd_r_u32(&r) != (uint32_t)n) {
+        fprintf(stderr, "warden: kafka: the handover record of shard %" PRId32
+                        " is not one this warden reads: ignored\n", n);
+        return false;
+    }
+    for (int t = 0; t < WD_KT_INPUTS; t++) {
+        off[t] = wd_r_i64(&r);
+        newer = newer && off[t] >= local[t];
+    }
+    if (!newer) {
+        fprintf(stderr, "warden: kafka: shard %" PRId32 ": this warden's checkpoint is further "
+                        "than the handover record: kept\n", n);
+        return false;
+    }
+    uint32_t n_names = wd_r_u32(&r);
+    size_t names_at = r.pos;
+    for (uint32_t i = 0; i < n_names && !r.bad; i++) {
+        size_t len;
+        (void)wd_r_bytes(&r, WD_INTERN_NAME_MAX, &len);
+    }
+    uint32_t n_states = wd_r_u32(&r);
+    size_t states_at = r.pos;
+    struct wd_scope_state st;
+    for (uint32_t i = 0; i < n_states && !r.bad; i++) {
+        if (!r_state(&r, &st)) {
+            r.bad = true;
+        }
+    }
+    size_t loaded = 0;
+    struct wd_engine *e = k->env.engine(k->env.ctx);
+    if (r.bad || n_names > MAX_ACCOUNTS ||
+        wd_engine_load_accounts(e, r.data + r.pos, r.len - r.pos, &loaded, &err) != WD_OK) {
+        fprintf(stderr, "warden: kafka: the handover record of shard %" PRId32
+                        " cannot be read (%s): ignored\n",
+                n, err.msg[0] ? err.msg : "malformed");
+        return false;
+    }
+    /* Ours of the shard leave, then the record's are the shard's. */
+    for (uint32_t id = 0; id < k->n_acct_shard && id < wd_intern_count(&k->accts); id++) {
+        if (k->acct_shard[id] == n) {
+            k->acct_shard[id] = SHARD_LEAVING;
+        }
+    }
+    r.pos = names_at;
+    for (uint32_t i = 0; i < n_names; i++) {
+        size_t len;
+        const char *name = wd_r_bytes(&r, WD_INTERN_NAME_MAX, &len);
+        note_account(k, name, len, n);
+    }
+    struct which leaving = {k, SHARD_LEAVING};
+    wd_engine_drop_accounts(e, account_in, &leaving);
+    for (uint32_t id = 0; id < k->n_acct_shard; id++) {
+        if (k->acct_shard[id] == SHARD_LEAVING) {
+            k->acct_shard[id] = SHARD_NONE;
+        }
+    }
+    r.pos = states_at;
+    for (uint32_t i = 0; i < n_states && r_state(&r, &st); i++) {
+        if (wd_engine_set_state(e, &st, &err) != WD_OK ||
+            wd_store_put_state(k->env.store, &st, &err) != WD_OK) {
+            fprintf(stderr, "warden: kafka: shard %" PRId32 ": state of %s: %s\n", n, st.scope,
+                    err.msg);
+        }
+    }
+    memcpy(sh->start, off, sizeof off);
+    memcpy(sh->rec, off, sizeof off);
+    sh->dirty = false;
+    fprintf(stderr, "warden: kafka: shard %" PRId32 ": %zu accounts and %" PRIu32
+                    " trading states handed over\n",
+            n, loaded, n_states);
+    return true;
 }
 
 /* The engine's state and every known position, in one store row; then
@@ -152,23 +500,42 @@ static bool checkpoint(struct cli_kafka_run *k, int64_t now_ns, bool force, bool
 {
     static struct wd_kafka_tp tps[MAX_TP];
     struct wd_error err = {0};
+    struct wd_kafka_health h0, h1;
     struct wd_wbuf w;
-    if ((k->since_checkpoint == 0 && !force) || k->closing) {
+    /* The shards' handover records, at most every HANDOVER_NS (and when
+     * forced: a revocation, the stop), go out with the outputs. */
+    bool hand = force || now_ns - k->last_handover_ns >= HANDOVER_NS;
+    if ((k->since_checkpoint == 0 && !force && !(hand && k->unrecorded)) || k->closing) {
         return true;
+    }
+    wd_kafka_get_health(k->k, &h0);
+    if (hand) {
+        k->env.lock(k->env.ctx);
+        (void)produce_records(k, false);
+        k->env.unlock(k->env.ctx);
     }
     if (wd_kafka_flush(k->k, FLUSH_MS, &err) != WD_OK) {
         fprintf(stderr, "warden: kafka: checkpoint put off: %s\n", err.msg);
         k->last_checkpoint_ns = now_ns + RETRY_NS - CHECKPOINT_NS;
         return false;
     }
+    wd_kafka_get_health(k->k, &h1);
     k->env.lock(k->env.ctx);
     wd_wbuf_init(&w);
-    wd_w_u32(&w, SNAP_MAGIC);
+    wd_w_u32(&w, SNAP_MAGIC2);
     wd_w_u32(&w, (uint32_t)k->n_pos);
     for (size_t i = 0; i < k->n_pos; i++) {
         wd_w_u8(&w, (uint8_t)k->pos[i].topic);
         wd_w_u32(&w, (uint32_t)k->pos[i].partition);
         wd_w_i64(&w, k->pos[i].next);
+    }
+    uint32_t n_acc = wd_intern_count(&k->accts) < k->n_acct_shard ? wd_intern_count(&k->accts)
+                                                                   : k->n_acct_shard;
+    wd_w_u32(&w, n_acc);
+    for (uint32_t id = 0; id < n_acc; id++) {
+        const char *name = wd_intern_name(&k->accts, id);
+        wd_w_bytes(&w, name, strlen(name));
+        wd_w_u32(&w, (uint32_t)k->acct_shard[id]);
     }
     wd_engine_save(k->env.engine(k->env.ctx), &w);
     struct wd_snapshot snap = {.events = *k->env.events,
@@ -186,6 +553,17 @@ static bool checkpoint(struct cli_kafka_run *k, int64_t now_ns, bool force, bool
     }
     k->since_checkpoint = 0;
     k->last_checkpoint_ns = now_ns;
+    if (!hand) {
+        return true;
+    }
+    /* A delivery failed meanwhile (it may be a record): the records are
+     * made again next time, and nothing more is committed. */
+    if (h1.produce_failed != h0.produce_failed) {
+        fprintf(stderr, "warden: kafka: handover records not delivered: offsets not committed\n");
+        return true;
+    }
+    records_durable(k);
+    k->last_handover_ns = now_ns;
     size_t n = positions(k, tps);
     if (wd_kafka_commit(k->k, tps, n, sync, &err) != WD_OK) {
         fprintf(stderr, "warden: kafka: %s (the store has the offsets)\n", err.msg);
@@ -208,14 +586,26 @@ static int restore(struct cli_kafka_run *k)
     if (found) {
         struct wd_rbuf r;
         wd_rbuf_init(&r, snap.blob, snap.blob_len);
-        uint32_t n = wd_r_u32(&r) == SNAP_MAGIC ? wd_r_u32(&r) : UINT32_MAX;
+        uint32_t magic = wd_r_u32(&r);
+        uint32_t n = magic == SNAP_MAGIC || magic == SNAP_MAGIC2 ? wd_r_u32(&r) : UINT32_MAX;
         for (uint32_t i = 0; i < n && i < MAX_TP && !r.bad; i++) {
             k->restored[i].topic = (enum wd_kafka_topic)(wd_r_u8(&r) % WD_KT_INPUTS);
             k->restored[i].partition = (int32_t)wd_r_u32(&r);
             k->restored[i].next = wd_r_i64(&r);
             k->n_restored = i + 1;
         }
-        if (n > MAX_TP || r.bad ||
+        /* WKO2: the accounts' shards (a WKO1 snapshot has none: its
+         * accounts are not handed over until a message names them). */
+        uint32_t n_acc = magic == SNAP_MAGIC2 && n <= MAX_TP ? wd_r_u32(&r) : 0;
+        for (uint32_t i = 0; i < n_acc && i < MAX_ACCOUNTS && !r.bad; i++) {
+            size_t len;
+            const char *name = wd_r_bytes(&r, WD_INTERN_NAME_MAX, &len);
+            int32_t shard = (int32_t)wd_r_u32(&r);
+            if (!r.bad) {
+                note_account(k, name, len, shard);
+            }
+        }
+        if (n > MAX_TP || n_acc > MAX_ACCOUNTS || r.bad ||
             wd_engine_load(k->env.engine(k->env.ctx), r.data + r.pos, r.len - r.pos, &err) !=
                 WD_OK) {
             cli_errorf("store: the Kafka checkpoint %s cannot be read (%s): it is damaged or "
@@ -240,18 +630,74 @@ static int restore(struct cli_kafka_run *k)
 
 /* ---- rebalances ---------------------------------------------------------------- */
 
+/* The shards of a new assignment: their handover records read back;
+ * each shard starts from its record when the record is at least as far as
+ * this warden's own checkpoint of it (a restart of the same warden keeps
+ * its fresher checkpoint), else from that checkpoint, else from the
+ * group's offsets. At the first assignment, the accounts of the
+ * checkpoint whose shards went to others are dropped. */
+static void take_shards(struct cli_kafka_run *k, const struct wd_kafka_tp *tps, size_t n)
+{
+    struct wd_error err = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (tps[i].partition >= 0 && tps[i].partition < MAX_SHARDS) {
+            struct shard *sh = &k->shards[tps[i].partition];
+            sh->owned = true;
+            for (int t = 0; t < WD_KT_INPUTS; t++) {
+                sh->start[t] = -1;
+            }
+        }
+    }
+    if (wd_kafka_read_state(k->reader, STATE_READ_MS, got_record, k, &err) != WD_OK) {
+        fprintf(stderr, "warden: kafka: ERROR handover records not read (%s): the shards "
+                        "start from this warden's checkpoint or the group's offsets, without "
+                        "the state of accounts another warden had\n",
+                err.msg);
+    }
+    k->env.lock(k->env.ctx);
+    if (!k->assigned_once) {
+        struct which others = {k, SHARD_NONE};
+        drop_accounts(k, &others);
+    }
+    for (int32_t s = 0; s < MAX_SHARDS; s++) {
+        struct shard *sh = &k->shards[s];
+        int64_t local[WD_KT_INPUTS];
+        if (!sh->owned) {
+            continue;
+        }
+        for (int t = 0; t < WD_KT_INPUTS; t++) {
+            const struct tp_pos *r =
+                find_pos(k->restored, k->n_restored, (enum wd_kafka_topic)t, s);
+            local[t] = r != NULL ? r->next : -1;
+        }
+        if (sh->got == NULL || !take_record(k, s, local)) {
+            memcpy(sh->start, local, sizeof local); /* ours (or the group's: -1) */
+            memcpy(sh->rec, local, sizeof local);  /* nothing past it is committed */
+            /* Recorded at the next handover, even with no new message. */
+            sh->dirty = local[0] >= 0 || local[1] >= 0 || local[2] >= 0 || local[3] >= 0;
+            k->unrecorded = k->unrecorded || sh->dirty;
+        }
+        free(sh->got);
+        sh->got = NULL;
+    }
+    k->env.unlock(k->env.ctx);
+    k->assigned_once = true;
+    k->n_restored = 0; /* a later assignment: the state went with the records */
+}
+
 static void on_assigned(void *ctx, struct wd_kafka_tp *tps, size_t n)
 {
     struct cli_kafka_run *k = ctx;
+    take_shards(k, tps, n);
     for (size_t i = 0; i < n; i++) {
-        struct tp_pos *r = find_pos(k->restored, k->n_restored, tps[i].topic, tps[i].partition);
-        struct tp_pos *p = find_pos(k->pos, k->n_pos, tps[i].topic, tps[i].partition);
+        int32_t part = tps[i].partition;
+        struct tp_pos *p = find_pos(k->pos, k->n_pos, tps[i].topic, part);
         if (p == NULL && k->n_pos < MAX_TP) {
             p = &k->pos[k->n_pos++];
-            *p = (struct tp_pos){.topic = tps[i].topic, .partition = tps[i].partition, .next = -1};
+            *p = (struct tp_pos){.topic = tps[i].topic, .partition = part, .next = -1};
         }
-        uint32_t src = source_of(tps[i].topic, tps[i].partition);
-        if (p == NULL || wd_merge_open(k->m, src) != WD_OK) {
+        uint32_t src = source_of(tps[i].topic, part);
+        if (p == NULL || part < 0 || part >= MAX_SHARDS || wd_merge_open(k->m, src) != WD_OK) {
             continue;
         }
         k->pos_of[src] = (uint16_t)(p - k->pos + 1);
@@ -260,16 +706,14 @@ static void on_assigned(void *ctx, struct wd_kafka_tp *tps, size_t n)
         p->paused = false;
         p->read = p->eof_at = -1;
         k->caught_up_said = false;
-        if (r != NULL && r->next >= 0) {
-            tps[i].offset = p->next = r->next; /* our durable position wins */
-        }
-        if (tps[i].offset >= 0) {
-            fprintf(stderr, "warden: kafka: assigned %s/%" PRId32 " from offset %" PRId64
-                            " (the store's checkpoint)\n",
-                    wd_kafka_topic_name(k->k, tps[i].topic), tps[i].partition, tps[i].offset);
+        p->next = k->shards[part].start[tps[i].topic];
+        if (p->next >= 0) {
+            tps[i].offset = p->next; /* a durable position wins over the group's */
+            fprintf(stderr, "warden: kafka: assigned %s/%" PRId32 " from offset %" PRId64 "\n",
+                    wd_kafka_topic_name(k->k, tps[i].topic), part, tps[i].offset);
         } else {
             fprintf(stderr, "warden: kafka: assigned %s/%" PRId32 " from the group's offset\n",
-                    wd_kafka_topic_name(k->k, tps[i].topic), tps[i].partition);
+                    wd_kafka_topic_name(k->k, tps[i].topic), part);
         }
     }
     char ts[40];
@@ -302,15 +746,35 @@ static void on_revoked(void *ctx, const struct wd_kafka_tp *tps, size_t n)
     }
     set_paused(k, paused, np, false);
     /* Held messages of these partitions are dropped: their new owner reads
-     * them again from the offsets committed here. */
+     * them again from the offsets of the handover records. */
     for (size_t i = 0; i < n; i++) {
         wd_merge_close(k->m, source_of(tps[i].topic, tps[i].partition), put_back, k);
     }
+    /* The shards' records (and the offsets committed with them) hand
+     * their accounts over; the checkpoint still has them, for a restart
+     * of this warden if a record could not be delivered. Then they are
+     * forgotten here. */
     (void)checkpoint(k, k->last_checkpoint_ns, true, true);
+    if (!k->closing) {
+        k->env.lock(k->env.ctx);
+        for (size_t i = 0; i < n; i++) {
+            int32_t part = tps[i].partition;
+            if (part >= 0 && part < MAX_SHARDS && k->shards[part].owned) {
+                struct which q = {k, part};
+                drop_accounts(k, &q);
+                k->shards[part].owned = false;
+            }
+        }
+        k->env.unlock(k->env.ctx);
+    }
     for (size_t i = 0; i < n; i++) {
         struct tp_pos *p = find_pos(k->pos, k->n_pos, tps[i].topic, tps[i].partition);
         if (p != NULL) {
             p->assigned = false;
+            p->next = -1; /* its state went with the record */
+        }
+        if (tps[i].partition >= 0 && tps[i].partition < MAX_SHARDS) {
+            k->shards[tps[i].partition].owned = false;
         }
     }
     fprintf(stderr, "warden: kafka: %zu partitions revoked\n", n);
@@ -491,6 +955,11 @@ static bool process(struct cli_kafka_run *k, uint64_t h)
     k->env.out->offset = msg->offset;
     k->cur_key = msg->key;
     k->cur_key_len = msg->key_len;
+    note_account(k, msg->key, msg->key_len, msg->partition);
+    if (msg->partition >= 0 && msg->partition < MAX_SHARDS) {
+        k->shards[msg->partition].dirty = true;
+        k->unrecorded = true;
+    }
     enum wd_status st = k->env.line(k->env.ctx, name, &line);
     k->env.out->offset = -1;
     k->cur_key = NULL;
@@ -542,7 +1011,8 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
         flow(k); /* what was released may let a paused partition go again */
     }
     if (k->since_checkpoint >= CHECKPOINT_EVENTS ||
-        (k->since_checkpoint > 0 && now_ns - k->last_checkpoint_ns >= CHECKPOINT_NS)) {
+        (k->since_checkpoint > 0 && now_ns - k->last_checkpoint_ns >= CHECKPOINT_NS) ||
+        (k->unrecorded && now_ns - k->last_handover_ns >= HANDOVER_NS)) {
         (void)checkpoint(k, now_ns, false, false);
     }
     return !k->failed;
@@ -551,8 +1021,14 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
 int cli_kafka_run_timeout_ms(const struct cli_kafka_run *k, int64_t now_ns)
 {
     int64_t d = wd_merge_deadline(k->m);
+    if (k->since_checkpoint > 0 && k->last_checkpoint_ns + CHECKPOINT_NS < d) {
+        d = k->last_checkpoint_ns + CHECKPOINT_NS;
+    }
+    if (k->unrecorded && k->last_handover_ns + HANDOVER_NS < d) {
+        d = k->last_handover_ns + HANDOVER_NS; /* a handover is due then */
+    }
     if (d == INT64_MAX) {
-        return k->since_checkpoint > 0 ? (int)(CHECKPOINT_NS / 1000000) : -1;
+        return -1;
     }
     return d <= now_ns ? 0 : (int)((d - now_ns) / 1000000 + 1);
 }
@@ -669,6 +1145,17 @@ int cli_kafka_run_new(const struct wd_config *cfg, const struct cli_kafka_env *e
     }
     k->n_free = HELD_MAX;
     snprintf(k->key, sizeof k->key, "kafka:%s", cfg->kafka.group);
+    snprintf(k->group, sizeof k->group, "%s", cfg->kafka.group);
+    if (wd_intern_init(&k->accts, MAX_ACCOUNTS) != WD_OK) {
+        cli_errorf("kafka: out of memory");
+        goto fail;
+    }
+    k->accts_ok = true;
+    for (int32_t i = 0; i < MAX_SHARDS; i++) {
+        for (int t = 0; t < WD_KT_INPUTS; t++) {
+            k->shards[i].rec[t] = k->shards[i].start[t] = -1;
+        }
+    }
     if ((rc = restore(k)) != CLI_OK) {
         goto fail;
     }
@@ -676,7 +1163,10 @@ int cli_kafka_run_new(const struct wd_config *cfg, const struct cli_kafka_env *e
                                    .revoked = on_revoked,
                                    .caught_up = on_caught_up,
                                    .ctx = k};
-    enum wd_status st = wd_kafka_new(cfg, true, true, &hooks, &k->k, &err);
+    enum wd_status st = wd_kafka_new(cfg, false, false, NULL, &k->reader, &err);
+    if (st == WD_OK) {
+        st = wd_kafka_new(cfg, true, true, &hooks, &k->k, &err);
+    }
     if (st == WD_OK) {
         st = wd_kafka_subscribe(k->k, &err);
     }
@@ -718,6 +1208,14 @@ void cli_kafka_run_free(struct cli_kafka_run *k)
         jw_init(&k->env.out->w, stdout);
         wd_kafka_free(k->k, CLOSE_MS);
     }
+    wd_kafka_free(k->reader, 0);
+    for (int32_t i = 0; i < MAX_SHARDS; i++) {
+        free(k->shards[i].got);
+    }
+    if (k->accts_ok) {
+        wd_intern_destroy(&k->accts);
+    }
+    free(k->acct_shard);
     wd_merge_free(k->m);
     if (k->mem != NULL) {
         fclose(k->mem);

@@ -51,6 +51,7 @@ static const char *cfg_topic(const struct wd_config *cfg, enum wd_kafka_topic t)
     case WD_KT_DECISIONS: return cfg->kafka.topic_risk_decisions;
     case WD_KT_CONTROL: return cfg->kafka.topic_control;
     case WD_KT_INCIDENTS: return cfg->kafka.topic_incidents;
+    case WD_KT_STATE: return cfg->kafka.topic_state;
     case WD_KT_COUNT: break;
     }
     return "";
@@ -727,7 +728,9 @@ static enum wd_status add_partitions(struct wd_kafka *k, const char *topic, int6
             e = md->topic_cnt == 1 ? md->topics[0].err : e;
             rd_kafka_metadata_destroy(md);
         }
-        return wd_error_set(err, WD_EIO, "kafka: topic %s: %s", topic, rd_kafka_err2str(e));
+        return wd_error_set(err,
+                            e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? WD_ENOTFOUND : WD_EIO,
+                            "kafka: topic %s: %s", topic, rd_kafka_err2str(e));
     }
     for (int i = 0; i < md->topics[0].partition_cnt; i++) {
         rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset =
@@ -801,4 +804,109 @@ enum wd_status wd_kafka_group_lag(struct wd_kafka *k, int timeout_ms, wd_kafka_l
 void wd_kafka_get_health(const struct wd_kafka *k, struct wd_kafka_health *out)
 {
     *out = k->health;
+}
+
+/* ---- the state topic, read back ------------------------------------------- */
+
+struct state_read {
+    int64_t *high; /* by partition: the end to reach; -1: reached */
+    int64_t *end;  /* by partition: the end as the read started */
+    int32_t n;
+};
+
+static void state_eof(void *ctx, enum wd_kafka_topic t, int32_t p, int64_t end)
+{
+    struct state_read *sr = ctx;
+    (void)end;
+    if (t == WD_KT_STATE && p >= 0 && p < sr->n) {
+        sr->high[p] = -1;
+    }
+}
+
+static bool state_done(const struct state_read *sr)
+{
+    for (int32_t i = 0; i < sr->n; i++) {
+        if (sr->high[i] >= 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+enum wd_status wd_kafka_read_state(struct wd_kafka *k, int timeout_ms, wd_kafka_state_fn fn,
+                                   void *ctx, struct wd_error *err)
+{
+    struct state_read sr = {0};
+    struct wd_kafka_hooks saved = k->hooks;
+    struct wd_kafka_msg msgs[64];
+    int64_t deadline = mono_ms() + timeout_ms;
+    enum wd_status st;
+    const char *topic = k->names[WD_KT_STATE];
+    k->hooks = (struct wd_kafka_hooks){.caught_up = state_eof, .ctx = &sr};
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    st = add_partitions(k, topic, RD_KAFKA_OFFSET_BEGINNING, l, timeout_ms, err);
+    if (st == WD_ENOTFOUND) {
+        st = WD_OK; /* nothing handed over yet */
+        goto out;
+    }
+    if (st != WD_OK) {
+        goto out;
+    }
+    sr.n = l->cnt;
+    sr.high = calloc((size_t)l->cnt + 1u, sizeof *sr.high);
+    sr.end = calloc((size_t)l->cnt + 1u, sizeof *sr.end);
+    if (sr.high == NULL || sr.end == NULL) {
+        st = wd_error_set(err, WD_ENOMEM, "kafka: out of memory");
+        goto out;
+    }
+    for (int i = 0; i < l->cnt; i++) {
+        int64_t lo = -1, hi = -1;
+        int32_t p = l->elems[i].partition;
+        if (p < 0 || p >= sr.n ||
+            rd_kafka_query_watermark_offsets(k->c, topic, p, &lo, &hi, timeout_ms) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR) {
+            st = wd_error_set(err, WD_EIO, "kafka: %s/%" PRId32 ": no log end offset", topic, p);
+            goto out;
+        }
+        sr.high[p] = hi > lo ? hi : -1;
+        sr.end[p] = hi;
+    }
+    if (rd_kafka_assign(k->c, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        st = wd_error_set(err, WD_EIO, "kafka: %s: cannot be assigned", topic);
+        goto out;
+    }
+    while (!state_done(&sr)) {
+        int64_t left = deadline - mono_ms();
+        if (left <= 0) {
+            st = wd_error_set(err, WD_EIO, "kafka: %s: not read to its end within %d ms", topic,
+                              timeout_ms);
+            goto out;
+        }
+        size_t n = wd_kafka_poll(k, msgs, sizeof msgs / sizeof msgs[0], left < 100 ? (int)left : 100);
+        for (size_t i = 0; i < n; i++) {
+            int32_t p = msgs[i].partition;
+            /* By the end as the read started (the end of a partition is
+             * said before the messages of the same batch are seen). */
+            if (msgs[i].topic == WD_KT_STATE && p >= 0 && p < sr.n && msgs[i].offset < sr.end[p]) {
+                fn(ctx, msgs[i].key, msgs[i].key_len, msgs[i].payload, msgs[i].len);
+                if (msgs[i].offset + 1 >= sr.end[p]) {
+                    sr.high[p] = -1;
+                }
+            }
+            wd_kafka_release(&msgs[i]);
+        }
+    }
+out:
+    (void)rd_kafka_assign(k->c, NULL);
+    /* What was fetched and not read is dropped with the assignment. */
+    for (size_t n; (n = wd_kafka_poll(k, msgs, sizeof msgs / sizeof msgs[0], 0)) > 0;) {
+        for (size_t i = 0; i < n; i++) {
+            wd_kafka_release(&msgs[i]);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    free(sr.high);
+    free(sr.end);
+    k->hooks = saved;
+    return st;
 }

@@ -31,6 +31,7 @@ enum wd_kafka_topic {
     WD_KT_DECISIONS,
     WD_KT_CONTROL,
     WD_KT_INCIDENTS,
+    WD_KT_STATE, /* the accounts' handover records (kafka_run.c), produced and read back */
     WD_KT_COUNT
 };
 #define WD_KT_INPUTS 4
@@ -182,6 +183,17 @@ void wd_kafka_get_health(const struct wd_kafka *k, struct wd_kafka_health *out);
 typedef void (*wd__kafka_stats_fn)(void *ctx, const char *topic, size_t topic_len,
                                    int32_t partition, int64_t hi);
 size_t wd__kafka_parse_stats(const char *json, size_t len, wd__kafka_stats_fn fn, void *ctx);
+
+/* Reads the state topic (kafka.topics.state) from its start to its end as
+ * the call starts and calls fn for each message in each partition's
+ * order; at most timeout_ms. k: group-less, used for nothing else (its
+ * assignment is replaced). A topic that does not exist has nothing:
+ * WD_OK. WD_EIO when the cluster does not answer or the end is not
+ * reached in time (err says which). */
+typedef void (*wd_kafka_state_fn)(void *ctx, const char *key, size_t key_len, const void *value,
+                                  size_t len);
+enum wd_status wd_kafka_read_state(struct wd_kafka *k, int timeout_ms, wd_kafka_state_fn fn,
+                                   void *ctx, struct wd_error *err) WD_MUST_USE;
 
 /* The configured name of a topic role. */
 const char *wd_kafka_topic_name(const struct wd_kafka *k, enum wd_kafka_topic t);

@@ -47,7 +47,7 @@ grep -q unauthorized a.out && bad "a fill read before its intent was taken as un
 wait_for a.err ' INFO run kafka caught up partitions=8 messages=11 events=' 100 && ok ||
     bad "no 'kafka caught up' with the 11 messages: $(grep ' kafka ' a.err)"
 grep -q ' INFO run kafka assigned partitions=8$' a.err && ok || bad "no 'kafka assigned partitions=8'"
-sleep 0.5 # a checkpoint (every 100 ms)
+sleep 1.3 # a handover record and commit (every second; the store's checkpoint every 100 ms)
 [ "$(kcat -C -b "$B" -t risk_decisions -e -q -f '%k\n' | grep -c '^acct1$')" = 5 ] && ok ||
     bad "risk_decisions does not hold 5 decisions keyed acct1"
 grep -q '"partition":[01],"offset":[0-9]' a.out && ok || bad "outputs without partition and offset"

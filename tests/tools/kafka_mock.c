@@ -1,7 +1,7 @@
 /*
  * A Kafka cluster for the tests: librdkafka's mock cluster (rdkafka_mock.h,
  * the Kafka protocol in process). Usage: kafka_mock [BROKERS [PARTITIONS]].
- * Creates warden's seven default topics with PARTITIONS partitions, prints
+ * Creates warden's eight default topics with PARTITIONS partitions, prints
  * the bootstrap address on stdout ("bootstrap HOST:PORT,...") and then
  * obeys lines on stdin until it ends or says "quit":
  *   down N / up N    take broker N (1-based) down or back up
@@ -17,7 +17,7 @@ int main(int argc, char **argv)
 {
     static const char *const topics[] = {"market_events", "order_intents", "exec_reports",
                                          "system_events", "risk_decisions", "control",
-                                         "incidents"};
+                                         "incidents", "warden_state"};
     char errstr[256], line[128];
     int brokers = argc > 1 ? atoi(argv[1]) : 1;
     int parts = argc > 2 ? atoi(argv[2]) : 1;
