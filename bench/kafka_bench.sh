@@ -131,7 +131,7 @@ phase_kcat() { # RUN
 phase_warden() { # RUN
     d=w$1
     mkdir "$d"
-    echo "kafka: {brokers: \"$B\", group: warden-$1}" >"$d/c.yaml"
+    echo "kafka: {brokers: \"$B\", group: warden-$1${KAFKA_EXTRA:+, $KAFKA_EXTRA}}" >"$d/c.yaml"
     t0=$(nowf)
     "$warden" run --config "$d/c.yaml" --db "$d/s.db" --logs "$d" \
         --metrics-listen off --api-listen off >"$d/out.jsonl" 2>"$d/err" &
@@ -149,6 +149,7 @@ phase_warden() { # RUN
     done
     t1=$(log_time "$d/err" " kafka caught up ")
     ta=$(log_time "$d/err" " kafka assigned ")
+    awk '/^VmHWM/ { print $2 }' "/proc/$wpid/status" >>hwm # peak resident, kB
     kill -TERM "$wpid"
     rc=0
     wait "$wpid" || rc=$?
@@ -159,6 +160,10 @@ phase_warden() { # RUN
     [ "$(grep -c " kafka assigned " "$d/err")" -eq 1 ] || { echo "kafka_bench: more than one assignment" >&2; exit 1; }
     W=$(rate "$n" "$t0" "$t1")
     R=$(rate "$n" "$ta" "$t1")
+    # Order kept while catching up: as many unauthorized-trading findings
+    # as a replay of the file (the session has some of its own).
+    U=$(grep -c '"scenario":"unauthorized_trading"' "$d/out.jsonl" || true)
+    echo "$U" >>unauth
 }
 
 hdr='%-4s %12s %12s %8s | %12s %12s %8s\n'
@@ -181,6 +186,8 @@ meds=
 for k in 1 2 3 4 5 6; do meds="$meds $(col "$k")"; done
 # shellcheck disable=SC2059,SC2086
 printf "$hdr" med $meds
+echo "unauthorized-trading outputs per warden run: $(tr '\n' ' ' <unauth)(\`warden replay\` of the session: $("$warden" replay s.jsonl --db r.db 2>/dev/null | grep -c '"scenario":"unauthorized_trading"'); equal: the event-time order held)"
+echo "warden's peak resident memory per run (kB): $(tr '\n' ' ' <hwm)"
 r=$(col 3)
 if awk -v r="$r" 'BEGIN { exit !(r >= 70) }'; then
     echo "target >= 70% of kcat (from the assignment): met ($r%)"

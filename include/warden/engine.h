@@ -148,6 +148,11 @@ enum wd_status wd_engine_set_state(struct wd_engine *e, const struct wd_scope_st
 /* The current state of a scope (ACTIVE with empty fields if never set). */
 void wd_engine_get_state(const struct wd_engine *e, const char *scope, struct wd_scope_state *out);
 
+/* A number that changes whenever a scope's state changes (by an event, a
+ * tick or wd_engine_set_state): a caller that copies the states elsewhere
+ * (the Kafka handover) knows when to copy them again. */
+uint64_t wd_engine_states_version(const struct wd_engine *e);
+
 /* Every scope with a recorded state, in creation order. */
 size_t wd_engine_state_count(const struct wd_engine *e);
 const struct wd_scope_state *wd_engine_state_at(const struct wd_engine *e, size_t i);

@@ -63,8 +63,9 @@ struct shard {
     int64_t start[WD_KT_INPUTS]; /* at an assignment: where to read from; -1 group's */
     int64_t pend[WD_KT_INPUTS];  /* offsets of the record being written */
     bool pending;
-    void *got;                 /* at an assignment: its latest record read back */
+    void *got;                 /* at an assignment: its furthest record read back */
     size_t got_len;
+    int64_t got_off[WD_KT_INPUTS]; /* that record's offsets */
 };
 
 struct cli_kafka_run {
@@ -78,6 +79,7 @@ struct cli_kafka_run {
     struct shard shards[MAX_SHARDS];
     int64_t last_handover_ns;
     bool unrecorded; /* a shard is dirty: a handover is due HANDOVER_NS after the last */
+    uint64_t states_seen; /* wd_engine_states_version at the last look */
     bool assigned_once;
     char group[128];
     struct wd_merge *m;
@@ -380,6 +382,20 @@ static void records_durable(struct cli_kafka_run *k)
 
 /* ---- records read back at an assignment ------------------------------------- */
 
+/* A record's head: its shard and offsets. false: not a record this warden
+ * writes. */
+static bool record_head(struct wd_rbuf *r, int32_t *shard, int64_t off[WD_KT_INPUTS])
+{
+    if (wd_r_u32(r) != HANDOVER_MAGIC) {
+        return false;
+    }
+    *shard = (int32_t)wd_r_u32(r);
+    for (int t = 0; t < WD_KT_INPUTS; t++) {
+        off[t] = wd_r_i64(r);
+    }
+    return !r->bad && *shard >= 0 && *shard < MAX_SHARDS;
+}
+
 static void got_record(void *ctx, const char *key, size_t key_len, const void *value, size_t len)
 {
     struct cli_kafka_run *k = ctx;
@@ -396,14 +412,35 @@ static void got_record(void *ctx, const char *key, size_t key_len, const void *v
     if (*end != '\0' || n < 0 || n >= MAX_SHARDS || !k->shards[n].owned) {
         return;
     }
+    struct shard *sh = &k->shards[n];
+    struct wd_rbuf r;
+    int32_t in;
+    int64_t off[WD_KT_INPUTS];
+    wd_rbuf_init(&r, value, len);
+    if (!record_head(&r, &in, off) || in != (int32_t)n) {
+        fprintf(stderr, "warden: kafka: a record under %.*s is not a handover record of this "
+                        "shard: skipped\n",
+                (int)key_len, key);
+        return;
+    }
+    /* The furthest wins (the later one at equal offsets): a late delivery
+     * of an older record does not take a shard back in time. */
+    for (int t = 0; sh->got != NULL && t < WD_KT_INPUTS; t++) {
+        if (off[t] < sh->got_off[t]) {
+            return;
+        }
+    }
     void *copy = malloc(len + 1u);
     if (copy == NULL) {
+        k->failed = true;
+        fprintf(stderr, "warden: kafka: ERROR out of memory reading the handover records\n");
         return;
     }
     memcpy(copy, value, len);
-    free(k->shards[n].got); /* the latest record wins */
-    k->shards[n].got = copy;
-    k->shards[n].got_len = len;
+    free(sh->got);
+    sh->got = copy;
+    sh->got_len = len;
+    memcpy(sh->got_off, off, sizeof off);
 }
 
 /* Takes shard n's record read back when it is at least as far as what
@@ -418,18 +455,18 @@ static bool take_record(struct cli_kafka_run *k, int32_t n, const int64_t local[
     struct wd_rbuf r;
     struct wd_error err = {0};
     int64_t off[WD_KT_INPUTS];
-    bool newer = true;
+    bool newer = true, further = false, ours = false;
+    int32_t in;
     wd_rbuf_init(&r, sh->got, sh->got_len);
-    if (wd_r_u32(&r) != HANDOVER_MAGIC || wd_r_u32(&r) != (uint32_t)n) {
-        fprintf(stderr, "warden: kafka: the handover record of shard %" PRId32
-                        " is not one this warden reads: ignored\n", n);
-        return false;
-    }
+    (void)record_head(&r, &in, off); /* checked by got_record */
     for (int t = 0; t < WD_KT_INPUTS; t++) {
-        off[t] = wd_r_i64(&r);
         newer = newer && off[t] >= local[t];
+        further = further || off[t] > local[t];
+        ours = ours || local[t] >= 0;
     }
-    if (!newer) {
+    /* At equal offsets our checkpoint wins: the store has what a person
+     * changed after the record (a halt, with no message since). */
+    if (!newer || (ours && !further)) {
         fprintf(stderr, "warden: kafka: shard %" PRId32 ": this warden's checkpoint is further "
                         "than the handover record: kept\n", n);
         return false;
@@ -452,9 +489,14 @@ static bool take_record(struct cli_kafka_run *k, int32_t n, const int64_t local[
     struct wd_engine *e = k->env.engine(k->env.ctx);
     if (r.bad || n_names > MAX_ACCOUNTS ||
         wd_engine_load_accounts(e, r.data + r.pos, r.len - r.pos, &loaded, &err) != WD_OK) {
-        fprintf(stderr, "warden: kafka: the handover record of shard %" PRId32
-                        " cannot be read (%s): ignored\n",
+        /* Starting the shard without its accounts would lose them (and
+         * the next record would make it so): stop instead. */
+        fprintf(stderr, "warden: kafka: ERROR the handover record of shard %" PRId32
+                        " cannot be loaded (%s): stopping rather than start the shard "
+                        "without its accounts\n",
                 n, err.msg[0] ? err.msg : "malformed");
+        k->failed = true;
+        sh->owned = false; /* no record or commit of it at the stop */
         return false;
     }
     /* Ours of the shard leave, then the record's are the shard's. */
@@ -514,6 +556,9 @@ static bool checkpoint(struct cli_kafka_run *k, int64_t now_ns, bool force, bool
         (void)produce_records(k, false);
         k->env.unlock(k->env.ctx);
     }
+    if (hand) {
+        k->last_handover_ns = now_ns; /* tried: the next try a second later */
+    }
     if (wd_kafka_flush(k->k, FLUSH_MS, &err) != WD_OK) {
         fprintf(stderr, "warden: kafka: checkpoint put off: %s\n", err.msg);
         k->last_checkpoint_ns = now_ns + RETRY_NS - CHECKPOINT_NS;
@@ -563,7 +608,6 @@ static bool checkpoint(struct cli_kafka_run *k, int64_t now_ns, bool force, bool
         return true;
     }
     records_durable(k);
-    k->last_handover_ns = now_ns;
     size_t n = positions(k, tps);
     if (wd_kafka_commit(k->k, tps, n, sync, &err) != WD_OK) {
         fprintf(stderr, "warden: kafka: %s (the store has the offsets)\n", err.msg);
@@ -648,11 +692,22 @@ static void take_shards(struct cli_kafka_run *k, const struct wd_kafka_tp *tps, 
             }
         }
     }
-    if (wd_kafka_read_state(k->reader, STATE_READ_MS, got_record, k, &err) != WD_OK) {
-        fprintf(stderr, "warden: kafka: ERROR handover records not read (%s): the shards "
-                        "start from this warden's checkpoint or the group's offsets, without "
-                        "the state of accounts another warden had\n",
+    enum wd_status st = WD_EIO;
+    for (int attempt = 0; attempt < 3 && st != WD_OK; attempt++) {
+        st = wd_kafka_read_state(k->reader, STATE_READ_MS, got_record, k, &err);
+    }
+    if (st != WD_OK) {
+        /* Without the records the shards would start without the state
+         * of accounts another warden had, and their next records would
+         * make that loss permanent: stop (a supervisor restarts warden). */
+        fprintf(stderr, "warden: kafka: ERROR the handover records cannot be read (%s): "
+                        "stopping rather than start shards without their accounts\n",
                 err.msg);
+        k->failed = true;
+        for (int32_t i = 0; i < MAX_SHARDS; i++) {
+            k->shards[i].owned = false; /* no record or commit of them at the stop */
+        }
+        return;
     }
     k->env.lock(k->env.ctx);
     if (!k->assigned_once) {
@@ -672,7 +727,9 @@ static void take_shards(struct cli_kafka_run *k, const struct wd_kafka_tp *tps, 
         }
         if (sh->got == NULL || !take_record(k, s, local)) {
             memcpy(sh->start, local, sizeof local); /* ours (or the group's: -1) */
-            memcpy(sh->rec, local, sizeof local);  /* nothing past it is committed */
+            for (int t = 0; t < WD_KT_INPUTS; t++) {
+                sh->rec[t] = -1; /* nothing is committed before a record is durable */
+            }
             /* Recorded at the next handover, even with no new message. */
             sh->dirty = local[0] >= 0 || local[1] >= 0 || local[2] >= 0 || local[3] >= 0;
             k->unrecorded = k->unrecorded || sh->dirty;
@@ -698,6 +755,10 @@ static void on_assigned(void *ctx, struct wd_kafka_tp *tps, size_t n)
         }
         uint32_t src = source_of(tps[i].topic, part);
         if (p == NULL || part < 0 || part >= MAX_SHARDS || wd_merge_open(k->m, src) != WD_OK) {
+            fprintf(stderr, "warden: kafka: ERROR %s/%" PRId32 ": warden reads partitions 0 to "
+                            "%d of at most %u assigned partitions: stopping\n",
+                    wd_kafka_topic_name(k->k, tps[i].topic), part, MAX_SHARDS - 1, MAX_TP);
+            k->failed = true;
             continue;
         }
         k->pos_of[src] = (uint16_t)(p - k->pos + 1);
@@ -728,23 +789,9 @@ static void put_back(void *ctx, uint64_t h)
     k->free_idx[k->n_free++] = (uint32_t)h;
 }
 
-static void set_paused(struct cli_kafka_run *k, const struct wd_kafka_tp *tps, size_t n,
-                       bool pause);
-
 static void on_revoked(void *ctx, const struct wd_kafka_tp *tps, size_t n)
 {
     struct cli_kafka_run *k = ctx;
-    static struct wd_kafka_tp paused[MAX_TP];
-    size_t np = 0;
-    /* Not left paused for whoever gets them next (librdkafka keeps an
-     * application's pause on the partition). */
-    for (size_t i = 0; i < n; i++) {
-        struct tp_pos *p = find_pos(k->pos, k->n_pos, tps[i].topic, tps[i].partition);
-        if (p != NULL && p->paused) {
-            paused[np++] = tps[i];
-        }
-    }
-    set_paused(k, paused, np, false);
     /* Held messages of these partitions are dropped: their new owner reads
      * them again from the offsets of the handover records. */
     for (size_t i = 0; i < n; i++) {
@@ -753,8 +800,15 @@ static void on_revoked(void *ctx, const struct wd_kafka_tp *tps, size_t n)
     /* The shards' records (and the offsets committed with them) hand
      * their accounts over; the checkpoint still has them, for a restart
      * of this warden if a record could not be delivered. Then they are
-     * forgotten here. */
-    (void)checkpoint(k, k->last_checkpoint_ns, true, true);
+     * forgotten here. An assignment lost (this warden was thrown out of
+     * the group: others may own the shards already) writes and commits
+     * nothing. */
+    if (wd_kafka_assignment_lost(k->k)) {
+        fprintf(stderr, "warden: kafka: ERROR the assignment was lost (this warden left the "
+                        "group unasked): its shards are not handed over from here\n");
+    } else {
+        (void)checkpoint(k, k->last_checkpoint_ns, true, true);
+    }
     if (!k->closing) {
         k->env.lock(k->env.ctx);
         for (size_t i = 0; i < n; i++) {
@@ -770,6 +824,8 @@ static void on_revoked(void *ctx, const struct wd_kafka_tp *tps, size_t n)
     for (size_t i = 0; i < n; i++) {
         struct tp_pos *p = find_pos(k->pos, k->n_pos, tps[i].topic, tps[i].partition);
         if (p != NULL) {
+            k->paused -= p->paused ? 1u : 0u; /* its queue goes with the assignment */
+            p->paused = false;
             p->assigned = false;
             p->next = -1; /* its state went with the record */
         }
@@ -809,40 +865,21 @@ static void apply_ends(struct cli_kafka_run *k)
     k->eof_said = false;
 }
 
-/* Pauses or resumes partitions, and says so on the positions. */
-static void set_paused(struct cli_kafka_run *k, const struct wd_kafka_tp *tps, size_t n,
-                       bool pause)
-{
-    struct wd_error err = {0};
-    if (n == 0) {
-        return;
-    }
-    if (wd_kafka_pause(k->k, tps, n, pause, &err) != WD_OK) {
-        fprintf(stderr, "warden: %s\n", err.msg);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct tp_pos *p = find_pos(k->pos, k->n_pos, tps[i].topic, tps[i].partition);
-        if (p != NULL && p->paused != pause) {
-            p->paused = pause;
-            k->paused = pause ? k->paused + 1u : k->paused - 1u;
-        }
-    }
-}
-
 /* After each read (issue 7 point 2 while a backlog is caught up):
  * - a partition is behind when its log end (as librdkafka last fetched
  *   it) is past what was read: the merge waits for it up to
  *   backlog_wait_ms, not max_wait_ms, so that a fill fetched early does
  *   not go before its intent still unread on another partition;
  * - a partition holding its share of the merge (the pool over the
- *   assigned partitions) is paused until it holds half of that, so that
- *   the merge never fills up with the partitions librdkafka happens to
- *   fetch first and librdkafka fetches the others. */
-static void flow(struct cli_kafka_run *k)
+ *   assigned partitions) is held (not read: wd_kafka_hold) until it holds
+ *   half of that, so that the merge never fills up with the partitions
+ *   librdkafka happens to fetch first, and the others are read.
+ * (behind false: the holds only.) Returns how many partitions it read again: their queues may hold
+ * messages already, which wake nobody (librdkafka signals a queue only
+ * when something arrives in it empty), so the caller reads again now. */
+static size_t flow(struct cli_kafka_run *k, bool behind)
 {
-    static struct wd_kafka_tp to_pause[MAX_TP], to_resume[MAX_TP];
-    size_t np = 0, nr = 0, assigned = 0;
+    size_t assigned = 0, released = 0;
     for (size_t i = 0; i < k->n_pos; i++) {
         assigned += k->pos[i].assigned ? 1u : 0u;
     }
@@ -854,20 +891,21 @@ static void flow(struct cli_kafka_run *k)
         }
         uint32_t src = source_of(p->topic, p->partition);
         uint32_t held = wd_merge_held(k->m, src);
-        struct wd_kafka_tp tp = {.topic = p->topic, .partition = p->partition, .offset = -1};
-        if (!p->paused && held >= share) {
-            to_pause[np++] = tp;
-        } else if (p->paused && held <= share / 2u) {
-            to_resume[nr++] = tp;
+        bool hold = p->paused ? held > share / 2u : held >= share;
+        if (hold != p->paused && wd_kafka_hold(k->k, p->topic, p->partition, hold)) {
+            p->paused = hold;
+            k->paused = hold ? k->paused + 1u : k->paused - 1u;
+            released += hold ? 0u : 1u;
         }
+        /* Every source, not only those holding nothing: one emptied by
+         * the pops that follow must say whether more of it is unread. */
         bool at_end = p->eof_at >= 0 && p->read < p->eof_at;
-        if (p->read >= 0 && !at_end) {
+        if (behind && p->read >= 0 && !at_end) {
             int64_t high = wd_kafka_high(k->k, p->topic, p->partition);
             wd_merge_behind(k->m, src, high > p->read + 1);
         }
     }
-    set_paused(k, to_pause, np, true);
-    set_paused(k, to_resume, nr, false);
+    return released;
 }
 
 bool cli_kafka_run_caught_up(struct cli_kafka_run *k, uint64_t *messages, size_t *partitions)
@@ -978,17 +1016,21 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
 {
     static struct wd_kafka_msg batch[BATCH];
     struct wd_merge_item it;
-    size_t n;
+    size_t n, released;
     do {
         n = wd_kafka_poll(k->k, batch, BATCH, 0);
-        for (size_t i = 0; i < n && !k->failed; i++) {
+        for (size_t i = 0; i < n; i++) {
+            struct tp_pos *p = pos_of(k, batch[i].topic, batch[i].partition);
+            if (k->failed || p == NULL || !p->assigned) {
+                wd_kafka_release(&batch[i]); /* stopping, or no longer ours */
+                continue;
+            }
             int64_t ts = 0;
             bool has_ts = cli_kafka_event_ts(k->toks, batch[i].payload, batch[i].len, &ts);
             if (k->n_free == 0 && wd_merge_pop_any(k->m, &it)) {
                 k->failed |= !process(k, it.handle); /* full: the earliest goes now */
             }
-            struct tp_pos *p = pos_of(k, batch[i].topic, batch[i].partition);
-            if (p != NULL && batch[i].offset > p->read) {
+            if (batch[i].offset > p->read) {
                 p->read = batch[i].offset;
             }
             uint32_t h = k->free_idx[--k->n_free];
@@ -1002,14 +1044,13 @@ bool cli_kafka_run_turn(struct cli_kafka_run *k, int64_t now_ns)
         if (k->eof_said) {
             apply_ends(k);
         }
-        flow(k);
+        (void)flow(k, true);
         while (!k->failed && wd_merge_pop(k->m, now_ns, &it)) {
             k->failed |= !process(k, it.handle);
         }
-    } while (n == BATCH && !k->failed);
-    if (k->paused > 0) {
-        flow(k); /* what was released may let a paused partition go again */
-    }
+        /* What was popped may let a paused partition be read again. */
+        released = k->paused > 0 ? flow(k, false) : 0;
+    } while ((n == BATCH || released > 0) && !k->failed);
     if (k->since_checkpoint >= CHECKPOINT_EVENTS ||
         (k->since_checkpoint > 0 && now_ns - k->last_checkpoint_ns >= CHECKPOINT_NS) ||
         (k->unrecorded && now_ns - k->last_handover_ns >= HANDOVER_NS)) {
@@ -1051,6 +1092,19 @@ static void add_lag(void *ctx, const struct wd_kafka_lag_row *row)
 
 bool cli_kafka_run_tick(struct cli_kafka_run *k, int64_t now_ns)
 {
+    /* A trading state changed without a message (a person's halt or
+     * resume through the API, a tick): the owned shards' records are made
+     * again (a state of an account the record would carry). */
+    k->env.lock(k->env.ctx);
+    uint64_t v = wd_engine_states_version(k->env.engine(k->env.ctx));
+    k->env.unlock(k->env.ctx);
+    if (v != k->states_seen) {
+        k->states_seen = v;
+        for (int32_t i = 0; i < MAX_SHARDS; i++) {
+            k->shards[i].dirty = k->shards[i].dirty || k->shards[i].owned;
+            k->unrecorded = k->unrecorded || k->shards[i].owned;
+        }
+    }
     struct wd_kafka_health h;
     char json[400];
     bool ok = true;

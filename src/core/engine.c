@@ -483,6 +483,7 @@ struct wd_engine {
     struct wd_scope_state *scopes;
     uint32_t n_scopes, cap_scopes;
     uint32_t firm_scope; /* index + 1, 0 if none */
+    uint64_t states_version; /* bumped by every change of a scope's state */
     uint32_t n_ramping;  /* scopes in RAMP_UP */
     struct kill_state firm_ks;
     uint64_t kills_changes; /* wd_book_changes when the switches last looked */
@@ -821,12 +822,18 @@ static void set_slot_state(struct wd_engine *e, uint32_t idx, const struct wd_sc
         e->n_ramping--;
     }
     char scope[WD_SCOPE_MAX];
+    e->states_version++;
     memcpy(scope, s->scope, sizeof scope);
     *s = *st;
     memcpy(s->scope, scope, sizeof scope); /* the normalised name stays */
     if (s->state == WD_TS_RAMP_UP) {
         e->n_ramping++;
     }
+}
+
+uint64_t wd_engine_states_version(const struct wd_engine *e)
+{
+    return e->states_version;
 }
 
 enum wd_status wd_engine_set_state(struct wd_engine *e, const struct wd_scope_state *st,

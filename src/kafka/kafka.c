@@ -30,6 +30,17 @@ struct wd_kafka {
     bool group;
     char group_id[128];
     int pipe_fd[2];
+    /* The assigned input partitions' own queues (group consumer): each is
+     * read on its own, so a partition the owner holds is simply not read
+     * (librdkafka stops fetching it once its queue is full) while the
+     * others are. */
+    struct part_q {
+        rd_kafka_queue_t *q;
+        int role;
+        int32_t partition;
+        bool held;
+    } *pq;
+    size_t n_pq, cap_pq, next_pq;
     struct wd_kafka_hooks hooks;
     struct wd_kafka_health health;
     /* The high watermarks of librdkafka's last statistics (on_stats). */
@@ -279,6 +290,43 @@ static size_t to_tps(const struct wd_kafka *k, const rd_kafka_topic_partition_li
     return n;
 }
 
+static void drop_partition_queues(struct wd_kafka *k)
+{
+    for (size_t i = 0; i < k->n_pq; i++) {
+        rd_kafka_queue_io_event_enable(k->pq[i].q, -1, NULL, 0);
+        rd_kafka_queue_destroy(k->pq[i].q);
+    }
+    k->n_pq = 0;
+}
+
+/* After an assignment: each input partition's messages stay on its own
+ * queue (not forwarded to the consumer's), which wakes the same pipe. */
+static void take_partition_queues(struct wd_kafka *k, const rd_kafka_topic_partition_list_t *l)
+{
+    if ((size_t)l->cnt > k->cap_pq) {
+        struct part_q *v = realloc(k->pq, (size_t)l->cnt * sizeof *v);
+        if (v == NULL) {
+            return; /* they stay forwarded: read from the consumer's queue */
+        }
+        k->pq = v;
+        k->cap_pq = (size_t)l->cnt;
+    }
+    for (int i = 0; i < l->cnt; i++) {
+        int role = topic_role(k, l->elems[i].topic);
+        rd_kafka_queue_t *q = role >= 0 && role < WD_KT_INPUTS
+                                  ? rd_kafka_queue_get_partition(k->c, l->elems[i].topic,
+                                                                 l->elems[i].partition)
+                                  : NULL;
+        if (q == NULL) {
+            continue;
+        }
+        rd_kafka_queue_forward(q, NULL);
+        rd_kafka_queue_io_event_enable(q, k->pipe_fd[1], "1", 1);
+        k->pq[k->n_pq++] = (struct part_q){.q = q, .role = role,
+                                           .partition = l->elems[i].partition};
+    }
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -299,11 +347,15 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
                 }
             }
         }
-        (void)rd_kafka_assign(rk, parts);
+        drop_partition_queues(k);
+        if (rd_kafka_assign(rk, parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            take_partition_queues(k, parts);
+        }
     } else {
         if (tps != NULL && k->hooks.revoked != NULL) {
             k->hooks.revoked(k->hooks.ctx, tps, n);
         }
+        drop_partition_queues(k);
         (void)rd_kafka_assign(rk, NULL);
     }
     free(tps);
@@ -378,6 +430,15 @@ enum wd_status wd_kafka_new(const struct wd_config *cfg, bool group, bool produc
         /* Once a second unless the operator says otherwise (0 there too:
          * the default is 0, so the operator's 0 cannot be told apart). */
         (void)rd_kafka_conf_set(cc, "statistics.interval.ms", "1000", why, sizeof why);
+    }
+    if (group && rd_kafka_conf_get(cc, "queued.max.messages.kbytes", why,
+                                   &(size_t){sizeof why}) == RD_KAFKA_CONF_OK &&
+        strcmp(why, "65536") == 0) {
+        /* Each partition has its own queue (take_partition_queues), and
+         * librdkafka's bound then applies to each: 2 MB of prefetch a
+         * partition unless the operator says otherwise (64 MB each would
+         * take gigabytes while catching up over a hundred partitions). */
+        (void)rd_kafka_conf_set(cc, "queued.max.messages.kbytes", "2048", why, sizeof why);
     }
     rd_kafka_conf_set_stats_cb(cc, on_stats);
     rd_kafka_conf_set_opaque(cc, k);
@@ -475,6 +536,8 @@ void wd_kafka_free(struct wd_kafka *k, int timeout_ms)
          * events are past the last checkpoint and produce it again. */
         (void)rd_kafka_purge(k->p, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     }
+    drop_partition_queues(k);
+    free(k->pq);
     if (k->q != NULL) {
         rd_kafka_queue_io_event_enable(k->q, -1, NULL, 0);
         rd_kafka_queue_destroy(k->q);
@@ -544,20 +607,12 @@ int wd_kafka_fd(struct wd_kafka *k)
     return k->pipe_fd[0];
 }
 
-size_t wd_kafka_poll(struct wd_kafka *k, struct wd_kafka_msg *msgs, size_t max, int timeout_ms)
+/* librdkafka's messages to ours: ends of partitions go to the hook,
+ * errors to the health; returns how many msgs got. */
+static size_t take_raw(struct wd_kafka *k, rd_kafka_message_t **raw, ssize_t got,
+                       struct wd_kafka_msg *msgs)
 {
-    char drain[64];
-    rd_kafka_message_t *raw[512];
     size_t n = 0;
-    while (read(k->pipe_fd[0], drain, sizeof drain) > 0) {
-    }
-    if (k->p != NULL) {
-        (void)rd_kafka_poll(k->p, 0); /* delivery reports */
-    }
-    if (max > sizeof raw / sizeof raw[0]) {
-        max = sizeof raw / sizeof raw[0];
-    }
-    ssize_t got = rd_kafka_consume_batch_queue(k->q, timeout_ms, raw, max);
     for (ssize_t i = 0; i < got; i++) {
         rd_kafka_message_t *m = raw[i];
         int role = m->rkt != NULL ? topic_role(k, rd_kafka_topic_name(m->rkt)) : -1;
@@ -587,6 +642,46 @@ size_t wd_kafka_poll(struct wd_kafka *k, struct wd_kafka_msg *msgs, size_t max, 
                                           .raw = m};
     }
     return n;
+}
+
+size_t wd_kafka_poll(struct wd_kafka *k, struct wd_kafka_msg *msgs, size_t max, int timeout_ms)
+{
+    char drain[64];
+    rd_kafka_message_t *raw[512];
+    while (read(k->pipe_fd[0], drain, sizeof drain) > 0) {
+    }
+    if (k->p != NULL) {
+        (void)rd_kafka_poll(k->p, 0); /* delivery reports */
+    }
+    if (max > sizeof raw / sizeof raw[0]) {
+        max = sizeof raw / sizeof raw[0];
+    }
+    /* The consumer's queue: rebalances and errors (served here), and the
+     * messages of partitions without a queue of their own. */
+    ssize_t got = rd_kafka_consume_batch_queue(k->q, k->n_pq > 0 ? 0 : timeout_ms, raw, max);
+    size_t n = take_raw(k, raw, got, msgs);
+    /* Then the partitions not held, in turn from a rotating start. */
+    size_t np = k->n_pq;
+    for (size_t j = 0; j < np && n < max; j++) {
+        struct part_q *p = &k->pq[(k->next_pq + j) % np];
+        if (!p->held) {
+            got = rd_kafka_consume_batch_queue(p->q, 0, raw, max - n);
+            n += take_raw(k, raw, got, msgs + n);
+        }
+    }
+    k->next_pq = np > 0 ? (k->next_pq + 1u) % np : 0;
+    return n;
+}
+
+bool wd_kafka_hold(struct wd_kafka *k, enum wd_kafka_topic topic, int32_t partition, bool hold)
+{
+    for (size_t i = 0; i < k->n_pq; i++) {
+        if (k->pq[i].role == (int)topic && k->pq[i].partition == partition) {
+            k->pq[i].held = hold;
+            return true;
+        }
+    }
+    return false;
 }
 
 void wd_kafka_release(struct wd_kafka_msg *m)
@@ -690,21 +785,9 @@ size_t wd_kafka_lag(struct wd_kafka *k, bool query, int timeout_ms, wd_kafka_lag
     return n;
 }
 
-enum wd_status wd_kafka_pause(struct wd_kafka *k, const struct wd_kafka_tp *tps, size_t n,
-                              bool pause, struct wd_error *err)
+bool wd_kafka_assignment_lost(struct wd_kafka *k)
 {
-    if (n == 0) {
-        return WD_OK;
-    }
-    rd_kafka_topic_partition_list_t *l = to_list(k, tps, n);
-    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(k->c, l)
-                                  : rd_kafka_resume_partitions(k->c, l);
-    rd_kafka_topic_partition_list_destroy(l);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return wd_error_set(err, WD_EIO, "kafka: %s: %s", pause ? "pause" : "resume",
-                            rd_kafka_err2str(e));
-    }
-    return WD_OK;
+    return k->group && rd_kafka_assignment_lost(k->c) != 0;
 }
 
 int64_t wd_kafka_high(const struct wd_kafka *k, enum wd_kafka_topic topic, int32_t partition)

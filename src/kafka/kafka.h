@@ -127,13 +127,19 @@ enum wd_status wd_kafka_produce(struct wd_kafka *k, enum wd_kafka_topic topic, c
  * if some are still queued. */
 enum wd_status wd_kafka_flush(struct wd_kafka *k, int timeout_ms, struct wd_error *err) WD_MUST_USE;
 
-/* Pauses (pause true) or resumes fetching these assigned partitions
- * (flow control: a partition far ahead of the others is paused so that
- * the others are fetched). Messages of a paused partition already fetched
- * are dropped by librdkafka and fetched again after the last one handed
- * up. WD_EIO. */
-enum wd_status wd_kafka_pause(struct wd_kafka *k, const struct wd_kafka_tp *tps, size_t n,
-                              bool pause, struct wd_error *err) WD_MUST_USE;
+/* Holds (hold true) or releases an assigned input partition of the group
+ * consumer: a held partition is not read by wd_kafka_poll (flow control:
+ * one far ahead of the others waits while they are read). librdkafka
+ * keeps fetching it until its own queue of it is full (queued.min.messages,
+ * queued.max.messages.kbytes), then stops; nothing is fetched twice.
+ * false when the partition has no queue of its own (then it is read
+ * from the consumer's queue, never held). */
+bool wd_kafka_hold(struct wd_kafka *k, enum wd_kafka_topic topic, int32_t partition, bool hold);
+
+/* In the revoked hook: whether the assignment was lost (the group threw
+ * this consumer out: its partitions may be others' already), not given
+ * back. */
+bool wd_kafka_assignment_lost(struct wd_kafka *k);
 
 /* The high watermark (log end) of an input partition as librdkafka last
  * learnt it from a fetch (no request), else from its statistics; -1 when

@@ -48,6 +48,9 @@ pid=$!
 # The 120,001 messages processed, every partition at its end.
 wait_for w.err " INFO run kafka caught up partitions=32 messages=$((2 * N + 1)) events=" 1200 && ok ||
     bad "not caught up with $((2 * N + 1)) messages: $(grep ' kafka ' w.err | tail -5)"
+# (stdout is buffered: its last lines may come a little after the log's)
+all_accepted() { [ "$(grep -c '"verdict":"accept"' w.out)" -ge "$N" ]; }
+until_ok 100 all_accepted
 acc=$(grep -c '"verdict":"accept"' w.out)
 [ "$acc" = "$N" ] && ok || bad "$acc accepts, not $N"
 grep -c '"verdict":"reject"' w.out | grep -qx 0 && ok || bad "rejects: $(grep -m3 '"verdict":"reject"' w.out)"

@@ -9,7 +9,8 @@
 # wardens' positions together: each even account exactly once, at 80 (none
 # lost, none doubled). Stage 3: B is killed (-9); its shards come back to A
 # from B's last records; 40 more each: A alone holds every even account at
-# exactly 120, and the odd ones are still halted.
+# exactly 120, and the odd ones are still halted. A message on the state
+# topic that is not a record is skipped.
 # Usage: kafka_handover.sh WARDEN KAFKA_MOCK
 warden=$1
 mock=$2
@@ -32,9 +33,15 @@ EOF2
 put() { printf '%s|%s\n' "$2" "$3" | kcat -P -b "$B" -t "$1" -K'|' 2>>kcat.err; }
 intent() { put order_intents "$1" "{\"type\":\"intent\",\"ts\":\"$(now)\",\"account\":\"$1\",\"id\":\"$2\",\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":40,\"source\":\"s\"}"; }
 fill() { put exec_reports "$1" "{\"type\":\"fill\",\"ts\":\"$(now)\",\"account\":\"$1\",\"id\":\"$2\",\"symbol\":\"XYZ\",\"side\":\"BUY\",\"qty\":40,\"price\":10}"; }
-# stage N: each even account buys (intent, fill); each odd one tries.
+# stage N: each even account buys (intent, then its fill once a warden has
+# accepted the intent, as a broker would); each odd one tries.
+decided() { cat a.out b.out 2>/dev/null | grep -q "\"id\":\"$1\",\"verdict\""; }
 stage() {
-    for a in 0 2 4 6; do intent a$a s$1a$a; fill a$a s$1a$a; done
+    for a in 0 2 4 6; do
+        intent a$a s$1a$a
+        until_ok 100 decided s$1a$a || bad "no decision for s$1a$a"
+        fill a$a s$1a$a
+    done
     for a in 1 3 5 7; do intent a$a s$1a$a; done
 }
 # run NAME: a warden with its own store and API.
@@ -54,9 +61,14 @@ for a in 0 1 2 3 4 5 6 7; do
     put market_events a$a "{\"type\":\"quote\",\"ts\":\"$(now)\",\"account\":\"a$a\",\"symbol\":\"XYZ\",\"bid\":9.99,\"ask\":10.01}"
 done
 for a in 0 2 4 6; do intent a$a s1a$a; fill a$a s1a$a; done
+# Something that is not a record, under each shard's key of the group:
+# skipped (a shard never starts from it, nor is stopped by it).
+for n in 0 1 2 3; do put warden_state "shared/$n" "not a handover record"; done
 run a; pid=$!
 wait_for a.err ' INFO run kafka caught up partitions=16 messages=16 ' 200 && ok ||
     bad "A did not catch up: $(grep -i kafka a.err | tail -5)"
+[ "$(grep -c 'a record under shared/[0-3] is not a handover record of this shard: skipped' a.err)" = 4 ] && ok ||
+    bad "the 4 stray messages on the state topic not skipped: $(grep -i 'record' a.err)"
 A=$(api_of a)
 for a in 1 3 5 7; do
     code=$(curl -s -m 5 -o h.out -w '%{http_code}' -H "Authorization: Bearer $RISK" \
@@ -65,6 +77,9 @@ for a in 1 3 5 7; do
 done
 [ "$(positions a | sort | tr '\n' ' ')" = "a0 40 a2 40 a4 40 a6 40 " ] && ok ||
     bad "stage 1 positions: $(positions a | tr '\n' ' ')"
+# No message after the halts, and more than a second: the halts alone must
+# make the shards' records be written again.
+sleep 2.5
 
 # Stage 2: B joins; the shards split 2 and 2.
 run b; pidb=$!

@@ -614,6 +614,30 @@ static void test_handover_fill_for_dropped_order_is_unknown(void **state)
     eng_close(&fresh);
 }
 
+/* The states' version moves with every change of a scope's state (what
+ * the Kafka handover watches to write records after a person's halt) and
+ * not otherwise. */
+static void test_handover_states_version_moves_with_states(void **state)
+{
+    struct fx *f = *state;
+    struct eng g;
+    struct wd_error err = {0};
+    struct stream s;
+    build(&s);
+    open_eng(f, &g, 0);
+    uint64_t v0 = wd_engine_states_version(g.e);
+    run(&g, &s, 0, s.half, "MB"); /* B trades within its limits: no state changes */
+    assert_int_equal(wd_engine_states_version(g.e), v0);
+    struct wd_scope_state st = {.scope = "account:A", .state = WD_TS_HALTED, .by = "olga",
+                                .reason = "desk review", .scenario = "manual"};
+    assert_int_equal(wd_engine_set_state(g.e, &st, &err), WD_OK);
+    assert_int_equal(wd_engine_states_version(g.e), v0 + 1u);
+    st.state = WD_TS_ACTIVE;
+    assert_int_equal(wd_engine_set_state(g.e, &st, &err), WD_OK);
+    assert_int_equal(wd_engine_states_version(g.e), v0 + 2u);
+    eng_close(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +650,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handover_malformed_changes_nothing, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_handover_fill_for_dropped_order_is_unknown,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_handover_states_version_moves_with_states,
                                         fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
