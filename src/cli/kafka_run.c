@@ -693,9 +693,18 @@ static void take_shards(struct cli_kafka_run *k, const struct wd_kafka_tp *tps, 
         }
     }
     enum wd_status st = WD_EIO;
-    for (int attempt = 0; attempt < 3 && st != WD_OK; attempt++) {
+    int64_t t0 = cli_wall_ns();
+    int attempt = 0;
+    for (; attempt < 3 && st != WD_OK; attempt++) {
+        if (attempt > 0) {
+            fprintf(stderr, "warden: kafka: handover records: %s: trying again\n", err.msg);
+        }
         st = wd_kafka_read_state(k->reader, STATE_READ_MS, got_record, k, &err);
     }
+    char ts[40];
+    wd_time_format_utc(cli_wall_ns(), ts, sizeof ts);
+    fprintf(stderr, "%s INFO run kafka handover records read ms=%" PRId64 " tries=%d\n", ts,
+            (cli_wall_ns() - t0) / 1000000, attempt);
     if (st != WD_OK) {
         /* Without the records the shards would start without the state
          * of accounts another warden had, and their next records would
