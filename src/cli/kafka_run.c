@@ -467,8 +467,8 @@ static bool take_record(struct cli_kafka_run *k, int32_t n, const int64_t local[
     /* At equal offsets our checkpoint wins: the store has what a person
      * changed after the record (a halt, with no message since). */
     if (!newer || (ours && !further)) {
-        fprintf(stderr, "warden: kafka: shard %" PRId32 ": this warden's checkpoint is further "
-                        "than the handover record: kept\n", n);
+        fprintf(stderr, "warden: kafka: shard %" PRId32 ": this warden's checkpoint is at "
+                        "least as far as the handover record: kept\n", n);
         return false;
     }
     uint32_t n_names = wd_r_u32(&r);
