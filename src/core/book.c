@@ -460,10 +460,26 @@ struct day_undo {
     wd_fix firm_day_open;
 };
 
+/* Room for every account's day-open before a roll (which a refused event
+ * puts back). */
+static enum wd_status reserve_day_undo(struct wd_book *b)
+{
+    if (b->n_saved < b->n_accts) {
+        wd_fix *ns = realloc(b->saved_day_open, (size_t)b->n_accts * sizeof *ns);
+        if (ns == NULL) {
+            return WD_ENOMEM;
+        }
+        b->saved_day_open = ns;
+        b->n_saved = b->n_accts;
+    }
+    return WD_OK;
+}
+
 /* Moves the local day forward when ts enters a later one: every account's
  * and the firm's day-open equity becomes its equity before this event. */
 static enum wd_status roll_day(struct wd_book *b, int64_t ts, struct day_undo *u)
 {
+    enum wd_status st;
     u->rolled = false;
     if (ts >= b->day_start_ns && ts < b->day_end_ns) {
         return WD_OK;
@@ -473,13 +489,8 @@ static enum wd_status roll_day(struct wd_book *b, int64_t ts, struct day_undo *u
     if (day <= b->day && b->day != INT64_MIN) {
         return WD_OK; /* an out-of-order event from an earlier day */
     }
-    if (b->n_saved < b->n_accts) {
-        wd_fix *ns = realloc(b->saved_day_open, (size_t)b->n_accts * sizeof *ns);
-        if (ns == NULL) {
-            return WD_ENOMEM;
-        }
-        b->saved_day_open = ns;
-        b->n_saved = b->n_accts;
+    if ((st = reserve_day_undo(b)) != WD_OK) {
+        return st;
     }
     *u = (struct day_undo){true, b->day, b->day_start_ns, b->day_end_ns, b->firm.day_open};
     b->day = day;
@@ -1343,13 +1354,8 @@ enum wd_status wd_book_reserve_accounts(struct wd_book *b, const struct wd_book_
         return st;
     }
     /* A day roll at load needs its undo room; new positions their slots. */
-    if (b->n_saved < b->n_accts) {
-        wd_fix *ns = realloc(b->saved_day_open, (size_t)b->n_accts * sizeof *ns);
-        if (ns == NULL) {
-            return WD_ENOMEM;
-        }
-        b->saved_day_open = ns;
-        b->n_saved = b->n_accts;
+    if ((st = reserve_day_undo(b)) != WD_OK) {
+        return st;
     }
     uint32_t need = b->n_pos + rec->new_positions;
     while ((uint64_t)need * 2u > b->pos_mask + 1u) {

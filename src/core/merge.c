@@ -231,16 +231,27 @@ static void take(struct wd_merge *m, uint32_t k, bool late, struct wd_merge_item
     m->stats.reordered += reordered;
 }
 
-bool wd_merge_pop(struct wd_merge *m, int64_t now_ns, struct wd_merge_item *out)
+/* The source whose head goes next (NIL: none held), when it is due (its
+ * arrival plus the wait for a source that could still deliver something
+ * earlier, saturated) and whether one could. Only the earliest head can go
+ * next: another head's deadline passing releases nothing. */
+static uint32_t next_head(const struct wd_merge *m, int64_t *due, bool *lags)
 {
     uint32_t k = earliest(m);
-    if (k == NIL) {
-        return false;
+    if (k != NIL) {
+        const struct wd_merge_item *h = &m->pool[m->src[k].head].it;
+        int64_t w = wait_for(m, k, h->ts_ns, lags);
+        *due = h->arrived_ns > INT64_MAX - w ? INT64_MAX : h->arrived_ns + w;
     }
-    const struct wd_merge_item *h = &m->pool[m->src[k].head].it;
+    return k;
+}
+
+bool wd_merge_pop(struct wd_merge *m, int64_t now_ns, struct wd_merge_item *out)
+{
+    int64_t due;
     bool lags;
-    int64_t w = wait_for(m, k, h->ts_ns, &lags);
-    if (lags && now_ns - h->arrived_ns < w) {
+    uint32_t k = next_head(m, &due, &lags);
+    if (k == NIL || (lags && now_ns < due)) {
         return false;
     }
     take(m, k, lags, out);
@@ -259,16 +270,9 @@ bool wd_merge_pop_any(struct wd_merge *m, struct wd_merge_item *out)
 
 int64_t wd_merge_deadline(const struct wd_merge *m)
 {
-    uint32_t k = earliest(m);
-    if (k == NIL) {
-        return INT64_MAX;
-    }
-    /* Only the earliest head can go next: another head's deadline passing
-     * releases nothing (waking then would spin until this one). */
-    const struct wd_merge_item *h = &m->pool[m->src[k].head].it;
+    int64_t due;
     bool lags;
-    int64_t w = wait_for(m, k, h->ts_ns, &lags);
-    return h->arrived_ns > INT64_MAX - w ? INT64_MAX : h->arrived_ns + w;
+    return next_head(m, &due, &lags) == NIL ? INT64_MAX : due;
 }
 
 void wd_merge_get_stats(const struct wd_merge *m, struct wd_merge_stats *out)

@@ -463,4 +463,23 @@ static inline const struct wd_scope_state *expect_state_(struct eng *g, const ch
 }
 
 
+/* Every figure of a and b equal (not the version), exactly; neither NULL. */
+static inline void assert_figures_equal(const struct wd_figures *a, const struct wd_figures *b)
+{
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a->capital, b->capital);
+    assert_int_equal(a->cash, b->cash);
+    assert_int_equal(a->realized, b->realized);
+    assert_int_equal(a->commission, b->commission);
+    assert_int_equal(a->mtm, b->mtm);
+    assert_int_equal(a->gross, b->gross);
+    assert_int_equal(a->cost, b->cost);
+    assert_int_equal(a->equity, b->equity);
+    assert_int_equal(a->day_open, b->day_open);
+    assert_int_equal(a->peak, b->peak);
+    assert_true(a->drawdown == b->drawdown);
+    assert_true(a->max_drawdown == b->max_drawdown);
+}
+
 #endif /* WD_TESTS_UNIT_RECORDER_H */

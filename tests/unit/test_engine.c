@@ -2015,22 +2015,6 @@ static void run_steps(struct sim *s, struct eng *g, unsigned n, struct sim_count
     }
 }
 
-static void assert_figures_equal(const struct wd_figures *a, const struct wd_figures *b)
-{
-    assert_int_equal(a->capital, b->capital);
-    assert_int_equal(a->cash, b->cash);
-    assert_int_equal(a->realized, b->realized);
-    assert_int_equal(a->commission, b->commission);
-    assert_int_equal(a->mtm, b->mtm);
-    assert_int_equal(a->gross, b->gross);
-    assert_int_equal(a->cost, b->cost);
-    assert_int_equal(a->equity, b->equity);
-    assert_int_equal(a->day_open, b->day_open);
-    assert_int_equal(a->peak, b->peak);
-    assert_double_equal(a->drawdown, b->drawdown, 0.0);
-    assert_double_equal(a->max_drawdown, b->max_drawdown, 0.0);
-}
-
 /* Same figures and positions, compared by name (the two engines intern
  * names in different orders). */
 static void assert_books_equal(struct eng *x, struct eng *y)

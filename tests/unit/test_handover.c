@@ -210,24 +210,6 @@ static const struct wd_figures *acct(struct eng *g, const char *name)
     return id == WD_NO_ID ? NULL : wd_book_account(wd_engine_book(g->e), id);
 }
 
-static void assert_figures_equal(const struct wd_figures *a, const struct wd_figures *b)
-{
-    assert_non_null(a);
-    assert_non_null(b);
-    assert_int_equal(a->capital, b->capital);
-    assert_int_equal(a->cash, b->cash);
-    assert_int_equal(a->realized, b->realized);
-    assert_int_equal(a->commission, b->commission);
-    assert_int_equal(a->mtm, b->mtm);
-    assert_int_equal(a->gross, b->gross);
-    assert_int_equal(a->cost, b->cost);
-    assert_int_equal(a->equity, b->equity);
-    assert_int_equal(a->day_open, b->day_open);
-    assert_int_equal(a->peak, b->peak);
-    assert_true(a->drawdown == b->drawdown);
-    assert_true(a->max_drawdown == b->max_drawdown);
-}
-
 static void assert_position_equal(struct eng *x, struct eng *y, const char *a, const char *sym)
 {
     const struct wd_position *p = wd_book_find_position(
