@@ -229,14 +229,19 @@ struct which {
     int32_t shard;
 };
 
-static bool account_in(void *ctx, const char *name)
+/* Whether an account on shard s (SHARD_NONE: none known) is one of q. */
+static bool shard_in(const struct which *q, int32_t s)
 {
-    const struct which *q = ctx;
-    int32_t s = shard_of(q->k, name);
     if (q->shard == SHARD_NONE) {
         return s >= 0 && !q->k->shards[s].owned;
     }
     return s == q->shard;
+}
+
+static bool account_in(void *ctx, const char *name)
+{
+    const struct which *q = ctx;
+    return shard_in(q, shard_of(q->k, name));
 }
 
 /* Forgets the accounts of q (engine and map); under the lock. */
@@ -245,9 +250,7 @@ static void drop_accounts(struct cli_kafka_run *k, const struct which *q)
     struct which w = *q;
     wd_engine_drop_accounts(k->env.engine(k->env.ctx), account_in, &w);
     for (uint32_t id = 0; id < k->n_acct_shard && id < wd_intern_count(&k->accts); id++) {
-        int32_t s = k->acct_shard[id];
-        if (s != SHARD_NONE && (q->shard == SHARD_NONE ? s >= 0 && !k->shards[s].owned
-                                                       : s == q->shard)) {
+        if (shard_in(q, k->acct_shard[id])) {
             k->acct_shard[id] = SHARD_NONE;
         }
     }
@@ -512,12 +515,7 @@ static bool take_record(struct cli_kafka_run *k, int32_t n, const int64_t local[
         note_account(k, name, len, n);
     }
     struct which leaving = {k, SHARD_LEAVING};
-    wd_engine_drop_accounts(e, account_in, &leaving);
-    for (uint32_t id = 0; id < k->n_acct_shard; id++) {
-        if (k->acct_shard[id] == SHARD_LEAVING) {
-            k->acct_shard[id] = SHARD_NONE;
-        }
-    }
+    drop_accounts(k, &leaving);
     r.pos = states_at;
     for (uint32_t i = 0; i < n_states && r_state(&r, &st); i++) {
         if (wd_engine_set_state(e, &st, &err) != WD_OK ||

@@ -892,8 +892,8 @@ void wd_kafka_get_health(const struct wd_kafka *k, struct wd_kafka_health *out)
 /* ---- the state topic, read back ------------------------------------------- */
 
 struct state_read {
-    int64_t *high; /* by partition: the end to reach; -1: reached */
-    int64_t *end;  /* by partition: the end as the read started */
+    int64_t *end; /* by partition: the end as the read started */
+    bool *done;   /* by partition: read to that end (or said at its end) */
     int32_t n;
 };
 
@@ -902,14 +902,14 @@ static void state_eof(void *ctx, enum wd_kafka_topic t, int32_t p, int64_t end)
     struct state_read *sr = ctx;
     (void)end;
     if (t == WD_KT_STATE && p >= 0 && p < sr->n) {
-        sr->high[p] = -1;
+        sr->done[p] = true;
     }
 }
 
 static bool state_done(const struct state_read *sr)
 {
     for (int32_t i = 0; i < sr->n; i++) {
-        if (sr->high[i] >= 0) {
+        if (!sr->done[i]) {
             return false;
         }
     }
@@ -936,9 +936,9 @@ enum wd_status wd_kafka_read_state(struct wd_kafka *k, int timeout_ms, wd_kafka_
         goto out;
     }
     sr.n = l->cnt;
-    sr.high = calloc((size_t)l->cnt + 1u, sizeof *sr.high);
     sr.end = calloc((size_t)l->cnt + 1u, sizeof *sr.end);
-    if (sr.high == NULL || sr.end == NULL) {
+    sr.done = calloc((size_t)l->cnt + 1u, sizeof *sr.done);
+    if (sr.end == NULL || sr.done == NULL) {
         st = wd_error_set(err, WD_ENOMEM, "kafka: out of memory");
         goto out;
     }
@@ -951,8 +951,8 @@ enum wd_status wd_kafka_read_state(struct wd_kafka *k, int timeout_ms, wd_kafka_
             st = wd_error_set(err, WD_EIO, "kafka: %s/%" PRId32 ": no log end offset", topic, p);
             goto out;
         }
-        sr.high[p] = hi > lo ? hi : -1;
         sr.end[p] = hi;
+        sr.done[p] = hi <= lo; /* empty */
     }
     if (rd_kafka_assign(k->c, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         st = wd_error_set(err, WD_EIO, "kafka: %s: cannot be assigned", topic);
@@ -972,9 +972,7 @@ enum wd_status wd_kafka_read_state(struct wd_kafka *k, int timeout_ms, wd_kafka_
              * said before the messages of the same batch are seen). */
             if (msgs[i].topic == WD_KT_STATE && p >= 0 && p < sr.n && msgs[i].offset < sr.end[p]) {
                 fn(ctx, msgs[i].key, msgs[i].key_len, msgs[i].payload, msgs[i].len);
-                if (msgs[i].offset + 1 >= sr.end[p]) {
-                    sr.high[p] = -1;
-                }
+                sr.done[p] = sr.done[p] || msgs[i].offset + 1 >= sr.end[p];
             }
             wd_kafka_release(&msgs[i]);
         }
@@ -988,8 +986,8 @@ out:
         }
     }
     rd_kafka_topic_partition_list_destroy(l);
-    free(sr.high);
     free(sr.end);
+    free(sr.done);
     k->hooks = saved;
     return st;
 }
